@@ -1,0 +1,5 @@
+import sys
+
+from kmodlint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,147 @@
+"""Command line: `kmodlint check|deps|symbols|rules|explain`.
+
+Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or
+internal error (never 1 for a crash).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+
+from kmodlint import __version__
+from kmodlint.engine import SelectionError, resolve_selection, run_rules
+from kmodlint.kernel.load import KernelSpecError
+from kmodlint.loading import LoadedSet, load_set
+from kmodlint.rule import Severity, all_rules, find_rule
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    parser.add_argument(
+        "--kernel",
+        metavar="PATH",
+        help="target kernel: Module.symvers, headers folder, System.map, /lib/modules/<ver> "
+        "or 'none' (default: the running kernel's /lib/modules tree if present)",
+    )
+    parser.add_argument("-j", "--jobs", type=int, default=None, help="worker processes")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    parser.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: user cache)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kmodlint",
+        description="Find why the kernel would refuse your modules, before insmod.",
+    )
+    parser.add_argument("--version", action="version", version=f"kmodlint {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="report findings")
+    _add_input_options(check)
+    check.add_argument("--format", choices=["text", "json"], default="text")
+    check.add_argument("--select", metavar="NAMES", help="comma-separated rules to run")
+    check.add_argument("--ignore", metavar="NAMES", help="comma-separated rules to skip")
+    check.add_argument(
+        "--fail-on",
+        choices=["error", "warning", "info", "never"],
+        default="warning",
+        help="lowest severity that makes the exit status 1 (default: warning)",
+    )
+
+    deps = commands.add_parser("deps", help="dependency graph and load order")
+    _add_input_options(deps)
+    deps.add_argument("--format", choices=["text", "modules.dep", "dot", "json"], default="text")
+
+    symbols = commands.add_parser("symbols", help="what the front ends saw, per module")
+    _add_input_options(symbols)
+    symbols.add_argument("--format", choices=["table", "json"], default="table")
+
+    rules = commands.add_parser("rules", help="list the rules")
+    rules.add_argument("--format", choices=["table", "json"], default="table")
+
+    explain = commands.add_parser("explain", help="show a rule's documentation")
+    explain.add_argument("rule", metavar="CODE|NAME")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (UsageError, KernelSpecError, SelectionError) as exc:
+        print(f"kmodlint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception:
+        print("kmodlint: internal error (please report it):", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "rules":
+        from kmodlint.reporters.catalogue import format_rules
+
+        sys.stdout.write(format_rules(all_rules(), args.format))
+        return EXIT_OK
+    if args.command == "explain":
+        found = find_rule(args.rule)
+        if found is None:
+            raise UsageError(f"unknown rule '{args.rule}' (see `kmodlint rules`)")
+        sys.stdout.write(f"# {found.code} {found.name} ({found.severity})\n\n{found.doc}\n")
+        return EXIT_OK
+    loaded = load_set(
+        args.paths,
+        kernel_spec=args.kernel,
+        jobs=args.jobs,
+        use_cache=not args.no_cache,
+        cache_dir=args.cache_dir,
+    )
+    if not args.quiet:
+        for note in loaded.notes:
+            print(f"kmodlint: {note}", file=sys.stderr)
+    if args.command == "check":
+        return _check(args, loaded)
+    if args.command == "deps":
+        from kmodlint.reporters.graph import format_deps
+
+        sys.stdout.write(format_deps(loaded, args.format))
+        return EXIT_OK
+    from kmodlint.reporters.symbols import format_symbols
+
+    sys.stdout.write(format_symbols(loaded.module_set.modules, args.format))
+    return EXIT_OK
+
+
+def _split(value: str | None) -> list[str]:
+    return [part for part in (value or "").split(",") if part.strip()]
+
+
+def _check(args: argparse.Namespace, loaded: LoadedSet) -> int:
+    from kmodlint.reporters.findings import format_json, format_text
+
+    select = resolve_selection(_split(args.select)) if args.select else None
+    ignore = resolve_selection(_split(args.ignore)) if args.ignore else None
+    findings = run_rules(loaded.module_set, select, ignore)
+    if args.format == "json":
+        sys.stdout.write(format_json(findings))
+    else:
+        sys.stdout.write(format_text(findings, len(loaded.module_set.modules)))
+    if args.fail_on == "never":
+        return EXIT_OK
+    threshold = Severity(args.fail_on).rank
+    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in findings) else EXIT_OK

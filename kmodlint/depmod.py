@@ -1,0 +1,86 @@
+"""modules.dep exactly as kmod's depmod writes it (tools/depmod.c, v30).
+
+- Lines follow the module array: modules.order order first (`depmod_modules_sort`), the
+  rest after it (kmodlint sorts those by path; depmod leaves them in hash order).
+- Each module's direct dependencies are the owners of its undefined symbols, in symbol
+  table order (`depmod_load_dependencies` -> `mod_add_dependency`); only modules count,
+  vmlinux exports add no edge.
+- `depmod_calculate_dependencies`: Kahn's sort over "users" counts, roots kept on a stack
+  (pushed in array order, popped from the top) -> `dep_sort_idx`.
+- A line lists the full transitive closure (`mod_fill_all_unique_dependencies`) sorted by
+  `dep_sort_idx` (`dep_cmp`), so `a -> b -> c` prints `a.ko: b.ko c.ko` and modprobe loads
+  the list from the end.
+"""
+
+from __future__ import annotations
+
+from kmodlint.model import Module
+from kmodlint.moduleset import ModuleSet, is_ignored_undefined
+
+
+def array_order(ms: ModuleSet, relative: dict[str, str], order: list[str]) -> list[Module]:
+    position = {path: index for index, path in enumerate(order)}
+    unordered = len(position)
+
+    def key(module: Module) -> tuple[int, str]:
+        path = relative[module.name]
+        uncompressed = path.rsplit(".ko", 1)[0] + ".ko"
+        return (position.get(uncompressed, unordered), path)
+
+    return sorted(ms.modules, key=key)
+
+
+def direct_dependencies(ms: ModuleSet, module: Module) -> list[str]:
+    """Set modules `module` needs, in the order depmod first meets them."""
+    providers = ms.resolution[module.name]
+    deps: list[str] = []
+    for symbol in module.undefined:
+        if is_ignored_undefined(module, symbol):
+            continue
+        provider = providers.get(symbol)
+        if provider is not None and provider.in_set and provider.owner not in deps:
+            deps.append(provider.owner)
+    return deps
+
+
+def dep_sort_index(modules: list[Module], direct: dict[str, list[str]]) -> dict[str, int]:
+    users = {m.name: 0 for m in modules}
+    for deps in direct.values():
+        for dep in deps:
+            users[dep] += 1
+    roots = [m.name for m in modules if users[m.name] == 0]
+    index: dict[str, int] = {}
+    while roots:
+        source = roots.pop()
+        index[source] = len(index)
+        for dep in direct[source]:
+            users[dep] -= 1
+            if users[dep] == 0:
+                roots.append(dep)
+    # Modules left over sit in cycles; depmod refuses to write anything then. Give them
+    # stable indexes after the rest so the output stays deterministic.
+    for module in modules:
+        index.setdefault(module.name, len(index))
+    return index
+
+
+def modules_dep_lines(ms: ModuleSet, relative: dict[str, str], order: list[str]) -> list[str]:
+    modules = array_order(ms, relative, order)
+    direct = {m.name: direct_dependencies(ms, m) for m in modules}
+    sort_index = dep_sort_index(modules, direct)
+    lines = []
+    for module in modules:
+        closure: set[str] = set()
+        stack = list(direct[module.name])
+        while stack:
+            name = stack.pop()
+            if name in closure or name == module.name:
+                continue
+            closure.add(name)
+            stack.extend(direct[name])
+        deps = sorted(closure, key=lambda name: sort_index[name])
+        line = relative[module.name] + ":"
+        if deps:
+            line += " " + " ".join(relative[name] for name in deps)
+        lines.append(line)
+    return lines

@@ -1,0 +1,103 @@
+"""Walk the given paths once and sort what is there into inputs for the front ends."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from kmodlint.frontends.compressed import MODULE_SUFFIXES
+from kmodlint.model import InputProblem
+
+SOURCE_SUFFIXES = (".c", ".h")
+KBUILD_NAMES = ("Kbuild", "Makefile")
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryInput:
+    path: str  # what is opened
+    display: str  # what findings show
+    relative: str  # relative to the folder the user named (modules.dep paths)
+
+
+@dataclass(slots=True)
+class Inputs:
+    binaries: list[BinaryInput] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
+    modules_order: list[str] = field(default_factory=list)  # relative paths, depmod's order
+
+
+def is_module_file(name: str) -> bool:
+    return name.endswith(MODULE_SUFFIXES)
+
+
+def discover(paths: list[str]) -> Inputs:
+    inputs = Inputs()
+    seen: set[str] = set()
+    for given in paths:
+        if os.path.isdir(given):
+            _walk(given, inputs, seen)
+        elif os.path.isfile(given):
+            _add_file(given, given, os.path.basename(given), inputs, seen, explicit=True)
+        elif os.path.lexists(given):
+            inputs.problems.append(
+                InputProblem("unknown-input", given, "not a regular file or directory")
+            )
+        else:
+            inputs.problems.append(
+                InputProblem("unreadable-path", given, "no such file or directory")
+            )
+    return inputs
+
+
+def _walk(root: str, inputs: Inputs, seen: set[str]) -> None:
+    def report(error: OSError) -> None:
+        where = error.filename or root
+        inputs.problems.append(
+            InputProblem("unreadable-path", where, error.strerror or "cannot read directory")
+        )
+
+    order_file = os.path.join(root, "modules.order")
+    if os.path.isfile(order_file):
+        inputs.modules_order = _read_modules_order(order_file, inputs)
+    # os.walk does not follow directory symlinks, so /lib/modules/<ver>/build (a link to
+    # the headers) is not walked into.
+    for directory, subdirs, files in os.walk(root, onerror=report):
+        subdirs.sort()
+        for name in sorted(files):
+            full = os.path.join(directory, name)
+            relative = os.path.relpath(full, root)
+            _add_file(full, full, relative, inputs, seen, explicit=False)
+
+
+def _add_file(
+    full: str, display: str, relative: str, inputs: Inputs, seen: set[str], explicit: bool
+) -> None:
+    real = os.path.realpath(full)
+    if real in seen:
+        return
+    seen.add(real)
+    name = os.path.basename(full)
+    if is_module_file(name) or (explicit and name.endswith(".o")):
+        inputs.binaries.append(BinaryInput(full, display, relative))
+    elif name.endswith(SOURCE_SUFFIXES) or name in KBUILD_NAMES:
+        inputs.sources.append(full)
+    elif explicit:
+        inputs.problems.append(
+            InputProblem(
+                "unknown-input",
+                display,
+                "not a module (.ko, .ko.xz, .ko.zst, .ko.gz, .o) or a C source",
+            )
+        )
+
+
+def _read_modules_order(path: str, inputs: Inputs) -> list[str]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = [line.strip() for line in handle]
+    except OSError as exc:
+        inputs.problems.append(InputProblem("unreadable-path", path, exc.strerror or str(exc)))
+        return []
+    # modules.order names kernel/foo/bar.ko (or .o in the build tree).
+    return [line[:-2] + ".ko" if line.endswith(".o") else line for line in lines if line]

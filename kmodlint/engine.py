@@ -1,0 +1,88 @@
+"""Run the rules over a module set and turn their hits into sorted findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kmodlint.moduleset import ModuleSet
+from kmodlint.rule import Rule, Severity, all_rules
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    path: str
+    line: int | None
+    col: int | None
+    module: str | None
+    key: str
+    symbol: str | None
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line or 0, self.col or 0, self.code, self.key, self.message)
+
+
+class SelectionError(ValueError):
+    pass
+
+
+def resolve_selection(selectors: Iterable[str]) -> set[str]:
+    """Selectors are codes (`KM203`), prefixes (`KM2`), names (`gpl-only-symbol`) or ALL."""
+    rules = all_rules()
+    chosen: set[str] = set()
+    for raw in selectors:
+        selector = raw.strip()
+        if not selector:
+            continue
+        matched = {
+            r.code
+            for r in rules
+            if selector.upper() == "ALL"
+            or r.code.startswith(selector.upper())
+            or r.name == selector
+        }
+        if not matched:
+            names = sorted([r.name for r in rules] + [r.code for r in rules])
+            import difflib
+
+            hint = difflib.get_close_matches(selector, names, n=1)
+            suggestion = f" (did you mean {hint[0]}?)" if hint else ""
+            raise SelectionError(f"unknown rule selector '{selector}'{suggestion}")
+        chosen |= matched
+    return chosen
+
+
+def run_rules(
+    ms: ModuleSet, select: set[str] | None = None, ignore: set[str] | None = None
+) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in all_rules():
+        if select is not None and rule.code not in select:
+            continue
+        if ignore and rule.code in ignore:
+            continue
+        findings.extend(_findings_of(rule, ms))
+    findings.sort(key=Finding.sort_key)
+    return findings
+
+
+def _findings_of(rule: Rule, ms: ModuleSet) -> Iterable[Finding]:
+    for hit in rule.check(ms):
+        location = hit.location
+        path = location.path if location else (hit.path or (hit.module.path if hit.module else "-"))
+        yield Finding(
+            code=rule.code,
+            name=rule.name,
+            severity=rule.severity,
+            message=hit.message,
+            path=path,
+            line=location.line if location else None,
+            col=location.col if location else None,
+            module=hit.module.name if hit.module else None,
+            key=hit.key,
+            symbol=hit.symbol,
+        )

@@ -1,0 +1,42 @@
+"""Read one input file once and hand it to the front end that understands it.
+
+Top-level functions only, so a process pool can run them on a whole tree.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from kmodlint.frontends.compressed import DecompressError, decompress, module_stem
+from kmodlint.frontends.elf import inspect_module
+from kmodlint.model import InputProblem, Module
+
+
+@dataclass(slots=True)
+class Extraction:
+    module: Module | None
+    problems: list[InputProblem] = field(default_factory=list)
+
+
+def module_name_for(path: str) -> str:
+    return module_stem(os.path.basename(path))
+
+
+def extract_binary(path: str, display: str) -> Extraction:
+    """`path` is read; `display` is what findings and tables call it."""
+    name = module_name_for(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return Extraction(None, [InputProblem("unreadable-path", display, reason, module=name)])
+    if not raw:
+        return Extraction(None, [InputProblem("invalid-elf", display, "empty file", module=name)])
+    try:
+        image = decompress(raw, path)
+    except DecompressError as exc:
+        return Extraction(None, [InputProblem("invalid-elf", display, str(exc), module=name)])
+    module, problems = inspect_module(image, display, name)
+    return Extraction(module, problems)

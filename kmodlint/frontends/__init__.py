@@ -1,0 +1,1 @@
+"""Front ends: each turns one input file into model facts and knows nothing of rules."""

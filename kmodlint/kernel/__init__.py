@@ -1,0 +1,1 @@
+"""Target kernel inputs: Module.symvers, System.map, /lib/modules trees."""

@@ -1,0 +1,117 @@
+"""The one model both front ends produce: a module's facts, whatever they were read from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class ExportKind(StrEnum):
+    PLAIN = "EXPORT_SYMBOL"
+    GPL = "EXPORT_SYMBOL_GPL"
+    GPL_FUTURE = "EXPORT_SYMBOL_GPL_FUTURE"
+    # System.map lists export names without their kind.
+    UNKNOWN = "EXPORT_SYMBOL?"
+
+    @property
+    def gpl_only(self) -> bool:
+        return self is ExportKind.GPL
+
+
+class Target(StrEnum):
+    """What an export entry points at, as the ksymtab relocation shows it."""
+
+    GLOBAL = "global"
+    LOCAL = "local"
+    UNDEFINED = "undefined"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    path: str
+    line: int | None = None
+    col: int | None = None
+
+
+@dataclass(slots=True)
+class Export:
+    symbol: str
+    kind: ExportKind
+    namespace: str = ""
+    crc: int | None = None
+    target: Target = Target.UNKNOWN
+    # True when the exported object lives in an .init*/.exit* section.
+    init_exit: str = ""
+    location: Location | None = None
+
+
+class SymbolDef(NamedTuple):
+    # A tuple, not a dataclass: a distribution tree holds millions and they are cached.
+    binding: str  # "global", "weak" or "local"
+    kind: str  # "func", "object", "notype", ...
+    section: str
+
+
+@dataclass(slots=True)
+class Module:
+    """One loadable module: every fact the rules may ask about."""
+
+    name: str
+    path: str
+    origin: str  # "binary" or "source"
+    exports: list[Export] = field(default_factory=list)
+    # Undefined symbol -> True when the reference is weak (a weak miss is not an error).
+    undefined: dict[str, bool] = field(default_factory=dict)
+    defined: dict[str, SymbolDef] = field(default_factory=dict)
+    modinfo: list[tuple[str, str]] = field(default_factory=list)
+    # __versions (or __version_ext_*) CRCs; None when the module carries no version table.
+    versions: dict[str, int] | None = None
+    has_init: bool = False
+    has_exit: bool = False
+    elf_class: int = 64
+    big_endian: bool = False
+    machine: str = ""
+
+    def info(self, tag: str) -> list[str]:
+        return [value for key, value in self.modinfo if key == tag]
+
+    def first_info(self, tag: str) -> str | None:
+        values = self.info(tag)
+        return values[0] if values else None
+
+    @property
+    def licenses(self) -> list[str]:
+        return self.info("license")
+
+    @property
+    def vermagic(self) -> str | None:
+        return self.first_info("vermagic")
+
+    @property
+    def imported_namespaces(self) -> list[str]:
+        return self.info("import_ns")
+
+    @property
+    def depends(self) -> list[str] | None:
+        """`depends=` as written by modpost; None when the tag is absent."""
+        value = self.first_info("depends")
+        if value is None:
+            return None
+        return [name for name in value.split(",") if name]
+
+
+def normalise_module_name(name: str) -> str:
+    """The kernel treats '-' and '_' in module names as the same character."""
+    return name.replace("-", "_")
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem:
+    """A front-end diagnostic: something that could not be (fully) analysed."""
+
+    name: str  # a KM9xx rule name
+    path: str
+    message: str
+    module: str | None = None

@@ -1,0 +1,1 @@
+"""Reporters only format: findings, tables and graphs in, text out."""

@@ -1,0 +1,28 @@
+"""The rule catalogue as a table or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from tabulate import tabulate
+
+from kmodlint.rule import Rule
+
+
+def format_rules(rules: list[Rule], fmt: str) -> str:
+    if fmt == "json":
+        rows = [
+            {
+                "code": r.code,
+                "name": r.name,
+                "family": r.family,
+                "severity": r.severity.value,
+                "modes": list(r.modes),
+                "scope": r.scope,
+                "summary": r.summary,
+            }
+            for r in rules
+        ]
+        return json.dumps({"rules": rows}, indent=2) + "\n"
+    table = [(r.code, r.name, r.severity.value, r.summary) for r in rules]
+    return tabulate(table, headers=["code", "name", "severity", "summary"]) + "\n"

@@ -1,0 +1,89 @@
+"""Rules: metadata, documentation and a pure check function over a module set."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kmodlint.model import Location, Module
+from kmodlint.moduleset import ModuleSet
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a check yields; the engine adds the rule's code, name and severity."""
+
+    module: Module | None
+    message: str
+    key: str = ""
+    symbol: str | None = None
+    location: Location | None = None
+    path: str | None = None  # for findings about an input with no module
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    modes: tuple[str, ...]
+    scope: str  # "module" or "set"
+    check: Callable[[ModuleSet], Iterable[Hit]]
+    doc: str
+
+    @property
+    def family(self) -> str:
+        return self.code[:3]
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    code: str,
+    name: str,
+    severity: str,
+    summary: str,
+    modes: tuple[str, ...] = ("binary",),
+    scope: str = "module",
+) -> Callable[[Callable[[ModuleSet], Iterable[Hit]]], Rule]:
+    def register(check: Callable[[ModuleSet], Iterable[Hit]]) -> Rule:
+        if code in REGISTRY or any(r.name == name for r in REGISTRY.values()):
+            raise ValueError(f"rule {code} {name} registered twice")
+        doc = _dedent(check.__doc__ or "")
+        registered = Rule(code, name, Severity(severity), summary, modes, scope, check, doc)
+        REGISTRY[code] = registered
+        return registered
+
+    return register
+
+
+def _dedent(text: str) -> str:
+    import inspect
+
+    return inspect.cleandoc(text)
+
+
+def all_rules() -> list[Rule]:
+    import kmodlint.rules  # noqa: F401  (registers every rule family)
+
+    return sorted(REGISTRY.values(), key=lambda r: r.code)
+
+
+def find_rule(selector: str) -> Rule | None:
+    for candidate in all_rules():
+        if selector.upper() == candidate.code or selector == candidate.name:
+            return candidate
+    return None

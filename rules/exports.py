@@ -1,0 +1,163 @@
+"""KM1xx: what a module exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kmodlint.model import Target
+from kmodlint.moduleset import ModuleSet
+from kmodlint.rule import Hit, rule
+
+
+@rule("KM101", "static-export", "error", "EXPORT_SYMBOL names a static (file-local) symbol")
+def static_export(ms: ModuleSet) -> Iterator[Hit]:
+    """
+    ## What it does
+    Reports an `EXPORT_SYMBOL*()` of a symbol with internal linkage. In a `.ko` the
+    `__ksymtab` entry's value is relocated against a LOCAL symbol (or a section symbol,
+    which is how the assembler refers to file-local code). Key: the exported symbol.
+
+    ## Why is this bad?
+    A static function is private to its file; exporting it is a contradiction the build
+    refuses today, and on older kernels it exported a name other modules could not rely on.
+
+    ## Kernel behaviour
+    - 6.5+: `scripts/mod/modpost.c: check_export_symbol()` — ERROR
+      `%s: local symbol '%s' was exported`.
+    - 5.19-6.4: `scripts/check-local-export` (run per object by `scripts/Makefile.build`) —
+      `%s: error: local symbol %s was exported`.
+    - <= 5.18: modpost `"%s" [%s] is a static EXPORT_SYMBOL`.
+    The loader does not check; in 6.5+ `.ko` files the `__ksymtab_<sym>` labels themselves
+    are LOCAL by design, so kmodlint looks at the relocation target, not the label.
+
+    ## Example
+    ```c
+    static int mod1_helper(void) { return 0; }
+    EXPORT_SYMBOL(mod1_helper);
+    ```
+
+    ## Use instead
+    ```c
+    int mod1_helper(void) { return 0; }
+    EXPORT_SYMBOL(mod1_helper);
+    ```
+
+    ## References
+    - lore:20220527100155.1996314-5-masahiroy@kernel.org
+    """
+    for module in ms.modules:
+        for export in module.exports:
+            local = export.target is Target.LOCAL or (
+                export.target is Target.UNKNOWN
+                and module.defined.get(export.symbol) is not None
+                and module.defined[export.symbol].binding == "local"
+            )
+            if local:
+                yield Hit(
+                    module,
+                    f"local symbol '{export.symbol}' was exported (it is static)",
+                    key=export.symbol,
+                    symbol=export.symbol,
+                )
+
+
+@rule(
+    "KM102",
+    "export-without-definition",
+    "error",
+    "the module exports a symbol it does not define",
+)
+def export_without_definition(ms: ModuleSet) -> Iterator[Hit]:
+    """
+    ## What it does
+    Reports an exported symbol that the exporting module does not define: the `__ksymtab`
+    entry points at an undefined symbol. Key: the exported symbol.
+
+    ## Why is this bad?
+    The export re-publishes something the module only imports; the build stops, and if it
+    did not, the export would shadow or collide with the real owner's.
+
+    ## Kernel behaviour
+    `scripts/mod/modpost.c: check_exports()` (6.1, 6.12) — ERROR
+    `"%s" [%s.ko] was exported without definition`.
+
+    ## Example
+    ```c
+    extern int ghost(void);
+    EXPORT_SYMBOL(ghost);
+    ```
+
+    ## Use instead
+    Export the symbol from the module that defines it, or define it here.
+    """
+    for module in ms.modules:
+        for export in module.exports:
+            missing = export.target is Target.UNDEFINED or (
+                export.target is Target.UNKNOWN and export.symbol not in module.defined
+            )
+            if missing:
+                yield Hit(
+                    module,
+                    f"'{export.symbol}' was exported without definition",
+                    key=export.symbol,
+                    symbol=export.symbol,
+                )
+
+
+@rule(
+    "KM103",
+    "duplicate-export",
+    "error",
+    "two modules of the set, or a module and the kernel, export the same name",
+    scope="set",
+)
+def duplicate_export(ms: ModuleSet) -> Iterator[Hit]:
+    """
+    ## What it does
+    Reports a symbol exported by more than one module of the set (on every exporter after
+    the first by name), or by a module and the target kernel (on the module). Key: the
+    symbol.
+
+    ## Why is this bad?
+    Only one owner of a name can be live. The second module to load is refused, so two
+    drivers that each work alone cannot be used together.
+
+    ## Kernel behaviour
+    - Loader: `kernel/module/main.c: verify_exported_symbols()` from
+      `complete_formation()` — `%s: exports duplicate symbol %s (owned by %s)`,
+      `-ENOEXEC` (insmod: *Invalid module format*).
+    - modpost: `scripts/mod/modpost.c: sym_add_exported()` — ERROR
+      `%s: '%s' exported twice. Previous export was in %s%s`.
+    - depmod: silent, the last module wins (`shared/hash.c: hash_add`).
+
+    ## Example
+    Two modules of one tree both do `EXPORT_SYMBOL(crc_helper);`.
+
+    ## Use instead
+    Keep the export in one module and make the other import it.
+
+    ## References
+    - https://github.com/notro/fbtft/issues/191
+    - https://github.com/morrownr/8812au-20210820/issues/28
+    """
+    kernel = ms.kernel.exports if ms.kernel is not None else {}
+    for symbol, exporters in sorted(ms.exporters.items()):
+        if symbol in kernel:
+            # The kernel's copy is live before any module loads: every exporter collides.
+            for module in exporters:
+                yield Hit(
+                    module,
+                    f"exports duplicate symbol '{symbol}' "
+                    f"(owned by the kernel: {kernel[symbol].owner})",
+                    key=symbol,
+                    symbol=symbol,
+                )
+            continue
+        first = exporters[0]
+        for later in exporters[1:]:
+            yield Hit(
+                later,
+                f"exports duplicate symbol '{symbol}' (owned by {first.name})",
+                key=symbol,
+                symbol=symbol,
+            )

@@ -1,0 +1,159 @@
+"""KM9xx: inputs that could not be (fully) analysed. They are findings, so a user always
+sees what was not checked; the run goes on past every one of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from kmodlint.moduleset import ModuleSet
+from kmodlint.rule import Hit, rule
+
+
+def _problems(name: str) -> Callable[[ModuleSet], Iterator[Hit]]:
+    def check(ms: ModuleSet) -> Iterator[Hit]:
+        for problem in ms.problems:
+            if problem.name == name:
+                module = None
+                if problem.module is not None:
+                    module = ms.by_name.get(problem.module.replace("-", "_"))
+                yield Hit(module, problem.message, key=problem.path, path=problem.path)
+
+    return check
+
+
+def _register(code: str, name: str, severity: str, summary: str, doc: str) -> None:
+    check = _problems(name)
+    check.__doc__ = doc
+    rule(code, name, severity, summary, modes=("binary", "source"), scope="module")(check)
+
+
+_register(
+    "KM902",
+    "invalid-elf",
+    "error",
+    "a module file is not a valid relocatable ELF object",
+    """
+    ## What it does
+    Reports a `.ko`/`.o` (possibly `.xz`/`.zst`/`.gz` compressed) that cannot be read as a
+    module: empty, truncated, not ELF, not `ET_REL`, a corrupt compressed stream, or no
+    `.symtab`. Key: the path.
+
+    ## Why is this bad?
+    The loader refuses it before anything else (*Invalid module format*), and kmodlint
+    could check nothing in it.
+
+    ## Kernel behaviour
+    `kernel/module/main.c: elf_validity_check()` / `elf_validity_cache_copy()` — e.g.
+    `Invalid ELF header len %lu`, `Invalid ELF header type`, `module has no symbols
+    (stripped?)` — `-ENOEXEC`; kmod `libkmod/libkmod-file.c` for decompression errors.
+
+    ## Example
+    A `.ko` cut short by an interrupted copy.
+
+    ## Use instead
+    Rebuild or re-copy the module.
+    """,
+)
+_register(
+    "KM903",
+    "unreadable-path",
+    "error",
+    "a path given cannot be read",
+    """
+    ## What it does
+    Reports a path that does not exist or cannot be read (permissions, I/O error). Key:
+    the path.
+
+    ## Why is this bad?
+    Nothing in it was checked; a clean report would otherwise be a lie.
+
+    ## Kernel behaviour
+    None: this is about kmodlint's own input (`kernel/module/main.c: init_module` would
+    never see the file either).
+
+    ## Example
+    `kmodlint check drivers/nosuchdir`
+
+    ## Use instead
+    Pass paths that exist and are readable.
+    """,
+)
+_register(
+    "KM904",
+    "unknown-input",
+    "warning",
+    "a path given is neither a module, a C source nor a folder",
+    """
+    ## What it does
+    Reports a file named on the command line that kmodlint has no front end for. Files of
+    unknown type found while walking a folder are skipped quietly. Key: the path.
+
+    ## Why is this bad?
+    The user asked for it to be checked and it was not.
+
+    ## Kernel behaviour
+    None (kmodlint's own input handling).
+
+    ## Example
+    `kmodlint check notes.txt`
+
+    ## Use instead
+    Pass `.ko`, `.ko.xz`, `.ko.zst`, `.ko.gz`, `.o` files, sources or folders.
+    """,
+)
+_register(
+    "KM905",
+    "invalid-kernel-table",
+    "warning",
+    "the target kernel's export table is incomplete or partly unreadable",
+    """
+    ## What it does
+    Reports problems with the `--kernel` input: Debian's placeholder System.map, unreadable
+    Module.symvers rows, invalid `modules.builtin` lines, unreadable modules of a target
+    tree. Key: the path.
+
+    ## Why is this bad?
+    Kernel symbols that could not be read cannot be checked; findings that depend on them
+    (unresolved-symbol, crc-mismatch, gpl-only-symbol) may be missing.
+
+    ## Kernel behaviour
+    modpost `scripts/mod/modpost.c: read_dump()` — `parse error in symbol dump file`;
+    depmod `tools/depmod.c` — `%s:%u: invalid line: %s` (System.map) and
+    `Invalid modules.builtin line: %s`. Debian ships
+    `ffffffffffffffff B The real System.map is in the linux-image-<version>-dbg package`.
+
+    ## Example
+    `--kernel /boot/System.map-6.1.0-56-amd64` on Debian.
+
+    ## Use instead
+    `--kernel /usr/src/linux-headers-<ver>` (its Module.symvers) or `/lib/modules/<ver>`.
+
+    ## References
+    - https://github.com/grml/grml-live/issues/99
+    """,
+)
+_register(
+    "KM906",
+    "duplicate-module",
+    "warning",
+    "two inputs carry the same module name",
+    """
+    ## What it does
+    Reports a module file whose name (with `-` and `_` equal) is already used by another
+    input; only the first by path is analysed. Key: the path.
+
+    ## Why is this bad?
+    The kernel keeps one module per name: the second is refused (`-EEXIST`, *Module already
+    in kernel*), and depmod picks one of them silently.
+
+    ## Kernel behaviour
+    `kernel/module/main.c: add_unformed_module()` — `-EEXIST`; `scripts/modules-check.sh`
+    — `error: the following would cause module name conflict:`.
+
+    ## Example
+    `drivers/a/foo.ko` and `drivers/b/foo.ko` in one tree.
+
+    ## Use instead
+    Rename one of them.
+    """,
+)
