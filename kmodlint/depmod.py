@@ -3,8 +3,9 @@
 - Lines follow the module array: modules.order order first (`depmod_modules_sort`), the
   rest after it (kmodlint sorts those by path; depmod leaves them in hash order).
 - Each module's direct dependencies are the owners of its undefined symbols, in symbol
-  table order (`depmod_load_dependencies` -> `mod_add_dependency`); only modules count,
-  vmlinux exports add no edge.
+  table order, then of its other `__versions` names (`depmod_load_dependencies` ->
+  `mod_add_dependency`); only modules count, vmlinux exports add no edge, weak references
+  count like strong ones, and of two exporters of a name the later module wins.
 - `depmod_calculate_dependencies`: Kahn's sort over "users" counts, roots kept on a stack
   (pushed in array order, popped from the top) -> `dep_sort_idx`.
 - A line lists the full transitive closure (`mod_fill_all_unique_dependencies`) sorted by
@@ -15,7 +16,7 @@
 from __future__ import annotations
 
 from kmodlint.model import Module
-from kmodlint.moduleset import ModuleSet, is_ignored_undefined
+from kmodlint.moduleset import ModuleSet
 
 
 def array_order(ms: ModuleSet, relative: dict[str, str], order: list[str]) -> list[Module]:
@@ -30,16 +31,27 @@ def array_order(ms: ModuleSet, relative: dict[str, str], order: list[str]) -> li
     return sorted(ms.modules, key=key)
 
 
-def direct_dependencies(ms: ModuleSet, module: Module) -> list[str]:
-    """Set modules `module` needs, in the order depmod first meets them."""
-    providers = ms.resolution[module.name]
+def depmod_owners(modules: list[Module]) -> dict[str, str]:
+    """Export name -> module name as depmod's symbol hash ends up: `hash_add` replaces, so
+    of two exporters the later one in array order wins."""
+    owners: dict[str, str] = {}
+    for module in modules:
+        for export in module.exports:
+            owners[export.symbol] = module.name
+    return owners
+
+
+def direct_dependencies(module: Module, owners: dict[str, str]) -> list[str]:
+    """Set modules `module` needs, in the order depmod meets them: undefined symbols in
+    symbol-table order (weak ones too), then `__versions` names that are not undefined
+    (`libkmod-elf.c: kmod_elf_get_dependency_symbols`)."""
+    names = list(module.undefined)
+    names += [name for name in module.versions or {} if name not in module.undefined]
     deps: list[str] = []
-    for symbol in module.undefined:
-        if is_ignored_undefined(module, symbol):
-            continue
-        provider = providers.get(symbol)
-        if provider is not None and provider.in_set and provider.owner not in deps:
-            deps.append(provider.owner)
+    for name in names:
+        owner = owners.get(name[1:] if name.startswith(".") else name)
+        if owner is not None and owner != module.name and owner not in deps:
+            deps.append(owner)
     return deps
 
 
@@ -66,7 +78,8 @@ def dep_sort_index(modules: list[Module], direct: dict[str, list[str]]) -> dict[
 
 def modules_dep_lines(ms: ModuleSet, relative: dict[str, str], order: list[str]) -> list[str]:
     modules = array_order(ms, relative, order)
-    direct = {m.name: direct_dependencies(ms, m) for m in modules}
+    owners = depmod_owners(modules)
+    direct = {m.name: direct_dependencies(m, owners) for m in modules}
     sort_index = dep_sort_index(modules, direct)
     lines = []
     for module in modules:

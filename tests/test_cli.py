@@ -1,0 +1,112 @@
+"""The command line, run for real as a subprocess on corpus binaries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.corpus_support import CORPUS
+from tests.test_corpus import run_kmodlint
+
+TARGET = str(CORPUS / "targets" / "deb-6.1.0-56")
+SEEDS = CORPUS / "km000-seeds-mod1-mod2" / "built"
+CHAIN = CORPUS / "km302-near-miss-chain" / "built"
+CYCLE = CORPUS / "km302-dependency-cycle" / "built"
+UNRESOLVED = CORPUS / "km301-unresolved-symbol" / "built"
+JSON_FIELDS = {"rule", "code", "severity", "message", "path", "line", "module", "symbol"}
+
+
+def test_clean_set_exits_zero_with_a_summary() -> None:
+    result = run_kmodlint("check", str(SEEDS), "--kernel", TARGET, "--no-cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "0 errors, 0 warnings, 0 info in 2 modules"
+
+
+def test_text_findings_are_gcc_style_and_exit_one() -> None:
+    result = run_kmodlint("check", str(UNRESOLVED), "--kernel", TARGET, "--no-cache")
+    assert result.returncode == 1
+    first = result.stdout.splitlines()[0]
+    path, severity, rest = first.split(": ", 2)
+    assert path.endswith("mod2.ko")
+    assert severity == "error"
+    assert rest.endswith("[KM301 unresolved-symbol]")
+    assert "myadd" in rest
+
+
+def test_json_has_the_documented_fields() -> None:
+    result = run_kmodlint("check", str(UNRESOLVED), "--kernel", TARGET, "--format", "json")
+    findings = json.loads(result.stdout)["findings"]
+    assert findings
+    for finding in findings:
+        assert set(finding) >= JSON_FIELDS
+        assert finding["line"] is None  # binaries have no line
+    myadd = next(f for f in findings if f["symbol"] == "myadd")
+    assert (myadd["rule"], myadd["code"], myadd["module"]) == ("unresolved-symbol", "KM301", "mod2")
+
+
+def test_select_ignore_and_fail_on() -> None:
+    base = ["check", str(UNRESOLVED), "--kernel", TARGET, "--format", "json"]
+    only = run_kmodlint(*base, "--select", "KM3")
+    assert {f["code"][:3] for f in json.loads(only.stdout)["findings"]} == {"KM3"}
+    ignored = run_kmodlint(*base, "--ignore", "unresolved-symbol,KM304")
+    codes = {f["code"] for f in json.loads(ignored.stdout)["findings"]}
+    assert "KM301" not in codes and "KM304" not in codes
+    assert run_kmodlint(*base, "--fail-on", "never").returncode == 0
+    typo = run_kmodlint(*base, "--select", "unresolved-symbols")
+    assert typo.returncode == 2
+    assert "did you mean unresolved-symbol" in typo.stderr
+
+
+def test_deps_modules_dep_is_the_transitive_closure_in_depmod_order() -> None:
+    result = run_kmodlint("deps", str(CHAIN), "--kernel", TARGET, "--format", "modules.dep")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "modchaina.ko: modchainb.ko modchainc.ko",
+        "modchainb.ko: modchainc.ko",
+        "modchainc.ko:",
+    ]
+
+
+def test_deps_layers_json_and_dot() -> None:
+    data = json.loads(run_kmodlint("deps", str(CHAIN), "--format", "json").stdout)
+    assert data["layers"] == [["modchainc"], ["modchainb"], ["modchaina"]]
+    assert data["load_order"] == ["modchainc", "modchainb", "modchaina"]
+    assert data["cycles"] == []
+    text = run_kmodlint("deps", str(CHAIN), "--kernel", "none").stdout
+    assert "layer 3: modchaina" in text.splitlines()[0]
+    assert "unload order: rmmod modchaina; rmmod modchainb; rmmod modchainc;" in text
+    dot = run_kmodlint("deps", str(CYCLE), "--format", "dot").stdout
+    assert dot.startswith("digraph modules {")
+    assert dot.count('color="red"') == 2
+
+
+def test_symbols_json_and_table() -> None:
+    data = json.loads(
+        run_kmodlint("symbols", str(SEEDS), "--kernel", "none", "--format", "json").stdout
+    )
+    mod1 = next(m for m in data["modules"] if m["name"] == "mod1")
+    assert mod1["licenses"] == ["GPL"]
+    assert mod1["exports"][0]["symbol"] == "myadd"
+    assert mod1["exports"][0]["kind"] == "EXPORT_SYMBOL"
+    assert mod1["exports"][0]["namespace"] is None
+    mod2 = next(m for m in data["modules"] if m["name"] == "mod2")
+    assert "myadd" in mod2["undefined"]
+    table = run_kmodlint("symbols", str(SEEDS), "--kernel", "none").stdout
+    assert "mod1: exports" in table and "EXPORT_SYMBOL" in table
+
+
+def test_rules_and_explain() -> None:
+    listing = run_kmodlint("rules").stdout
+    assert "KM203" in listing and "gpl-only-symbol" in listing
+    doc = run_kmodlint("explain", "gpl-only-symbol").stdout
+    assert "## Kernel behaviour" in doc and "kernel/module/main.c" in doc
+    assert run_kmodlint("explain", "no-such-rule").returncode == 2
+
+
+def test_output_is_deterministic_across_job_counts(tmp_path: Path) -> None:
+    runs = [
+        run_kmodlint("check", str(CORPUS), "--kernel", TARGET, "--format", "json", "-j", jobs,
+                     "--no-cache").stdout
+        for jobs in ("1", "2")
+    ]
+    assert runs[0] == runs[1]

@@ -1,0 +1,186 @@
+"""--kernel inputs: Module.symvers layouts, System.map, headers folders, /lib/modules trees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kmodlint.kernel.load import KernelSpecError, choose_kernel, load_kernel
+from kmodlint.kernel.vermagic import same_magic, vermagic_from_headers
+from kmodlint.model import ExportKind
+
+# Rows of Debian 6.1.0-56-amd64's Module.symvers (5.6-rc7+ layout: crc sym module type ns).
+CURRENT_ROWS = [
+    ("0x9e7d6bd0", "__udelay", "vmlinux", "EXPORT_SYMBOL", ""),
+    ("0x19a304ba", "usb_disabled", "drivers/usb/core/usbcore", "EXPORT_SYMBOL_GPL", ""),
+    (
+        "0x5e8bb6d5",
+        "usb_stor_probe1",
+        "drivers/usb/storage/usb-storage",
+        "EXPORT_SYMBOL_GPL",
+        "USB_STORAGE",
+    ),
+]
+
+
+def _no_tree(files: list) -> list:
+    raise AssertionError("no module tree expected here")
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["5.6-rc7+", "5.4", "<=5.3"],
+)
+def test_symvers_every_historical_layout(tmp_path: Path, layout: str) -> None:
+    lines = []
+    for crc, symbol, module, kind, namespace in CURRENT_ROWS:
+        if layout == "5.6-rc7+":
+            lines.append(f"{crc}\t{symbol}\t{module}\t{kind}\t{namespace}")
+        elif layout == "5.4":
+            lines.append(f"{crc}\t{symbol}\t{namespace}\t{module}\t{kind}")
+        else:
+            lines.append(f"{crc}\t{symbol}\t{module}\t{kind}")
+    table = load_kernel(str(_write(tmp_path, "Module.symvers", "\n".join(lines) + "\n")), _no_tree)
+    assert table.problems == []
+    udelay = table.exports["__udelay"]
+    assert (udelay.owner, udelay.export.kind, udelay.export.crc) == (
+        "vmlinux",
+        ExportKind.PLAIN,
+        0x9E7D6BD0,
+    )
+    storage = table.exports["usb_stor_probe1"]
+    assert storage.owner == "drivers/usb/storage/usb-storage"
+    assert storage.export.kind is ExportKind.GPL
+    assert storage.export.namespace == ("" if layout == "<=5.3" else "USB_STORAGE")
+    assert table.modversions is True
+
+
+def test_symvers_without_modversions_has_no_crcs(tmp_path: Path) -> None:
+    text = "0x00000000\t__udelay\tvmlinux\tEXPORT_SYMBOL\t\n"
+    table = load_kernel(str(_write(tmp_path, "Module.symvers", text)), _no_tree)
+    assert table.modversions is False
+    assert table.exports["__udelay"].export.crc is None
+
+
+def test_symvers_bad_rows_are_reported_and_the_rest_kept(tmp_path: Path) -> None:
+    text = (
+        "0x9e7d6bd0\t__udelay\tvmlinux\tEXPORT_SYMBOL\t\n"
+        "garbage line\n"
+        "zz\tx\tvmlinux\tEXPORT_SYMBOL\t\n"
+    )
+    table = load_kernel(str(_write(tmp_path, "Module.symvers", text)), _no_tree)
+    assert list(table.exports) == ["__udelay"]
+    assert [p.name for p in table.problems] == ["invalid-kernel-table"]
+    assert "2 unreadable Module.symvers line(s): 2, 3" in table.problems[0].message
+
+
+def test_debian_placeholder_system_map_is_detected(tmp_path: Path) -> None:
+    text = (
+        "ffffffffffffffff B The real System.map is in the linux-image-6.1.0-56-amd64-dbg package\n"
+    )
+    table = load_kernel(str(_write(tmp_path, "System.map-6.1.0-56-amd64", text)), _no_tree)
+    assert table.exports == {}
+    assert table.complete is False
+    assert "placeholder" in table.problems[0].message
+
+
+def test_system_map_lists_ksymtab_labels_as_exports(tmp_path: Path) -> None:
+    text = (
+        "ffffffff81000000 T _stext\n"
+        "ffffffff82a1b2c0 r __ksymtab___udelay\n"
+        "ffffffff82a1b2cc r __ksymtab_usb_disabled\n"
+        "ffffffff810f0000 T __udelay\n"
+    )
+    table = load_kernel(str(_write(tmp_path, "System.map", text)), _no_tree)
+    assert sorted(table.exports) == ["__udelay", "usb_disabled"]
+    assert table.exports["__udelay"].export.kind is ExportKind.UNKNOWN
+    assert table.has_kinds is False and table.complete is True
+
+
+def test_headers_folder_gives_symvers_and_vermagic(tmp_path: Path) -> None:
+    _write(tmp_path, "Module.symvers", "0x9e7d6bd0\t__udelay\tvmlinux\tEXPORT_SYMBOL\t\n")
+    _write(tmp_path, "include/generated/utsrelease.h", '#define UTS_RELEASE "6.1.0-56-amd64"\n')
+    _write(
+        tmp_path,
+        "include/config/auto.conf",
+        "CONFIG_X86_64=y\nCONFIG_SMP=y\nCONFIG_PREEMPT_BUILD=y\nCONFIG_MODULE_UNLOAD=y\n"
+        "CONFIG_MODVERSIONS=y\n",
+    )
+    table = load_kernel(str(tmp_path), _no_tree)
+    assert table.vermagic == "6.1.0-56-amd64 SMP preempt mod_unload modversions "
+    assert vermagic_from_headers(str(tmp_path)) == table.vermagic
+
+
+def test_lib_modules_tree_prefers_build_symvers(tmp_path: Path) -> None:
+    headers = tmp_path / "usr/src/linux-headers-x"
+    _write(headers, "Module.symvers", "0x9e7d6bd0\t__udelay\tvmlinux\tEXPORT_SYMBOL\t\n")
+    tree = tmp_path / "lib/modules/6.1.0-56-amd64"
+    (tree / "kernel").mkdir(parents=True)
+    (tree / "build").symlink_to(headers)
+    _write(tree, "modules.builtin", "kernel/drivers/usb/core/usbcore.ko\nnot-a-module\n")
+    table = load_kernel(str(tree), _no_tree)
+    assert table.source.endswith("build/Module.symvers")
+    assert "__udelay" in table.exports
+    assert table.builtin == {"usbcore"}
+    assert [p.message for p in table.problems] == ["invalid modules.builtin line: not-a-module"]
+
+
+def test_kernel_none_and_missing_running_tree() -> None:
+    assert choose_kernel("none", _no_tree).table is None
+    choice = choose_kernel(None, _no_tree)
+    if not Path("/lib/modules").exists():
+        assert choice.table is None
+        assert "kernel symbols were not checked" in choice.note
+
+
+def test_kernel_path_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(KernelSpecError):
+        load_kernel(str(tmp_path / "nope"), _no_tree)
+    with pytest.raises(KernelSpecError):
+        load_kernel(str(_write(tmp_path, "notes.txt", "hello\n")), _no_tree)
+
+
+@pytest.mark.parametrize(
+    ("module_magic", "kernel_magic", "has_crcs", "same"),
+    [
+        # Release differs, module has __versions: accepted (kernel/module/version.c).
+        (
+            "6.1.0-55-amd64 SMP preempt mod_unload modversions ",
+            "6.1.0-56-amd64 SMP preempt mod_unload modversions ",
+            True,
+            True,
+        ),
+        # Same strings, no __versions: whole string compared.
+        (
+            "6.1.0-55-amd64 SMP preempt mod_unload modversions ",
+            "6.1.0-56-amd64 SMP preempt mod_unload modversions ",
+            False,
+            False,
+        ),
+        (
+            "6.1.0-56-rt-amd64 SMP preempt_rt mod_unload modversions ",
+            "6.1.0-56-amd64 SMP preempt mod_unload modversions ",
+            True,
+            False,
+        ),
+        # The trailing space is part of the magic.
+        (
+            "6.1.0-56-amd64 SMP preempt mod_unload modversions",
+            "6.1.0-56-amd64 SMP preempt mod_unload modversions ",
+            True,
+            False,
+        ),
+    ],
+)
+def test_same_magic_mirrors_the_loader(
+    module_magic: str, kernel_magic: str, has_crcs: bool, same: bool
+) -> None:
+    assert same_magic(module_magic, kernel_magic, has_crcs) is same

@@ -1,0 +1,36 @@
+"""The rule catalogue: unique ids, complete documentation that cites the kernel."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from kmodlint.rule import all_rules
+
+RULES = all_rules()
+SECTIONS = ["## What it does", "## Why is this bad?", "## Kernel behaviour", "## Example"]
+KERNEL_PATH = re.compile(r"(kernel/module/|scripts/|include/linux/|tools/depmod\.c|libkmod)")
+
+
+def test_codes_and_names_are_unique_and_well_formed() -> None:
+    codes = [r.code for r in RULES]
+    names = [r.name for r in RULES]
+    assert len(set(codes)) == len(codes)
+    assert len(set(names)) == len(names)
+    for rule in RULES:
+        assert re.fullmatch(r"KM[1-9]\d\d", rule.code), rule.code
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name), rule.name
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
+def test_rule_documentation(rule) -> None:  # noqa: ANN001
+    positions = [rule.doc.find(section) for section in SECTIONS]
+    assert all(p >= 0 for p in positions), f"{rule.code}: missing a section"
+    assert positions == sorted(positions), f"{rule.code}: sections out of order"
+    kernel = rule.doc.split("## Kernel behaviour", 1)[1].split("\n## ", 1)[0]
+    if not rule.code.startswith(("KM903", "KM904")):
+        assert KERNEL_PATH.search(kernel), f"{rule.code}: Kernel behaviour cites no kernel file"
+    what = rule.doc.split("## What it does", 1)[1].split("\n## ", 1)[0].strip()
+    assert 0 < len(what) <= 1024
+    assert "Key:" in what or rule.code.startswith("KM9"), f"{rule.code}: key not documented"
