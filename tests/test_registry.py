@@ -24,7 +24,7 @@ def test_codes_and_names_are_unique_and_well_formed() -> None:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
-def test_rule_documentation(rule) -> None:  # noqa: ANN001
+def test_rule_documentation(rule) -> None:
     positions = [rule.doc.find(section) for section in SECTIONS]
     assert all(p >= 0 for p in positions), f"{rule.code}: missing a section"
     assert positions == sorted(positions), f"{rule.code}: sections out of order"
