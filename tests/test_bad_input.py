@@ -17,8 +17,9 @@ GOOD = FIXTURES / "arch" / "x86_64"
 BAD_FILES = {
     "truncated.ko": "truncated",
     "notelf.ko": "not an ELF file",
-    "corrupt.ko.xz": "corrupt compressed module",
+    "corrupt.ko.xz": "not a valid xz stream",
     "empty.ko": "empty file",
+    "cut.ko.xz": "corrupt compressed module",
 }
 
 
@@ -27,7 +28,11 @@ def mixed_tree(tmp_path: Path) -> Path:
     tree = tmp_path / "tree"
     tree.mkdir()
     for name in BAD_FILES:
-        shutil.copy(BAD / name, tree / name)
+        if (BAD / name).exists():
+            shutil.copy(BAD / name, tree / name)
+    # A real xz stream cut in the middle: right magic, broken data.
+    xz = (BAD / "mod1.ko.xz").read_bytes()
+    (tree / "cut.ko.xz").write_bytes(xz[: len(xz) // 2])
     for name in ("mod1.ko", "mod2.ko", "mod3.ko"):
         shutil.copy(GOOD / name, tree / name)
     return tree

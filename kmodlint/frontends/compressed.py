@@ -41,5 +41,5 @@ def decompress(raw: bytes, filename: str) -> bytes:
         raise DecompressError(f"corrupt compressed module: {exc}") from exc
     for suffix, kind in ((".xz", "xz"), (".zst", "zstd"), (".gz", "gzip")):
         if filename.endswith(suffix):
-            raise DecompressError(f"not a {kind} stream (wrong magic bytes)")
+            raise DecompressError(f"not a valid {kind} stream (wrong magic bytes)")
     return raw
