@@ -105,8 +105,9 @@ def test_rules_and_explain() -> None:
 
 def test_output_is_deterministic_across_job_counts(tmp_path: Path) -> None:
     runs = [
-        run_kmodlint("check", str(CORPUS), "--kernel", TARGET, "--format", "json", "-j", jobs,
-                     "--no-cache").stdout
+        run_kmodlint(
+            "check", str(CORPUS), "--kernel", TARGET, "--format", "json", "-j", jobs, "--no-cache"
+        ).stdout
         for jobs in ("1", "2")
     ]
     assert runs[0] == runs[1]
