@@ -69,6 +69,7 @@ class _Image:
     fmt_prefix: str
     sections: list  # index -> section
     by_name: dict  # name -> section (the first of that name, as the loader's find_sec)
+    index_of: dict  # name -> index of that section
 
     def section_bytes(self, index: int) -> bytes:
         section = self.sections[index]
@@ -78,10 +79,8 @@ class _Image:
         return self.data[start : start + section["sh_size"]]
 
     def named_bytes(self, name: str) -> bytes | None:
-        section = self.by_name.get(name)
-        if section is None:
-            return None
-        return self.section_bytes(self.sections.index(section))
+        index = self.index_of.get(name)
+        return None if index is None else self.section_bytes(index)
 
 
 def inspect_module(data: bytes, path: str, name: str) -> tuple[Module | None, list[InputProblem]]:
@@ -113,9 +112,11 @@ def _inspect(data: bytes, path: str, name: str) -> Module:
         ):
             raise ElfProblem(f"truncated: section {section.name} lies past the end of the file")
     by_name: dict = {}
-    for section in sections:
+    index_of: dict = {}
+    for index, section in enumerate(sections):
         by_name.setdefault(section.name, section)
-    image = _Image(elf, data, "<" if elf.little_endian else ">", sections, by_name)
+        index_of.setdefault(section.name, index)
+    image = _Image(elf, data, "<" if elf.little_endian else ">", sections, by_name, index_of)
 
     symbols = _read_symbols(image)
     module = Module(
@@ -140,7 +141,7 @@ def _read_symbols(image: _Image) -> list[Sym]:
     if symtab is None or symtab["sh_type"] != "SHT_SYMTAB":
         # kernel/module/main.c: elf_validity_cache_index_sym "module has no symbols (stripped?)"
         raise ElfProblem("no symbol table (.symtab); the loader refuses stripped modules")
-    raw = image.section_bytes(image.sections.index(symtab))
+    raw = image.section_bytes(image.index_of[".symtab"])
     strtab = image.section_bytes(symtab["sh_link"])
     if image.elf.elfclass == 64:
         fmt = image.fmt_prefix + "IBBHQQ"
@@ -324,7 +325,7 @@ def _export_namespace(
 
 def _string_at_reloc(image: _Image, reloc: tuple[int, int | None]) -> str:
     symtab = image.by_name[".symtab"]
-    raw = image.section_bytes(image.sections.index(symtab))
+    raw = image.section_bytes(image.index_of[".symtab"])
     entsize = symtab["sh_entsize"] or (24 if image.elf.elfclass == 64 else 16)
     start = reloc[0] * entsize
     if image.elf.elfclass == 64:
