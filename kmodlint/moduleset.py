@@ -115,10 +115,16 @@ class ModuleSet:
         if self.kernel is None or not self.kernel.complete:
             return []
         providers = self.resolution[module.name]
+        # A module re-exporting a name it only imports is export-without-definition; the
+        # same root cause is not reported twice.
+        own_exports = {export.symbol for export in module.exports}
         return [
             symbol
             for symbol, weak in sorted(module.undefined.items())
-            if not weak and symbol not in providers and not is_ignored_undefined(module, symbol)
+            if not weak
+            and symbol not in providers
+            and symbol not in own_exports
+            and not is_ignored_undefined(module, symbol)
         ]
 
     @cached_property

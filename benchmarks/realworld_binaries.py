@@ -1,0 +1,726 @@
+#!/usr/bin/env python3
+"""Measure kmodlint against depmod and the kernels' own export tables on real Debian kernels.
+
+Fetches the Debian packages itself (``apt-get download`` into a cache directory, ``apt-get
+update`` first when a package cannot be found), extracts them with ``dpkg-deb -x`` and measures,
+for every kernel:
+
+1. deps agreement: ``depmod -b ROOT VER`` (on a hard-linked copy of the tree, wall time median
+   of ``--runs``) against ``kmodlint deps TREE --format modules.dep``: per-module dependency
+   sets, then byte identity, line order and per-line dependency order;
+2. ``kmodlint check TREE --kernel Module.symvers`` against the kernel's own table: findings by
+   rule and severity; every error is printed (an error there is a false positive);
+3. cross-ABI (``--cross MODS:SYMVERS``): the modules of one kernel checked against another
+   kernel's Module.symvers, scored against a ground truth computed here from the modules'
+   ``__versions``, ``.symtab`` and ``__crc_*`` symbols (own ELF reader, nothing from kmodlint);
+4. wall time and peak RSS of every kmodlint run beside depmod's.
+
+Only the standard library plus ``apt-get``, ``dpkg-deb`` and ``depmod`` (package ``kmod``).
+Module.symvers is taken from ``linux-headers-<ver>`` (``usr/src/linux-headers-<ver>/``); the
+``-common`` headers package is not needed for it.
+
+Example::
+
+    python3 benchmarks/realworld_binaries.py --json /tmp/bench.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import lzma
+import os
+import shlex
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_KERNELS = ["6.1.0-55-amd64", "6.1.0-56-amd64", "6.12.117+deb12-amd64"]
+# 55 vs 56 is the requested pair; their Module.symvers are byte-identical (both 6.1.192), so
+# that pair can only show false positives. 55 vs 47 is a real ABI change and scores recall.
+DEFAULT_CROSS = ["6.1.0-55-amd64:6.1.0-56-amd64", "6.1.0-55-amd64:6.1.0-47-amd64"]
+KO_EXTS = (".ko", ".ko.xz", ".ko.gz", ".ko.zst")
+DEPMOD_OUTPUTS_KEEP = {"modules.order", "modules.builtin", "modules.builtin.modinfo"}
+CRC_RULES = {"crc-mismatch", "KM402"}
+UNRESOLVED_RULES = {"unresolved-symbol", "KM301"}
+REPO = Path(__file__).resolve().parent.parent
+
+
+class BenchError(Exception):
+    """A fatal problem (missing tool, failed download): printed, exit status 2."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def modname(path: str) -> str:
+    """Module name as kmod derives it: basename up to the first '.', '-' -> '_'."""
+    return os.path.basename(path).split(".", 1)[0].replace("-", "_")
+
+
+@dataclass
+class Run:
+    rc: int
+    wall: float
+    maxrss_kb: int
+    stdout: bytes
+    stderr: str
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> Run:
+    """Run cmd; wall clock and peak RSS (largest single process of its tree, via wait4)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(
+            proc.returncode,
+            wall,
+            int(usage.ru_maxrss),
+            out.read(),
+            err.read().decode("utf-8", "replace"),
+        )
+
+
+def timing_summary(runs: list[Run]) -> dict[str, Any]:
+    walls = [r.wall for r in runs]
+    return {
+        "runs": len(runs),
+        "wall_s": [round(w, 3) for w in walls],
+        "median_s": round(statistics.median(walls), 3),
+        "min_s": round(min(walls), 3),
+        "peak_rss_mb": round(max(r.maxrss_kb for r in runs) / 1024, 1),
+    }
+
+
+# --------------------------------------------------------------------------- packages
+
+
+def need_tool(name: str, hint: str) -> str:
+    found = shutil.which(name) or next(
+        (p for p in (f"/usr/sbin/{name}", f"/sbin/{name}") if os.access(p, os.X_OK)), None
+    )
+    if not found:
+        raise BenchError(f"`{name}` not found. {hint}")
+    return found
+
+
+class Packages:
+    def __init__(self, cache: Path, refresh: bool) -> None:
+        self.debs = cache / "debs"
+        self.extracted = cache / "x"
+        self.debs.mkdir(parents=True, exist_ok=True)
+        self.extracted.mkdir(parents=True, exist_ok=True)
+        self.refresh = refresh
+        self.updated = False
+
+    def _update(self) -> None:
+        if self.updated:
+            return
+        self.updated = True
+        if os.geteuid() != 0:
+            raise BenchError("apt-get could not find a package; run `sudo apt-get update` first")
+        log("apt-get update")
+        subprocess.run(["apt-get", "update"], check=False, capture_output=True)
+
+    def deb(self, package: str) -> Path:
+        existing = sorted(self.debs.glob(f"{package}_*.deb"))
+        if existing and not self.refresh:
+            return existing[-1]
+        for attempt in (1, 2):
+            log(f"apt-get download {package}")
+            proc = subprocess.run(
+                ["apt-get", "download", package], cwd=self.debs, capture_output=True, text=True
+            )
+            existing = sorted(self.debs.glob(f"{package}_*.deb"))
+            if proc.returncode == 0 and existing:
+                return existing[-1]
+            if attempt == 1:
+                self._update()
+        raise BenchError(f"apt-get download {package} failed:\n{proc.stderr.strip()}")
+
+    def extract(self, package: str) -> Path:
+        deb = self.deb(package)
+        target = self.extracted / package
+        stamp = target / f".extracted-{deb.name}"
+        if not stamp.exists():
+            if target.exists():
+                shutil.rmtree(target)
+            target.mkdir(parents=True)
+            log(f"dpkg-deb -x {deb.name}")
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True)
+            stamp.touch()
+        return target
+
+    def kernel_tree(self, ver: str) -> Path:
+        problems = []
+        for package in (f"linux-image-{ver}-unsigned", f"linux-image-{ver}"):
+            try:
+                root = self.extract(package)
+            except BenchError as exc:
+                problems.append(str(exc))
+                continue
+            moddir = root / "lib" / "modules" / ver
+            if moddir.is_dir():
+                return moddir
+            problems.append(f"{package} has no lib/modules/{ver}")
+        raise BenchError(f"no usable linux-image package for {ver}:\n" + "\n".join(problems))
+
+    def symvers(self, ver: str) -> Path:
+        root = self.extract(f"linux-headers-{ver}")
+        path = root / "usr" / "src" / f"linux-headers-{ver}" / "Module.symvers"
+        if not path.is_file():
+            raise BenchError(f"linux-headers-{ver} has no {path.relative_to(root)}")
+        return path
+
+
+# --------------------------------------------------------------------------- ELF (own reader)
+
+
+def load_module(path: Path) -> bytes:
+    data = path.read_bytes()
+    if path.name.endswith(".xz"):
+        return lzma.decompress(data)
+    if path.name.endswith(".gz"):
+        return gzip.decompress(data)
+    if path.name.endswith(".zst"):
+        zstd = shutil.which("zstd")
+        if not zstd:
+            raise BenchError("`zstd` is needed for .ko.zst modules: apt-get install zstd")
+        return subprocess.run([zstd, "-dc"], input=data, capture_output=True, check=True).stdout
+    return data
+
+
+@dataclass
+class ElfFacts:
+    exports: dict[str, int | None] = field(default_factory=dict)  # name -> CRC (None: no CRC)
+    undefs: list[tuple[str, bool]] = field(default_factory=list)  # (name, weak), symtab order
+    versions: list[tuple[str, int]] = field(default_factory=list)  # __versions (name, crc)
+
+
+def parse_elf(data: bytes) -> ElfFacts:
+    """Section headers, .symtab, __versions and __crc_* values, read with struct."""
+    if data[:4] != b"\x7fELF":
+        raise ValueError("not an ELF file")
+    is64 = data[4] == 2
+    e = "<" if data[5] == 1 else ">"
+    if is64:
+        (shoff,) = struct.unpack_from(e + "Q", data, 0x28)
+        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", data, 0x3A)
+        shfmt, symfmt, symsz, crclen = e + "IIQQQQIIQQ", e + "IBBHQQ", 24, 8
+    else:
+        (shoff,) = struct.unpack_from(e + "I", data, 0x20)
+        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", data, 0x2E)
+        shfmt, symfmt, symsz, crclen = e + "IIIIIIIIII", e + "IIIBBH", 16, 4
+    secs = []  # (name offset, offset, size, link)
+    for i in range(shnum):
+        f = struct.unpack_from(shfmt, data, shoff + i * shentsize)
+        secs.append((f[0], f[4], f[5], f[6]))
+    shstr = secs[shstrndx][1]
+
+    def cstr(off: int) -> str:
+        return data[off : data.index(b"\0", off)].decode("latin-1")
+
+    byname: dict[str, tuple[int, int, int, int]] = {}
+    for sec in secs[1:]:
+        byname.setdefault(cstr(shstr + sec[0]), sec)
+    facts = ElfFacts()
+    if "__versions" in byname:  # struct modversion_info: 64-byte entries
+        _, off, size, _ = byname["__versions"]
+        order = "little" if e == "<" else "big"
+        for o in range(off, off + size - size % 64, 64):
+            facts.versions.append((cstr(o + crclen), int.from_bytes(data[o : o + crclen], order)))
+    if ".symtab" in byname:
+        _, off, size, link = byname[".symtab"]
+        strtab = secs[link][1]
+        for o in range(off + symsz, off + size, symsz):
+            f = struct.unpack_from(symfmt, data, o)
+            if is64:
+                st_name, info, _, shndx, value, _ = f
+            else:
+                st_name, value, _, info, _, shndx = f
+            name = cstr(strtab + st_name)
+            if shndx == 0:  # SHN_UNDEF
+                if name:
+                    facts.undefs.append((name, info >> 4 == 2))  # STB_WEAK
+            elif name.startswith("__crc_"):
+                if shndx != 0xFFF1 and shndx < len(secs):  # 5.19+: offset into __kcrctab*
+                    (value,) = struct.unpack_from(e + "I", data, secs[shndx][1] + value)
+                facts.exports[name[6:]] = value
+    if not facts.exports and "__ksymtab_strings" in byname:  # depmod's fallback, no CRC
+        _, off, size, _ = byname["__ksymtab_strings"]
+        for raw in data[off : off + size].split(b"\0"):
+            if raw:
+                facts.exports[raw.decode("latin-1")] = None
+    return facts
+
+
+def module_files(tree: Path) -> list[Path]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(tree):
+        dirnames[:] = sorted(d for d in dirnames if d not in ("build", "source"))
+        found += [Path(dirpath, f) for f in sorted(filenames) if f.endswith(KO_EXTS)]
+    return found
+
+
+def read_symvers(path: Path) -> dict[str, int]:
+    table = {}
+    for line in path.read_text().splitlines():
+        cols = line.split("\t")
+        if len(cols) >= 4 and cols[0].startswith("0x"):
+            table[cols[1]] = int(cols[0], 16)
+    return table
+
+
+@dataclass
+class CrossTruth:
+    crc_pairs: set[tuple[str, str]]  # (module, symbol) whose __versions CRC differs
+    unresolved_pairs: set[tuple[str, str]]  # (module, symbol) exported by nobody
+    modules: int
+
+
+def cross_truth(tree: Path, symvers: Path) -> CrossTruth:
+    """Ground truth for checking `tree`'s modules against another kernel's Module.symvers.
+
+    A symbol exported by a module of the tree resolves to that module (its own __crc_ value),
+    whatever the target table says; only the rest is looked up in the target's Module.symvers.
+    """
+    target = read_symvers(symvers)
+    facts = {modname(str(p)): parse_elf(load_module(p)) for p in module_files(tree)}
+    own: dict[str, int | None] = {}
+    for f in facts.values():
+        own.update(f.exports)
+    crc_pairs, unresolved = set(), set()
+    for name, f in facts.items():
+        for sym, crc in f.versions:
+            ref = own[sym] if sym in own else target.get(sym)
+            if ref is not None and ref != crc:
+                crc_pairs.add((name, sym))
+        imports = [(s, w) for s, w in f.undefs] + [(s, False) for s, _ in f.versions]
+        for sym, weak in imports:
+            if not weak and sym not in own and sym not in target:
+                unresolved.add((name, sym))
+    return CrossTruth(crc_pairs, unresolved, len(facts))
+
+
+# --------------------------------------------------------------------------- modules.dep
+
+
+def parse_dep(text: str, prefix: str = "") -> list[tuple[str, list[str]]]:
+    lines = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        head, _, rest = line.partition(":")
+        lines.append((prefix + head.strip(), [prefix + d for d in rest.split()]))
+    return lines
+
+
+def compare_deps(reference: bytes, candidate: bytes, prefix: str) -> dict[str, Any]:
+    ref = parse_dep(reference.decode())
+    cand = parse_dep(candidate.decode(), prefix)
+    ref_map, cand_map = dict(ref), dict(cand)
+    mismatches = []
+    for path, deps in ref:
+        if path in cand_map and set(deps) != set(cand_map[path]):
+            mine = set(cand_map[path])
+            mismatches.append(
+                {
+                    "module": path,
+                    "missing": sorted(set(deps) - mine),
+                    "extra": sorted(mine - set(deps)),
+                }
+            )
+    common = [p for p, _ in ref if p in cand_map]
+    order_diff = [
+        p for p in common if ref_map[p] != cand_map[p] and set(ref_map[p]) == set(cand_map[p])
+    ]
+    cand_common = [p for p, _ in cand if p in ref_map]
+    return {
+        "depmod_lines": len(ref),
+        "kmodlint_lines": len(cand),
+        "only_in_depmod": sorted(set(ref_map) - set(cand_map))[:10],
+        "only_in_depmod_count": len(set(ref_map) - set(cand_map)),
+        "only_in_kmodlint": sorted(set(cand_map) - set(ref_map))[:10],
+        "only_in_kmodlint_count": len(set(cand_map) - set(ref_map)),
+        "set_mismatch_count": len(mismatches),
+        "set_mismatches": mismatches[:10],
+        "byte_identical": prefix == "" and reference == candidate,
+        "line_order_identical": common == cand_common and len(ref) == len(cand),
+        "dep_order_differs_count": len(order_diff),
+        "dep_order_differs": order_diff[:10],
+        "dep_order_identical": not order_diff,
+    }
+
+
+# --------------------------------------------------------------------------- kmodlint
+
+
+class Kmodlint:
+    def __init__(self, command: str | None, cache_root: Path, warm: bool) -> None:
+        self.env = dict(os.environ)
+        if command:
+            self.cmd = shlex.split(command)
+        elif shutil.which("kmodlint"):
+            self.cmd = ["kmodlint"]
+        else:
+            self.cmd = [sys.executable, "-m", "kmodlint"]
+            self.env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(REPO), self.env.get("PYTHONPATH", "")) if p
+            )
+        self.cache_root = cache_root
+        self.warm = warm
+
+    def runs(self, args: list[str], n: int, tag: str) -> list[Run]:
+        """First run with an empty kmodlint cache (cold), the others reuse it (warm)."""
+        env = dict(self.env)
+        if not self.warm:
+            cache = self.cache_root / tag
+            shutil.rmtree(cache, ignore_errors=True)
+            env["KMODLINT_CACHE_DIR"] = str(cache)
+        results = []
+        for i in range(n):
+            log(f"kmodlint {' '.join(args[:1])} {tag} run {i + 1}/{n}")
+            results.append(run_measured([*self.cmd, *args], env))
+            if results[-1].rc not in (0, 1):
+                break
+        return results
+
+
+def kmodlint_timing(runs: list[Run]) -> dict[str, Any]:
+    info = timing_summary(runs)
+    info["cold_s"] = round(runs[0].wall, 3)
+    if len(runs) > 1:
+        info["warm_median_s"] = round(statistics.median(r.wall for r in runs[1:]), 3)
+    info["rc"] = runs[-1].rc
+    return info
+
+
+def load_findings(run: Run) -> list[dict[str, Any]] | None:
+    try:
+        doc = json.loads(run.stdout)
+    except ValueError:
+        return None
+    findings = doc.get("findings") if isinstance(doc, dict) else doc
+    return findings if isinstance(findings, list) else None
+
+
+def finding_module(f: dict[str, Any]) -> str:
+    return modname(str(f.get("path") or f.get("module") or ""))
+
+
+def score(expected: set[Any], found: set[Any]) -> dict[str, Any]:
+    tp = len(expected & found)
+    return {
+        "expected": len(expected),
+        "found": len(found),
+        "true_positives": tp,
+        "precision": round(tp / len(found), 4) if found else None,
+        "recall": round(tp / len(expected), 4) if expected else None,
+        "missed": sorted(map(str, expected - found))[:10],
+        "spurious": sorted(map(str, found - expected))[:10],
+    }
+
+
+# --------------------------------------------------------------------------- measurements
+
+
+def depmod_copy(moddir: Path, cache: Path, ver: str) -> Path:
+    """Hard-linked copy ROOT/lib/modules/VER of the extracted tree; returns ROOT."""
+    root = cache / "depmod-root" / ver
+    target = root / "lib" / "modules" / ver
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+
+        def link(src: str, dst: str) -> None:
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+
+        shutil.copytree(moddir, target, copy_function=link, symlinks=True)
+    for entry in target.iterdir():
+        if entry.name.startswith("modules.") and entry.name not in DEPMOD_OUTPUTS_KEEP:
+            entry.unlink()
+    return root
+
+
+def measure_kernel(
+    ver: str, pkgs: Packages, depmod: str, kml: Kmodlint, args: argparse.Namespace
+) -> dict[str, Any]:
+    moddir = pkgs.kernel_tree(ver)
+    symvers = pkgs.symvers(ver)
+    tree = moddir / "kernel" if args.tree_level == "kernel" else moddir
+    prefix = "kernel/" if args.tree_level == "kernel" else ""
+    result: dict[str, Any] = {
+        "tree": str(tree),
+        "symvers": str(symvers),
+        "modules": len(module_files(moddir)),
+    }
+
+    root = depmod_copy(moddir, Path(args.cache), ver)
+    dep_runs = []
+    for i in range(args.runs):
+        log(f"depmod {ver} run {i + 1}/{args.runs}")
+        dep_runs.append(run_measured([depmod, "-b", str(root), ver]))
+        if dep_runs[-1].rc != 0:
+            raise BenchError(f"depmod failed on {ver}:\n{dep_runs[-1].stderr}")
+    reference = (root / "lib" / "modules" / ver / "modules.dep").read_bytes()
+    result["depmod"] = timing_summary(dep_runs)
+    result["depmod"]["stderr_lines"] = len(dep_runs[-1].stderr.splitlines())
+
+    runs = kml.runs(["deps", str(tree), "--format", "modules.dep"], args.runs, f"{ver}-deps")
+    result["kmodlint_deps"] = kmodlint_timing(runs)
+    if runs[-1].rc == 0:
+        result["deps"] = compare_deps(reference, runs[-1].stdout, prefix)
+    else:
+        result["deps"] = {"error": runs[-1].stderr.strip()[-2000:]}
+
+    check_args = ["check", str(tree), "--kernel", str(symvers), "--format", "json"]
+    runs = kml.runs([*check_args, "--fail-on", "never"], args.runs, f"{ver}-check")
+    result["kmodlint_check"] = kmodlint_timing(runs)
+    findings = load_findings(runs[-1])
+    if findings is None:
+        result["check"] = {"error": (runs[-1].stderr or runs[-1].stdout.decode()).strip()[-2000:]}
+    else:
+        errors = [f for f in findings if f.get("severity") == "error"]
+        result["check"] = {
+            "findings": len(findings),
+            "by_rule_severity": dict(
+                sorted(Counter(f"{f.get('rule')} ({f.get('severity')})" for f in findings).items())
+            ),
+            "errors": len(errors),
+            "first_errors": errors[:30],
+        }
+    return result
+
+
+def measure_cross(
+    pair: str, pkgs: Packages, kml: Kmodlint, args: argparse.Namespace
+) -> dict[str, Any]:
+    mods_ver, _, target_ver = pair.partition(":")
+    if not target_ver:
+        raise BenchError(f"--cross expects MODULES_VER:SYMVERS_VER, got {pair!r}")
+    moddir = pkgs.kernel_tree(mods_ver)
+    symvers = pkgs.symvers(target_ver)
+    tree = moddir / "kernel" if args.tree_level == "kernel" else moddir
+    log(f"ground truth {mods_ver} vs {target_ver}")
+    truth = cross_truth(moddir, symvers)
+    result: dict[str, Any] = {"modules_of": mods_ver, "symvers_of": target_ver}
+    result["truth"] = {
+        "modules": truth.modules,
+        "crc_modules": len({m for m, _ in truth.crc_pairs}),
+        "crc_pairs": len(truth.crc_pairs),
+        "crc_pairs_without_module_layout": sum(
+            1 for _, s in truth.crc_pairs if s != "module_layout"
+        ),
+        "unresolved_symbols": len({s for _, s in truth.unresolved_pairs}),
+        "unresolved_pairs": len(truth.unresolved_pairs),
+    }
+    check_args = ["check", str(tree), "--kernel", str(symvers), "--format", "json"]
+    runs = kml.runs([*check_args, "--fail-on", "never"], args.runs, f"{mods_ver}-vs-{target_ver}")
+    result["kmodlint_check"] = kmodlint_timing(runs)
+    findings = load_findings(runs[-1])
+    if findings is None:
+        result["error"] = (runs[-1].stderr or runs[-1].stdout.decode()).strip()[-2000:]
+        return result
+    crc = [f for f in findings if f.get("rule") in CRC_RULES or f.get("code") in CRC_RULES]
+    unres = [
+        f
+        for f in findings
+        if f.get("rule") in UNRESOLVED_RULES or f.get("code") in UNRESOLVED_RULES
+    ]
+    crc_found = {(finding_module(f), str(f.get("symbol"))) for f in crc}
+    unres_found = {(finding_module(f), str(f.get("symbol"))) for f in unres}
+    result["crc_modules"] = score({m for m, _ in truth.crc_pairs}, {finding_module(f) for f in crc})
+    result["crc_pairs"] = score(truth.crc_pairs, crc_found)
+    result["unresolved_pairs"] = score(truth.unresolved_pairs, unres_found)
+    result["by_rule"] = dict(sorted(Counter(str(f.get("rule")) for f in findings).items()))
+    return result
+
+
+# --------------------------------------------------------------------------- report
+
+
+def fmt_time(info: dict[str, Any]) -> str:
+    text = f"median {info['median_s']:.2f}s (n={info['runs']}), peak RSS {info['peak_rss_mb']} MB"
+    if "cold_s" in info:
+        text += f", cold {info['cold_s']:.2f}s"
+        if "warm_median_s" in info:
+            text += f", warm {info['warm_median_s']:.2f}s"
+        if info.get("rc") not in (0, None):
+            text += f", exit {info['rc']}"
+    return text
+
+
+def fmt_score(name: str, s: dict[str, Any]) -> list[str]:
+    def pct(v: float | None) -> str:
+        return "n/a" if v is None else f"{v * 100:.2f}%"
+
+    lines = [
+        f"    {name}: expected {s['expected']}, found {s['found']}, "
+        f"TP {s['true_positives']}, precision {pct(s['precision'])}, recall {pct(s['recall'])}"
+    ]
+    if s["missed"]:
+        lines.append(f"      missed (first 10): {', '.join(s['missed'])}")
+    if s["spurious"]:
+        lines.append(f"      spurious (first 10): {', '.join(s['spurious'])}")
+    return lines
+
+
+def report(doc: dict[str, Any]) -> str:
+    out = [f"kmodlint real-world benchmark ({doc['environment']['depmod_version']})"]
+    for ver, r in doc["kernels"].items():
+        out.append(f"\n== {ver}: {r['modules']} modules  tree={r['tree']}")
+        out.append(f"  depmod            {fmt_time(r['depmod'])}")
+        out.append(f"  kmodlint deps     {fmt_time(r['kmodlint_deps'])}")
+        out.append(f"  kmodlint check    {fmt_time(r['kmodlint_check'])}")
+        d = r["deps"]
+        if "error" in d:
+            out.append(f"  deps: kmodlint failed: {d['error'].splitlines()[-1:]}")
+        else:
+            out.append(
+                f"  deps: {d['depmod_lines']} depmod lines, {d['kmodlint_lines']} kmodlint lines;"
+                f" only-depmod {d['only_in_depmod_count']}, only-kmodlint "
+                f"{d['only_in_kmodlint_count']}; dep-set mismatches {d['set_mismatch_count']}"
+            )
+            out.append(
+                f"  deps: byte-identical {d['byte_identical']}, line order identical "
+                f"{d['line_order_identical']}, per-line dep order identical "
+                f"{d['dep_order_identical']} ({d['dep_order_differs_count']} lines differ)"
+            )
+            for m in d["set_mismatches"]:
+                out.append(f"    {m['module']}: missing {m['missing']} extra {m['extra']}")
+            for p in d["only_in_depmod"]:
+                out.append(f"    only in depmod: {p}")
+            for p in d["only_in_kmodlint"]:
+                out.append(f"    only in kmodlint: {p}")
+            for p in d["dep_order_differs"]:
+                out.append(f"    dep order differs: {p}")
+        c = r["check"]
+        if "error" in c:
+            out.append(f"  check: kmodlint failed: {c['error'].splitlines()[-1:]}")
+        else:
+            out.append(
+                f"  check vs own Module.symvers: {c['findings']} findings, {c['errors']} errors"
+            )
+            for key, n in c["by_rule_severity"].items():
+                out.append(f"    {n:7d}  {key}")
+            for f in c["first_errors"]:
+                out.append(
+                    f"    ERROR {f.get('path')}: [{f.get('code')} {f.get('rule')}] "
+                    f"{f.get('message')}"
+                )
+    for r in doc["cross"]:
+        t = r["truth"]
+        out.append(
+            f"\n== cross-ABI: modules of {r['modules_of']} vs {r['symvers_of']}'s Module.symvers"
+        )
+        out.append(
+            f"  truth: {t['crc_modules']}/{t['modules']} modules with a differing CRC "
+            f"({t['crc_pairs']} module-symbol pairs, {t['crc_pairs_without_module_layout']} "
+            f"without module_layout); {t['unresolved_symbols']} vanished symbols "
+            f"({t['unresolved_pairs']} module-symbol pairs)"
+        )
+        out.append(f"  kmodlint check    {fmt_time(r['kmodlint_check'])}")
+        if "error" in r:
+            out.append(f"  kmodlint failed: {r['error'].splitlines()[-1:]}")
+            continue
+        out += fmt_score("crc-mismatch modules", r["crc_modules"])
+        out += fmt_score("crc-mismatch (module, symbol)", r["crc_pairs"])
+        out += fmt_score("unresolved-symbol (module, symbol)", r["unresolved_pairs"])
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--cache",
+        default=os.path.join(os.path.expanduser("~"), ".cache", "kmodlint-bench"),
+        help="download/extract directory (default ~/.cache/kmodlint-bench)",
+    )
+    parser.add_argument(
+        "--kernel",
+        action="append",
+        dest="kernels",
+        metavar="VER",
+        help=f"kernel release (uname -r form), repeatable; default {' '.join(DEFAULT_KERNELS)}",
+    )
+    parser.add_argument(
+        "--cross",
+        action="append",
+        metavar="MODS_VER:SYMVERS_VER",
+        help=f"cross-ABI pair, repeatable; default {' '.join(DEFAULT_CROSS)}",
+    )
+    parser.add_argument("--no-cross", action="store_true", help="skip the cross-ABI checks")
+    parser.add_argument(
+        "--tree-level",
+        choices=["modules", "kernel"],
+        default="modules",
+        help="TREE given to kmodlint: lib/modules/VER (default) or its kernel/ folder",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per command (default 3)")
+    parser.add_argument(
+        "--kmodlint", help="kmodlint command (default: `kmodlint`, else python -m kmodlint)"
+    )
+    parser.add_argument(
+        "--warm", action="store_true", help="use the user's kmodlint cache (default: fresh one)"
+    )
+    parser.add_argument("--refresh", action="store_true", help="download packages again")
+    parser.add_argument("--json", metavar="FILE", help="also write all figures as JSON")
+    args = parser.parse_args(argv)
+    kernels = args.kernels or DEFAULT_KERNELS
+    crosses = [] if args.no_cross else (args.cross or DEFAULT_CROSS)
+    try:
+        depmod = need_tool("depmod", "Install it with: sudo apt-get install kmod")
+        for tool in ("apt-get", "dpkg-deb"):
+            need_tool(tool, "This benchmark needs a Debian-based system.")
+        cache = Path(args.cache).expanduser()
+        args.cache = str(cache)
+        pkgs = Packages(cache, args.refresh)
+        kml = Kmodlint(args.kmodlint, cache / "kmodlint-cache", args.warm)
+        version = subprocess.run([depmod, "--version"], capture_output=True, text=True).stdout
+        doc: dict[str, Any] = {
+            "environment": {
+                "depmod_version": version.splitlines()[0] if version else "depmod",
+                "kmodlint_command": kml.cmd,
+                "python": sys.version.split()[0],
+                "cpus": os.cpu_count(),
+                "runs": args.runs,
+                "tree_level": args.tree_level,
+            },
+            "kernels": {},
+            "cross": [],
+        }
+        for ver in kernels:
+            doc["kernels"][ver] = measure_kernel(ver, pkgs, depmod, kml, args)
+        for pair in crosses:
+            doc["cross"].append(measure_cross(pair, pkgs, kml, args))
+    except BenchError as exc:
+        print(f"realworld_binaries: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(report(doc))
+    if args.json:
+        Path(args.json).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Exports a static function: __ksymtab_modstatic_hidden points at a LOCAL symbol. */
+#include <linux/module.h>
+#include <linux/printk.h>
+
+int modstatic_visible(int x)
+{
+	return x + 1;
+}
+EXPORT_SYMBOL(modstatic_visible);
+
+static int modstatic_hidden(int x)
+{
+	return x * 2;
+}
+EXPORT_SYMBOL(modstatic_hidden);	/* expect: static-export */
+
+static int __init modstatic_init(void)
+{
+	pr_info("modstatic: loaded\n");
+	return 0;
+}
+
+static void __exit modstatic_exit(void)
+{
+	pr_info("modstatic: unloaded\n");
+}
+
+module_init(modstatic_init);
+module_exit(modstatic_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("kmodlint corpus: EXPORT_SYMBOL of a static function");
