@@ -1,7 +1,7 @@
 """modules.dep exactly as kmod's depmod writes it (tools/depmod.c, v30).
 
 - Lines follow the module array: modules.order order first (`depmod_modules_sort`), the
-  rest after it (kmodlint sorts those by path; depmod leaves them in hash order).
+  rest after it in the iteration order of depmod's module-name hash.
 - Each module's direct dependencies are the owners of its undefined symbols, in symbol
   table order, then of its other `__versions` names (`depmod_load_dependencies` ->
   `mod_add_dependency`); only modules count, vmlinux exports add no edge, weak references
@@ -19,16 +19,65 @@ from kmodlint.model import Module
 from kmodlint.moduleset import ModuleSet
 
 
+def _signed_char(byte: int) -> int:
+    return byte - 256 if byte > 127 else byte
+
+
+def hash_superfast(key: bytes) -> int:
+    """kmod shared/hash.c: hash_superfast() (Paul Hsieh's SuperFastHash), as compiled on x86:
+    little-endian 16-bit loads, signed `char`."""
+    mask = 0xFFFFFFFF
+    length = len(key)
+    value = length
+    blocks, remainder = divmod(length, 4)
+    position = 0
+    for _ in range(blocks):
+        value = (value + (key[position] | key[position + 1] << 8)) & mask
+        tmp = ((key[position + 2] | key[position + 3] << 8) << 11) ^ value
+        value = ((value << 16) ^ tmp) & mask
+        value = (value + (value >> 11)) & mask
+        position += 4
+    if remainder == 3:
+        value = (value + (key[position] | key[position + 1] << 8)) & mask
+        value ^= (value << 16) & mask
+        value ^= (_signed_char(key[position + 2]) << 18) & mask
+        value = (value + (value >> 11)) & mask
+    elif remainder == 2:
+        value = (value + (key[position] | key[position + 1] << 8)) & mask
+        value ^= (value << 11) & mask
+        value = (value + (value >> 17)) & mask
+    elif remainder == 1:
+        value = (value + _signed_char(key[position])) & mask
+        value ^= (value << 10) & mask
+        value = (value + (value >> 1)) & mask
+    value ^= (value << 3) & mask
+    value = (value + (value >> 5)) & mask
+    value ^= (value << 4) & mask
+    value = (value + (value >> 17)) & mask
+    value ^= (value << 25) & mask
+    value = (value + (value >> 6)) & mask
+    return value
+
+
+def _modname(relative_path: str) -> str:
+    return relative_path.rsplit("/", 1)[-1].split(".", 1)[0].replace("-", "_")
+
+
 def array_order(ms: ModuleSet, relative: dict[str, str], order: list[str]) -> list[Module]:
+    """depmod's module array: its 512-bucket name hash in iteration order (bucket, then
+    name), then stably re-sorted so modules.order lines come first, in that order."""
     position = {path: index for index, path in enumerate(order)}
     unordered = len(position)
 
-    def key(module: Module) -> tuple[int, str]:
-        path = relative[module.name]
-        uncompressed = path.rsplit(".ko", 1)[0] + ".ko"
-        return (position.get(uncompressed, unordered), path)
+    def hash_key(module: Module) -> tuple[int, bytes]:
+        name = _modname(relative[module.name]).encode()
+        return (hash_superfast(name) & 511, name)
 
-    return sorted(ms.modules, key=key)
+    def order_key(module: Module) -> int:
+        path = relative[module.name]
+        return position.get(path.rsplit(".ko", 1)[0] + ".ko", unordered)
+
+    return sorted(sorted(ms.modules, key=hash_key), key=order_key)
 
 
 def depmod_owners(modules: list[Module]) -> dict[str, str]:

@@ -62,7 +62,11 @@ def _walk(root: str, inputs: Inputs, seen: set[str]) -> None:
         inputs.modules_order = _read_modules_order(order_file, inputs)
     # os.walk does not follow directory symlinks, so /lib/modules/<ver>/build (a link to
     # the headers) is not walked into.
+    # depmod skips build/ and source/ at any depth of a /lib/modules/<ver> tree.
+    modules_tree = os.path.isfile(order_file) or os.path.isdir(os.path.join(root, "kernel"))
     for directory, subdirs, files in os.walk(root, onerror=report):
+        if modules_tree:
+            subdirs[:] = [d for d in subdirs if d not in ("build", "source")]
         subdirs.sort()
         for name in sorted(files):
             full = os.path.join(directory, name)
