@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kmodlint import __version__
 
-_SCHEMA = "2"
+_SCHEMA = "3"
 
 
 def default_cache_dir() -> Path:

@@ -77,10 +77,15 @@ def _walk(root: str, inputs: Inputs, seen: set[str]) -> None:
 def _add_file(
     full: str, display: str, relative: str, inputs: Inputs, seen: set[str], explicit: bool
 ) -> None:
-    real = os.path.realpath(full)
-    if real in seen:
+    # One file reached twice (a folder and a file in it, or a link) is read once.
+    try:
+        stat = os.stat(full)
+        identity = f"{stat.st_dev}:{stat.st_ino}"
+    except OSError:
+        identity = os.path.abspath(full)
+    if identity in seen:
         return
-    seen.add(real)
+    seen.add(identity)
     name = os.path.basename(full)
     if is_module_file(name) or (explicit and name.endswith(".o")):
         inputs.binaries.append(BinaryInput(full, display, relative))

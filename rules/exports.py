@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmodlint.model import Target
+from kmodlint.model import BINDING, Target
 from kmodlint.moduleset import ModuleSet
 from kmodlint.rule import Hit, rule
 
@@ -50,7 +50,7 @@ def static_export(ms: ModuleSet) -> Iterator[Hit]:
             local = export.target is Target.LOCAL or (
                 export.target is Target.UNKNOWN
                 and module.defined.get(export.symbol) is not None
-                and module.defined[export.symbol].binding == "local"
+                and module.defined[export.symbol][BINDING] == "local"
             )
             if local:
                 yield Hit(

@@ -60,7 +60,7 @@ def test_inspector_matches_binutils(arch: str, ko: str) -> None:
     global_defined = sorted(
         name for letter, name in expected["defined"] if letter.isupper() and letter != "U"
     )
-    assert sorted(n for n, d in module.defined.items() if d.binding != "local") == global_defined
+    assert sorted(n for n, d in module.defined.items() if d[0] != "local") == global_defined
     assert module.has_init and module.has_exit
 
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
-from kmodlint.model import Export, ExportKind, InputProblem, Module, SymbolDef, Target
+from kmodlint.model import Export, ExportKind, InputProblem, Module, Target
 
 # The loader and modpost accept these as export tables (kernel/module/main.c:
 # find_module_sections; 4.x-5.11 also had the _unused and _gpl_future flavours).
@@ -213,7 +213,7 @@ def _read_symbol_facts(image: _Image, symbols: list[Sym], module: Module) -> Non
             continue
         if sym.name.startswith(_MACHINERY_PREFIXES):
             continue
-        module.defined[sym.name] = SymbolDef(
+        module.defined[sym.name] = (
             _STB.get(sym.bind, str(sym.bind)),
             _STT.get(sym.type, str(sym.type)),
             _section_name(image, sym.shndx),

@@ -6,7 +6,7 @@ import json
 
 from tabulate import tabulate
 
-from kmodlint.model import Module
+from kmodlint.model import BINDING, KIND, SECTION, Module
 
 
 def _crc(value: int | None) -> str | None:
@@ -40,7 +40,7 @@ def module_record(module: Module) -> dict:
         ],
         "undefined": sorted(module.undefined),
         "defined": [
-            {"name": name, "binding": d.binding, "type": d.kind, "section": d.section}
+            {"name": name, "binding": d[BINDING], "type": d[KIND], "section": d[SECTION]}
             for name, d in sorted(module.defined.items())
         ],
         "versions": None
@@ -60,7 +60,7 @@ def format_symbols(modules: list[Module], fmt: str) -> str:
             (m.vermagic or "-").strip(),
             len(m.exports),
             len(m.undefined),
-            sum(1 for d in m.defined.values() if d.binding != "local"),
+            sum(1 for d in m.defined.values() if d[BINDING] != "local"),
         )
         for m in modules
     ]
