@@ -246,9 +246,9 @@ def _c_string(raw: bytes, offset: int) -> str:
 
 def _read_exports(image: _Image, symbols: list[Sym]) -> list[Export]:
     tables = {
-        index: _KSYMTAB_KINDS[section.name]
+        index: kind
         for index, section in enumerate(image.sections)
-        if section.name in _KSYMTAB_KINDS
+        if (kind := _ksymtab_kind(section.name)) is not None
     }
     if not tables:
         return []
@@ -282,6 +282,14 @@ def _read_exports(image: _Image, symbols: list[Sym]) -> list[Export]:
             )
     exports.sort(key=lambda export: export.symbol)
     return exports
+
+
+def _ksymtab_kind(section_name: str) -> ExportKind | None:
+    """`__ksymtab_gpl` in a `.ko`; `___ksymtab_gpl+<sym>` in a 5.4-6.4 `.o`, one input
+    section per export that the module linker script merges (scripts/module.lds.S)."""
+    if section_name.startswith("___ksymtab"):
+        section_name = section_name[1:].split("+", 1)[0]
+    return _KSYMTAB_KINDS.get(section_name)
 
 
 def _export_target(
@@ -356,17 +364,30 @@ def _read_export_symbol_section(image: _Image, symbols: list[Sym]) -> list[Expor
     `__export_symbol_<sym>: .asciz "GPL"|""; .asciz "<namespace>"; pointer to <sym>`
     (include/linux/export.h), read by modpost's check_export_symbol."""
     exports = []
+    pointer = 8 if image.elf.elfclass == 64 else 4
+    relocs_by_section: dict[int, dict[int, tuple[int, int | None]]] = {}
     for sym in symbols:
         if not sym.name.startswith("__export_symbol_") or not 0 < sym.shndx < len(image.sections):
             continue
         raw = image.section_bytes(sym.shndx)
         licence = _c_string(raw, sym.value)
-        namespace = _c_string(raw, sym.value + len(licence.encode()) + 1)
+        namespace_at = sym.value + len(licence.encode()) + 1
+        namespace = _c_string(raw, namespace_at)
+        # The strings are followed by a pointer to the symbol, aligned to its size.
+        end = namespace_at + len(namespace.encode()) + 1
+        pointer_at = (end + pointer - 1) // pointer * pointer
+        if sym.shndx not in relocs_by_section:
+            relocs_by_section[sym.shndx] = _relocations_by_offset(image, sym.shndx)
+        target, init_exit = _export_target(
+            image, symbols, relocs_by_section[sym.shndx].get(pointer_at)
+        )
         exports.append(
             Export(
                 symbol=sym.name[len("__export_symbol_") :],
                 kind=ExportKind.GPL if licence == "GPL" else ExportKind.PLAIN,
                 namespace=namespace,
+                target=target,
+                init_exit=init_exit,
             )
         )
     exports.sort(key=lambda export: export.symbol)
