@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 from pathlib import Path
 
@@ -185,3 +186,36 @@ def test_same_magic_mirrors_the_loader(
     module_magic: str, kernel_magic: str, has_crcs: bool, same: bool
 ) -> None:
     assert same_magic(module_magic, kernel_magic, has_crcs) is same
+
+
+def test_lib_modules_tree_without_build_infers_vmlinux_exports(tmp_path: Path) -> None:
+    """No build/Module.symvers: module exports are exact, vmlinux exports are what the tree's
+    modules import (with the CRC they recorded), and the table says it is incomplete."""
+    from kmodlint.extract import extract_binary
+    from tests.corpus_support import CORPUS
+    from tests.test_corpus import run_kmodlint
+
+    seeds = CORPUS / "km000-seeds-mod1-mod2" / "built"
+    tree = tmp_path / "lib/modules/6.1.0-56-amd64"
+    (tree / "kernel/drivers").mkdir(parents=True)
+    (tree / "kernel/drivers/mod1.ko").write_bytes((seeds / "mod1.ko").read_bytes())
+    _write(tree, "modules.builtin", "kernel/lib/crc32.ko\n")
+
+    def read_tree(files: list) -> list:
+        extracted = [extract_binary(path, shown) for path, shown in files]
+        return [(e.module, e.problems) for e in extracted]
+
+    table = load_kernel(str(tree), read_tree)
+    mod1 = extract_binary(str(seeds / "mod1.ko"), "mod1.ko").module
+    assert mod1 is not None and mod1.versions
+    assert table.exports["myadd"].owner == "mod1"
+    assert table.exports["_printk"].owner == "vmlinux"
+    assert table.exports["_printk"].export.crc == mod1.versions["_printk"]
+    assert (table.complete, table.has_kinds, table.builtin) == (False, False, {"crc32"})
+    assert table.vermagic == mod1.vermagic
+
+    result = run_kmodlint(
+        "check", str(seeds / "mod2.ko"), "--kernel", str(tree), "--format", "json", "--no-cache"
+    )
+    assert json.loads(result.stdout)["findings"] == []
+    assert "vmlinux exports were inferred" in result.stderr
