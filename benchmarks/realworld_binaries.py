@@ -13,11 +13,24 @@ for every kernel:
 3. cross-ABI (``--cross MODS:SYMVERS``): the modules of one kernel checked against another
    kernel's Module.symvers, scored against a ground truth computed here from the modules'
    ``__versions``, ``.symtab`` and ``__crc_*`` symbols (own ELF reader, nothing from kmodlint);
-4. wall time and peak RSS of every kmodlint run beside depmod's.
+4. wall time and peak RSS of every kmodlint run beside depmod's;
+5. foreign-architecture trees (``--arch-trees``, on by default): Debian's arm64, s390x (64-bit
+   big-endian) and i386 (32-bit) modules, measured like 1. and 2. with ``--kernel`` set to the
+   arch's headers folder (Module.symvers, include/generated/utsrelease.h and
+   include/config/auto.conf, so vermagic is checked too), plus an ELF census (class, byte
+   order, machine) and the own reader's count of ``__versions`` entries against that
+   Module.symvers, scored against kmodlint's crc-mismatch and unresolved-symbol findings.
 
 Only the standard library plus ``apt-get``, ``dpkg-deb`` and ``depmod`` (package ``kmod``).
 Module.symvers is taken from ``linux-headers-<ver>`` (``usr/src/linux-headers-<ver>/``); the
-``-common`` headers package is not needed for it.
+``-common`` headers package is not needed for it (the arch trees' headers folders get it all
+the same, extracted into one root, as a complete headers install).
+
+Foreign packages are fetched as ``apt-get download PKG:ARCH``, which needs ARCH among dpkg's
+architectures: when it is missing the script (as root) runs ``dpkg --add-architecture ARCH``
+and ``apt-get update`` and says so. If ``apt-get update`` then fails (a broken index for that
+architecture on the mirror), ARCH is removed again once the downloads are done and
+``apt-get update`` is rerun, so apt is left as it was found.
 
 Example::
 
@@ -53,6 +66,39 @@ DEPMOD_OUTPUTS_KEEP = {"modules.order", "modules.builtin", "modules.builtin.modi
 CRC_RULES = {"crc-mismatch", "KM402"}
 UNRESOLVED_RULES = {"unresolved-symbol", "KM301"}
 REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ArchTree:
+    """A foreign-architecture Debian kernel: image and headers packages as PKG[:ARCH]."""
+
+    arch: str  # dpkg architecture
+    ver: str  # uname -r
+    image: str
+    headers: tuple[str, ...]  # extracted into one root; the first is the flavour's
+
+
+ARCH_TREES = [
+    ArchTree(
+        "arm64",
+        "6.1.0-56-arm64",
+        "linux-image-6.1.0-56-arm64-unsigned:arm64",
+        ("linux-headers-6.1.0-56-arm64:arm64", "linux-headers-6.1.0-56-common"),
+    ),
+    ArchTree(  # s390x has no -unsigned image package (no Secure Boot signing there)
+        "s390x",
+        "6.1.0-50-s390x",
+        "linux-image-6.1.0-50-s390x:s390x",
+        ("linux-headers-6.1.0-50-s390x:s390x", "linux-headers-6.1.0-50-common"),
+    ),
+    ArchTree(
+        "i386",
+        "6.1.0-50-686-pae",
+        "linux-image-6.1.0-50-686-pae-unsigned:i386",
+        ("linux-headers-6.1.0-50-686-pae:i386", "linux-headers-6.1.0-50-common"),
+    ),
+]
+ELF_MACHINES = {3: "i386", 22: "s390", 40: "arm", 62: "x86_64", 183: "aarch64", 243: "riscv"}
 
 
 class BenchError(Exception):
@@ -130,6 +176,24 @@ class Packages:
         self.extracted.mkdir(parents=True, exist_ok=True)
         self.refresh = refresh
         self.updated = False
+        self.remove_after: list[str] = []  # architectures to drop again (update broke)
+        self.notes: list[str] = []  # what was done to apt/dpkg, for the report
+
+    def note(self, msg: str) -> None:
+        log(msg)
+        self.notes.append(msg)
+
+    def _apt_update(self) -> tuple[bool, str]:
+        """apt-get update; (True, "") when it worked, else (False, its error lines)."""
+        proc = subprocess.run(["apt-get", "update"], capture_output=True, text=True)
+        problems = [
+            line
+            for line in (proc.stdout + proc.stderr).splitlines()
+            if line.startswith("E:") or "Failed to fetch" in line or "Hash Sum mismatch" in line
+        ]
+        if proc.returncode == 0 and not problems:
+            return True, ""
+        return False, "\n".join(problems[-6:]) or f"exit status {proc.returncode}"
 
     def _update(self) -> None:
         if self.updated:
@@ -138,18 +202,71 @@ class Packages:
         if os.geteuid() != 0:
             raise BenchError("apt-get could not find a package; run `sudo apt-get update` first")
         log("apt-get update")
-        subprocess.run(["apt-get", "update"], check=False, capture_output=True)
+        self._apt_update()
+
+    def ensure_arch(self, arch: str) -> None:
+        """Make `apt-get download PKG:arch` possible: add arch to dpkg when it is missing."""
+        native = subprocess.run(
+            ["dpkg", "--print-architecture"], capture_output=True, text=True
+        ).stdout.split()
+        foreign = subprocess.run(
+            ["dpkg", "--print-foreign-architectures"], capture_output=True, text=True
+        ).stdout.split()
+        if arch in native + foreign:
+            return
+        if os.geteuid() != 0:
+            raise BenchError(
+                f"dpkg architecture {arch} is not enabled, so {arch} packages cannot be "
+                f"downloaded; run `sudo dpkg --add-architecture {arch} && sudo apt-get update`"
+                " (or run this script as root)"
+            )
+        self.note(f"dpkg --add-architecture {arch} (needed for apt-get download PKG:{arch})")
+        subprocess.run(["dpkg", "--add-architecture", arch], check=True)
+        self.note("apt-get update (new architecture)")
+        ok, problems = self._apt_update()
+        self.updated = True
+        if ok:
+            self.note(f"apt-get update works with {arch}; {arch} stays enabled")
+        else:
+            self.remove_after.append(arch)
+            self.note(
+                f"apt-get update fails with {arch} enabled; {arch} will be removed again "
+                f"after downloading:\n{problems}"
+            )
+
+    def restore_apt(self) -> None:
+        """Undo an --add-architecture that broke apt-get update (after the downloads)."""
+        while self.remove_after:
+            arch = self.remove_after.pop()
+            proc = subprocess.run(
+                ["dpkg", "--remove-architecture", arch], capture_output=True, text=True
+            )
+            if proc.returncode != 0:
+                self.note(f"dpkg --remove-architecture {arch} failed: {proc.stderr.strip()}")
+                continue
+            self.note(f"dpkg --remove-architecture {arch}; apt-get update")
+            ok, problems = self._apt_update()
+            self.note(
+                "apt-get update works again"
+                if ok
+                else f"apt-get update still fails without {arch}:\n{problems}"
+            )
 
     def deb(self, package: str) -> Path:
-        existing = sorted(self.debs.glob(f"{package}_*.deb"))
+        """PACKAGE or PACKAGE:ARCH, from the cache or `apt-get download`."""
+        name, _, arch = package.partition(":")
+        pattern = f"{name}_*_{arch}.deb" if arch else f"{name}_*.deb"
+        existing = sorted(self.debs.glob(pattern))
         if existing and not self.refresh:
             return existing[-1]
+        if arch:
+            self.ensure_arch(arch)
         for attempt in (1, 2):
             log(f"apt-get download {package}")
             proc = subprocess.run(
                 ["apt-get", "download", package], cwd=self.debs, capture_output=True, text=True
             )
-            existing = sorted(self.debs.glob(f"{package}_*.deb"))
+            existing = sorted(self.debs.glob(pattern))
             if proc.returncode == 0 and existing:
                 return existing[-1]
             if attempt == 1:
@@ -158,7 +275,7 @@ class Packages:
 
     def extract(self, package: str) -> Path:
         deb = self.deb(package)
-        target = self.extracted / package
+        target = self.extracted / package.partition(":")[0]
         stamp = target / f".extracted-{deb.name}"
         if not stamp.exists():
             if target.exists():
@@ -182,6 +299,33 @@ class Packages:
                 return moddir
             problems.append(f"{package} has no lib/modules/{ver}")
         raise BenchError(f"no usable linux-image package for {ver}:\n" + "\n".join(problems))
+
+    def extract_into(self, packages: tuple[str, ...], name: str) -> Path:
+        """Several packages extracted into one root (as installed together)."""
+        debs = [self.deb(p) for p in packages]
+        target = self.extracted / name
+        stamps = {f".extracted-{d.name}" for d in debs}
+        if not target.is_dir() or {p.name for p in target.glob(".extracted-*")} != stamps:
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True)
+            for deb in debs:
+                log(f"dpkg-deb -x {deb.name} -> {name}")
+                subprocess.run(["dpkg-deb", "-x", str(deb), str(target)], check=True)
+            for stamp in stamps:
+                (target / stamp).touch()
+        return target
+
+    def arch_tree(self, tree: ArchTree) -> tuple[Path, Path]:
+        """(lib/modules/VER, headers folder) of a foreign-architecture kernel."""
+        moddir = self.extract(tree.image) / "lib" / "modules" / tree.ver
+        if not moddir.is_dir():
+            raise BenchError(f"{tree.image} has no lib/modules/{tree.ver}")
+        root = self.extract_into(tree.headers, f"headers-{tree.ver}")
+        headers = root / "usr" / "src" / f"linux-headers-{tree.ver}"
+        for rel in ("Module.symvers", "include/generated/utsrelease.h", "include/config/auto.conf"):
+            if not (headers / rel).is_file():
+                raise BenchError(f"{tree.headers[0]} has no {headers.relative_to(root) / rel}")
+        return moddir, headers
 
     def symvers(self, ver: str) -> Path:
         root = self.extract(f"linux-headers-{ver}")
@@ -213,6 +357,7 @@ class ElfFacts:
     exports: dict[str, int | None] = field(default_factory=dict)  # name -> CRC (None: no CRC)
     undefs: list[tuple[str, bool]] = field(default_factory=list)  # (name, weak), symtab order
     versions: list[tuple[str, int]] = field(default_factory=list)  # __versions (name, crc)
+    vermagic: str | None = None  # .modinfo vermagic=
 
 
 def parse_elf(data: bytes) -> ElfFacts:
@@ -242,6 +387,11 @@ def parse_elf(data: bytes) -> ElfFacts:
     for sec in secs[1:]:
         byname.setdefault(cstr(shstr + sec[0]), sec)
     facts = ElfFacts()
+    if ".modinfo" in byname:
+        _, off, size, _ = byname[".modinfo"]
+        for raw in data[off : off + size].split(b"\0"):
+            if raw.startswith(b"vermagic="):
+                facts.vermagic = raw[9:].decode("latin-1")
     if "__versions" in byname:  # struct modversion_info: 64-byte entries
         _, off, size, _ = byname["__versions"]
         order = "little" if e == "<" else "big"
@@ -272,6 +422,17 @@ def parse_elf(data: bytes) -> ElfFacts:
     return facts
 
 
+def elf_kind(data: bytes) -> str:
+    """'ELF64 MSB s390' and the like, from the ELF identification and e_machine."""
+    if data[:4] != b"\x7fELF":
+        return "not ELF"
+    (machine,) = struct.unpack_from("<H" if data[5] == 1 else ">H", data, 18)
+    return (
+        f"ELF{64 if data[4] == 2 else 32} {'LSB' if data[5] == 1 else 'MSB'} "
+        f"{ELF_MACHINES.get(machine, f'e_machine {machine}')}"
+    )
+
+
 def module_files(tree: Path) -> list[Path]:
     found = []
     for dirpath, dirnames, filenames in os.walk(tree):
@@ -294,6 +455,14 @@ class CrossTruth:
     crc_pairs: set[tuple[str, str]]  # (module, symbol) whose __versions CRC differs
     unresolved_pairs: set[tuple[str, str]]  # (module, symbol) exported by nobody
     modules: int
+    elf_kinds: Counter[str] = field(default_factory=Counter)  # elf_kind() -> modules
+    vermagics: Counter[str] = field(default_factory=Counter)  # .modinfo vermagic -> modules
+    versions_entries: int = 0  # __versions entries in all modules
+    versions_modules: int = 0  # modules with a __versions section
+    versions_vs_symvers: int = 0  # entries compared with the target's Module.symvers
+    versions_vs_modules: int = 0  # entries compared with a module's own __crc_ value
+    undefined_symbols: int = 0  # undefined .symtab entries
+    module_exports: int = 0  # __crc_ / __ksymtab_strings exports of the modules
 
 
 def cross_truth(tree: Path, symvers: Path) -> CrossTruth:
@@ -303,21 +472,35 @@ def cross_truth(tree: Path, symvers: Path) -> CrossTruth:
     whatever the target table says; only the rest is looked up in the target's Module.symvers.
     """
     target = read_symvers(symvers)
-    facts = {modname(str(p)): parse_elf(load_module(p)) for p in module_files(tree)}
+    kinds: Counter[str] = Counter()
+    facts = {}
+    for path in module_files(tree):
+        data = load_module(path)
+        kinds[elf_kind(data)] += 1
+        facts[modname(str(path))] = parse_elf(data)
     own: dict[str, int | None] = {}
     for f in facts.values():
         own.update(f.exports)
-    crc_pairs, unresolved = set(), set()
+    truth = CrossTruth(set(), set(), len(facts), kinds)
     for name, f in facts.items():
+        truth.vermagics[repr(f.vermagic)] += 1
+        truth.versions_entries += len(f.versions)
+        truth.versions_modules += bool(f.versions)
+        truth.undefined_symbols += len(f.undefs)
+        truth.module_exports += len(f.exports)
         for sym, crc in f.versions:
             ref = own[sym] if sym in own else target.get(sym)
+            if sym in own:
+                truth.versions_vs_modules += ref is not None
+            elif ref is not None:
+                truth.versions_vs_symvers += 1
             if ref is not None and ref != crc:
-                crc_pairs.add((name, sym))
+                truth.crc_pairs.add((name, sym))
         imports = [(s, w) for s, w in f.undefs] + [(s, False) for s, _ in f.versions]
         for sym, weak in imports:
             if not weak and sym not in own and sym not in target:
-                unresolved.add((name, sym))
-    return CrossTruth(crc_pairs, unresolved, len(facts))
+                truth.unresolved_pairs.add((name, sym))
+    return truth
 
 
 # --------------------------------------------------------------------------- modules.dep
@@ -467,11 +650,59 @@ def measure_kernel(
 ) -> dict[str, Any]:
     moddir = pkgs.kernel_tree(ver)
     symvers = pkgs.symvers(ver)
+    result, _ = measure_tree(ver, moddir, symvers, depmod, kml, args)
+    return result
+
+
+def measure_arch(
+    arch: ArchTree, pkgs: Packages, depmod: str, kml: Kmodlint, args: argparse.Namespace
+) -> dict[str, Any]:
+    moddir, headers = pkgs.arch_tree(arch)
+    result, findings = measure_tree(arch.ver, moddir, headers, depmod, kml, args)
+    result = {"arch": arch.arch, "ver": arch.ver, "packages": [arch.image, *arch.headers]} | result
+    log(f"own ELF reader: {arch.ver} against its Module.symvers")
+    start = time.perf_counter()
+    truth = cross_truth(moddir, headers / "Module.symvers")
+    result["own_reader"] = {
+        "seconds": round(time.perf_counter() - start, 2),
+        "elf_kinds": dict(truth.elf_kinds.most_common()),
+        "vermagics": dict(truth.vermagics.most_common()),
+        "modules": truth.modules,
+        "versions_modules": truth.versions_modules,
+        "versions_entries": truth.versions_entries,
+        "versions_vs_symvers": truth.versions_vs_symvers,
+        "versions_vs_modules": truth.versions_vs_modules,
+        "undefined_symbols": truth.undefined_symbols,
+        "module_exports": truth.module_exports,
+        "crc_pairs": len(truth.crc_pairs),
+        "unresolved_pairs": len(truth.unresolved_pairs),
+    }
+    if findings is not None:
+        crc = {
+            (finding_module(f), str(f.get("symbol")))
+            for f in findings
+            if f.get("rule") in CRC_RULES or f.get("code") in CRC_RULES
+        }
+        unres = {
+            (finding_module(f), str(f.get("symbol")))
+            for f in findings
+            if f.get("rule") in UNRESOLVED_RULES or f.get("code") in UNRESOLVED_RULES
+        }
+        result["own_reader"]["crc_pairs_score"] = score(truth.crc_pairs, crc)
+        result["own_reader"]["unresolved_pairs_score"] = score(truth.unresolved_pairs, unres)
+    return result
+
+
+def measure_tree(
+    ver: str, moddir: Path, kernel: Path, depmod: str, kml: Kmodlint, args: argparse.Namespace
+) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    """depmod against `kmodlint deps`, then `kmodlint check --kernel KERNEL`; and the findings."""
     tree = moddir / "kernel" if args.tree_level == "kernel" else moddir
     prefix = "kernel/" if args.tree_level == "kernel" else ""
     result: dict[str, Any] = {
         "tree": str(tree),
-        "symvers": str(symvers),
+        "kernel_arg": str(kernel),
+        "symvers": str(kernel / "Module.symvers" if kernel.is_dir() else kernel),
         "modules": len(module_files(moddir)),
     }
 
@@ -493,7 +724,7 @@ def measure_kernel(
     else:
         result["deps"] = {"error": runs[-1].stderr.strip()[-2000:]}
 
-    check_args = ["check", str(tree), "--kernel", str(symvers), "--format", "json"]
+    check_args = ["check", str(tree), "--kernel", str(kernel), "--format", "json"]
     runs = kml.runs([*check_args, "--fail-on", "never"], args.runs, f"{ver}-check")
     result["kmodlint_check"] = kmodlint_timing(runs)
     findings = load_findings(runs[-1])
@@ -509,7 +740,7 @@ def measure_kernel(
             "errors": len(errors),
             "first_errors": errors[:30],
         }
-    return result
+    return result, findings
 
 
 def measure_cross(
@@ -585,49 +816,79 @@ def fmt_score(name: str, s: dict[str, Any]) -> list[str]:
     return lines
 
 
+def report_tree(out: list[str], r: dict[str, Any]) -> None:
+    """depmod/deps/check lines of one tree (measure_tree's result)."""
+    out.append(f"  depmod            {fmt_time(r['depmod'])}")
+    out.append(f"  kmodlint deps     {fmt_time(r['kmodlint_deps'])}")
+    out.append(f"  kmodlint check    {fmt_time(r['kmodlint_check'])}")
+    d = r["deps"]
+    if "error" in d:
+        out.append(f"  deps: kmodlint failed: {d['error'].splitlines()[-1:]}")
+    else:
+        out.append(
+            f"  deps: {d['depmod_lines']} depmod lines, {d['kmodlint_lines']} kmodlint lines;"
+            f" only-depmod {d['only_in_depmod_count']}, only-kmodlint "
+            f"{d['only_in_kmodlint_count']}; dep-set mismatches {d['set_mismatch_count']}"
+        )
+        out.append(
+            f"  deps: byte-identical {d['byte_identical']}, line order identical "
+            f"{d['line_order_identical']}, per-line dep order identical "
+            f"{d['dep_order_identical']} ({d['dep_order_differs_count']} lines differ)"
+        )
+        for m in d["set_mismatches"]:
+            out.append(f"    {m['module']}: missing {m['missing']} extra {m['extra']}")
+        for p in d["only_in_depmod"]:
+            out.append(f"    only in depmod: {p}")
+        for p in d["only_in_kmodlint"]:
+            out.append(f"    only in kmodlint: {p}")
+        for p in d["dep_order_differs"]:
+            out.append(f"    dep order differs: {p}")
+    c = r["check"]
+    own = "headers folder" if r.get("kernel_arg") != r.get("symvers") else "Module.symvers"
+    if "error" in c:
+        out.append(f"  check: kmodlint failed: {c['error'].splitlines()[-1:]}")
+    else:
+        out.append(f"  check vs own {own}: {c['findings']} findings, {c['errors']} errors")
+        for key, n in c["by_rule_severity"].items():
+            out.append(f"    {n:7d}  {key}")
+        for f in c["first_errors"]:
+            out.append(
+                f"    ERROR {f.get('path')}: [{f.get('code')} {f.get('rule')}] {f.get('message')}"
+            )
+
+
 def report(doc: dict[str, Any]) -> str:
     out = [f"kmodlint real-world benchmark ({doc['environment']['depmod_version']})"]
+    for note in doc["environment"].get("apt_notes", []):
+        out.append(f"  apt: {note}")
     for ver, r in doc["kernels"].items():
         out.append(f"\n== {ver}: {r['modules']} modules  tree={r['tree']}")
-        out.append(f"  depmod            {fmt_time(r['depmod'])}")
-        out.append(f"  kmodlint deps     {fmt_time(r['kmodlint_deps'])}")
-        out.append(f"  kmodlint check    {fmt_time(r['kmodlint_check'])}")
-        d = r["deps"]
-        if "error" in d:
-            out.append(f"  deps: kmodlint failed: {d['error'].splitlines()[-1:]}")
-        else:
-            out.append(
-                f"  deps: {d['depmod_lines']} depmod lines, {d['kmodlint_lines']} kmodlint lines;"
-                f" only-depmod {d['only_in_depmod_count']}, only-kmodlint "
-                f"{d['only_in_kmodlint_count']}; dep-set mismatches {d['set_mismatch_count']}"
-            )
-            out.append(
-                f"  deps: byte-identical {d['byte_identical']}, line order identical "
-                f"{d['line_order_identical']}, per-line dep order identical "
-                f"{d['dep_order_identical']} ({d['dep_order_differs_count']} lines differ)"
-            )
-            for m in d["set_mismatches"]:
-                out.append(f"    {m['module']}: missing {m['missing']} extra {m['extra']}")
-            for p in d["only_in_depmod"]:
-                out.append(f"    only in depmod: {p}")
-            for p in d["only_in_kmodlint"]:
-                out.append(f"    only in kmodlint: {p}")
-            for p in d["dep_order_differs"]:
-                out.append(f"    dep order differs: {p}")
-        c = r["check"]
-        if "error" in c:
-            out.append(f"  check: kmodlint failed: {c['error'].splitlines()[-1:]}")
-        else:
-            out.append(
-                f"  check vs own Module.symvers: {c['findings']} findings, {c['errors']} errors"
-            )
-            for key, n in c["by_rule_severity"].items():
-                out.append(f"    {n:7d}  {key}")
-            for f in c["first_errors"]:
-                out.append(
-                    f"    ERROR {f.get('path')}: [{f.get('code')} {f.get('rule')}] "
-                    f"{f.get('message')}"
-                )
+        report_tree(out, r)
+    for arch, r in doc.get("arch_trees", {}).items():
+        if "error" in r:
+            out.append(f"\n== {arch}: not measured: {r['error']}")
+            continue
+        out.append(f"\n== {arch} {r['ver']}: {r['modules']} modules  tree={r['tree']}")
+        out.append(f"  packages: {', '.join(r['packages'])}")
+        out.append(f"  --kernel {r['kernel_arg']}")
+        report_tree(out, r)
+        o = r["own_reader"]
+        kinds = ", ".join(f"{n} {kind}" for kind, n in o["elf_kinds"].items())
+        out.append(
+            f"  own ELF reader ({o['seconds']:.1f}s): {kinds}; {o['module_exports']} exports, "
+            f"{o['undefined_symbols']} undefined symbols"
+        )
+        out.append(
+            f"    __versions: {o['versions_entries']} entries in {o['versions_modules']} modules,"
+            f" {o['versions_vs_symvers']} compared with Module.symvers and "
+            f"{o['versions_vs_modules']} with modules' own __crc_; {o['crc_pairs']} differ; "
+            f"{o['unresolved_pairs']} unresolved (module, symbol) pairs"
+        )
+        for magic, n in o["vermagics"].items():
+            out.append(f"    vermagic {magic}: {n} modules")
+        if "crc_pairs_score" in o:
+            out += fmt_score("crc-mismatch (module, symbol)", o["crc_pairs_score"])
+            out += fmt_score("unresolved-symbol (module, symbol)", o["unresolved_pairs_score"])
     for r in doc["cross"]:
         t = r["truth"]
         out.append(
@@ -671,6 +932,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-cross", action="store_true", help="skip the cross-ABI checks")
     parser.add_argument(
+        "--arch-trees",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure the foreign-architecture trees ("
+        + ", ".join(f"{a.arch} {a.ver}" for a in ARCH_TREES)
+        + "); default on",
+    )
+    parser.add_argument(
         "--tree-level",
         choices=["modules", "kernel"],
         default="modules",
@@ -708,18 +977,42 @@ def main(argv: list[str] | None = None) -> int:
             },
             "kernels": {},
             "cross": [],
+            "arch_trees": {},
         }
+        failed = False
+        if args.arch_trees:
+            # Download everything first, so an architecture added only for the download (and
+            # breaking apt-get update) is removed again before the long measurements.
+            try:
+                for arch in ARCH_TREES:
+                    try:
+                        for package in (arch.image, *arch.headers):
+                            pkgs.deb(package)
+                    except BenchError as exc:
+                        doc["arch_trees"][arch.arch] = {"error": str(exc)}
+            finally:
+                pkgs.restore_apt()
         for ver in kernels:
             doc["kernels"][ver] = measure_kernel(ver, pkgs, depmod, kml, args)
         for pair in crosses:
             doc["cross"].append(measure_cross(pair, pkgs, kml, args))
+        for arch in ARCH_TREES if args.arch_trees else []:
+            if arch.arch in doc["arch_trees"]:
+                failed = True
+                continue
+            try:
+                doc["arch_trees"][arch.arch] = measure_arch(arch, pkgs, depmod, kml, args)
+            except BenchError as exc:
+                failed = True
+                doc["arch_trees"][arch.arch] = {"error": str(exc)}
+        doc["environment"]["apt_notes"] = pkgs.notes
     except BenchError as exc:
         print(f"realworld_binaries: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(report(doc))
     if args.json:
         Path(args.json).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    return 0
+    return 2 if failed else 0
 
 
 if __name__ == "__main__":
