@@ -13,7 +13,8 @@ for every kernel:
 3. cross-ABI (``--cross MODS:SYMVERS``): the modules of one kernel checked against another
    kernel's Module.symvers, scored against a ground truth computed here from the modules'
    ``__versions``, ``.symtab`` and ``__crc_*`` symbols (own ELF reader, nothing from kmodlint);
-4. wall time and peak RSS of every kmodlint run beside depmod's;
+4. wall time and peak RSS of every kmodlint run beside depmod's (each run forked by a
+   small launcher, so a peak RSS is never below its ~11 MB);
 5. foreign-architecture trees (``--arch-trees``, on by default): Debian's arm64, s390x (64-bit
    big-endian) and i386 (32-bit) modules, measured like 1. and 2. with ``--kernel`` set to the
    arch's headers folder (Module.symvers, include/generated/utsrelease.h and
@@ -126,23 +127,37 @@ class Run:
     stderr: str
 
 
+# ru_maxrss from wait4 counts what a child inherited at fork: every child of this process
+# (large once it has parsed a few thousand modules or a big JSON report) would report at least
+# this process's own RSS. So a small launcher forks the measured command and reports its usage;
+# its own ~11 MB is then the floor of what can be reported.
+_LAUNCHER = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+wall = time.perf_counter() - start
+with open(sys.argv[1], "w") as out:
+    out.write(f"{os.waitstatus_to_exitcode(status)} {wall} {usage.ru_maxrss}")
+"""
+
+
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> Run:
     """Run cmd; wall clock and peak RSS (largest single process of its tree, via wait4)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as res,
+    ):
+        launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, res.name, *cmd]
+        proc = subprocess.run(launcher, stdout=out, stderr=err, env=env, check=False)
         out.seek(0)
         err.seek(0)
-        return Run(
-            proc.returncode,
-            wall,
-            int(usage.ru_maxrss),
-            out.read(),
-            err.read().decode("utf-8", "replace"),
-        )
+        stderr = err.read().decode("utf-8", "replace")
+        fields = res.read().split()
+        if proc.returncode != 0 or len(fields) != 3:
+            raise BenchError(f"cannot run {shlex.join(cmd)}:\n{stderr.strip()[-2000:]}")
+        return Run(int(fields[0]), float(fields[1]), int(fields[2]), out.read(), stderr)
 
 
 def timing_summary(runs: list[Run]) -> dict[str, Any]:
