@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kmodlint import __version__
 
-_SCHEMA = "3"
+_SCHEMA = "4"
 
 
 def default_cache_dir() -> Path:
@@ -45,7 +45,7 @@ class Cache:
         try:
             with open(self._file(key), "rb") as handle:
                 return pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        except Exception:  # any unreadable cache entry is a miss, never an error
             return None
 
     def store(self, key: str, value: object) -> None:

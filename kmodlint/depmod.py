@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import os
+
 from kmodlint.model import Module
 from kmodlint.moduleset import ModuleSet
 
@@ -70,7 +72,7 @@ def array_order(ms: ModuleSet, relative: dict[str, str], order: list[str]) -> li
     unordered = len(position)
 
     def hash_key(module: Module) -> tuple[int, bytes]:
-        name = _modname(relative[module.name]).encode()
+        name = os.fsencode(_modname(relative[module.name]))
         return (hash_superfast(name) & 511, name)
 
     def order_key(module: Module) -> int:

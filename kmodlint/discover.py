@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from stat import S_ISREG
 
 from kmodlint.frontends.compressed import MODULE_SUFFIXES
 from kmodlint.model import InputProblem
@@ -82,11 +83,18 @@ def _add_file(
         stat = os.stat(full)
         identity = f"{stat.st_dev}:{stat.st_ino}"
     except OSError:
+        stat = None
         identity = os.path.abspath(full)
     if identity in seen:
         return
     seen.add(identity)
     name = os.path.basename(full)
+    wanted = is_module_file(name) or (explicit and name.endswith(".o"))
+    wanted = wanted or name.endswith(SOURCE_SUFFIXES) or name in KBUILD_NAMES
+    if wanted and stat is not None and not S_ISREG(stat.st_mode):
+        # Opening a FIFO or a device named x.ko would block or read forever.
+        inputs.problems.append(InputProblem("unknown-input", display, "not a regular file"))
+        return
     if is_module_file(name) or (explicit and name.endswith(".o")):
         inputs.binaries.append(BinaryInput(full, display, relative))
     elif name.endswith(SOURCE_SUFFIXES) or name in KBUILD_NAMES:

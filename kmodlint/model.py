@@ -67,6 +67,9 @@ class Module:
     modinfo: list[tuple[str, str]] = field(default_factory=list)
     # __versions (or __version_ext_*) CRCs; None when the module carries no version table.
     versions: dict[str, int] | None = None
+    # same_magic() skips the release only for a basic `__versions` section (6.14+ modules
+    # may carry the extended tables alone).
+    has_versions_section: bool = False
     has_init: bool = False
     has_exit: bool = False
     elf_class: int = 64

@@ -144,11 +144,15 @@ def duplicate_export(ms: ModuleSet) -> Iterator[Hit]:
     for symbol, exporters in sorted(ms.exporters.items()):
         if symbol in kernel:
             # The kernel's copy is live before any module loads: every exporter collides.
+            owner = kernel[symbol].owner
+            if owner == "vmlinux":
+                detail = "owned by the kernel image, vmlinux"
+            else:
+                detail = f"owned by {owner} of the target kernel: the two cannot be loaded together"
             for module in exporters:
                 yield Hit(
                     module,
-                    f"exports duplicate symbol '{symbol}' "
-                    f"(owned by the kernel: {kernel[symbol].owner})",
+                    f"exports duplicate symbol '{symbol}' ({detail})",
                     key=symbol,
                     symbol=symbol,
                 )

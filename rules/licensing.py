@@ -151,7 +151,8 @@ def gpl_only_symbol(ms: ModuleSet) -> Iterator[Hit]:
     for module in ms.modules:
         if is_gpl_compatible(module):
             continue
-        licence = module.licenses[0] if module.licenses else "unspecified"
+        # Name the tag that makes the module incompatible, not merely the first one.
+        licence = next(tag for tag in module.licenses if tag not in GPL_COMPATIBLE)
         for symbol, provider in ms.resolution[module.name].items():
             if provider.export.kind.gpl_only:
                 yield Hit(

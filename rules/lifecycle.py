@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 from kmodlint.moduleset import ModuleSet
@@ -75,7 +76,7 @@ def module_name_too_long(ms: ModuleSet) -> Iterator[Hit]:
     """
     for module in ms.modules:
         limit = 64 - (8 if module.elf_class == 64 else 4)
-        length = len(module.name.encode())
+        length = len(os.fsencode(module.name))
         if length >= limit:
             yield Hit(
                 module,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator
 
-from kmodlint.moduleset import ModuleSet
+from kmodlint.moduleset import ModuleSet, is_ignored_undefined
 from kmodlint.rule import Hit, rule
 
 # 6.16+: EXPORT_SYMBOL_FOR_MODULES(sym, "a,b*") exports into the namespace "module:a,b*".
@@ -19,7 +18,7 @@ def _module_namespace_allows(namespace: str, module_name: str) -> bool:
         pattern = pattern.strip().replace("-", "_")
         if pattern.endswith("*") and name.startswith(pattern[:-1]):
             return True
-        if pattern == name or fnmatch.fnmatchcase(name, pattern):
+        if pattern == name:
             return True
     return False
 
@@ -95,8 +94,8 @@ def unused_namespace_import(ms: ModuleSet) -> Iterator[Hit]:
     """
     ## What it does
     Reports an imported namespace (`import_ns=`) that none of the module's resolved imports
-    belongs to. Only checked when every import's namespace is known (a Module.symvers or
-    headers target, or no imports from the kernel). Key: the namespace.
+    belongs to. Only checked when every import is resolved and its namespace is known (a
+    Module.symvers or headers target, or no imports from the kernel). Key: the namespace.
 
     ## Why is this bad?
     A stale import hides where a driver's real dependencies are and keeps a namespace
@@ -119,6 +118,12 @@ def unused_namespace_import(ms: ModuleSet) -> Iterator[Hit]:
     for module in ms.modules:
         providers = ms.resolution[module.name]
         if not namespaces_known and any(not p.in_set for p in providers.values()):
+            continue
+        if any(
+            symbol not in providers and not is_ignored_undefined(module, symbol)
+            for symbol in module.undefined
+        ):
+            # An import nobody resolved may be the one that belongs to the namespace.
             continue
         used = {p.export.namespace for p in providers.values()}
         for namespace in dict.fromkeys(module.imported_namespaces):

@@ -59,7 +59,7 @@ def vermagic_mismatch(ms: ModuleSet) -> Iterator[Hit]:
         if magic is None:
             yield Hit(module, "module has no vermagic: the loader refuses it unless forced")
             continue
-        has_crcs = module.versions is not None and modversions is not False
+        has_crcs = module.has_versions_section and modversions is not False
         if not same_magic(magic, reference, has_crcs):
             yield Hit(
                 module,
@@ -117,10 +117,21 @@ def crc_mismatch(ms: ModuleSet) -> Iterator[Hit]:
             recorded = module.versions.get(symbol)
             if export.crc is None or recorded is None or recorded == export.crc:
                 continue
+            row = (
+                kernel.get(symbol)
+                if symbol not in providers or not providers[symbol].in_set
+                else None
+            )
+            origin = f"{owner} exports 0x{export.crc:08x}"
+            if row is not None and row.crc_inferred_from:
+                origin = (
+                    f"{owner} has 0x{export.crc:08x} (inferred from the __versions of "
+                    f"{row.crc_inferred_from})"
+                )
             yield Hit(
                 module,
                 f"disagrees about version of symbol {symbol}: module has 0x{recorded:08x}, "
-                f"{owner} exports 0x{export.crc:08x}",
+                f"{origin}",
                 key=symbol,
                 symbol=symbol,
             )
@@ -137,7 +148,8 @@ def missing_crc(ms: ModuleSet) -> Iterator[Hit]:
     """
     ## What it does
     Reports each import whose exporter has a CRC while the importing module has no
-    `__versions` entry for it (or no `__versions` at all). Key: the symbol.
+    `__versions` entry for it; a module with no `__versions` at all gets one finding, on
+    its first such import. Key: the symbol.
 
     ## Why is this bad?
     The module was built without the exporter's Module.symvers (no `KBUILD_EXTRA_SYMBOLS`)
@@ -166,13 +178,30 @@ def missing_crc(ms: ModuleSet) -> Iterator[Hit]:
         return
     for module in ms.modules:
         recorded = module.versions or {}
-        for symbol, provider in ms.resolution[module.name].items():
-            if provider.export.crc is not None and symbol not in recorded:
-                where = "no __versions section" if module.versions is None else "__versions"
-                yield Hit(
-                    module,
-                    f"no symbol version for {symbol} ({where}; {provider.owner} exports it "
-                    f"with CRC 0x{provider.export.crc:08x})",
-                    key=symbol,
-                    symbol=symbol,
-                )
+        unversioned = [
+            (symbol, provider)
+            for symbol, provider in ms.resolution[module.name].items()
+            if provider.export.crc is not None and symbol not in recorded
+        ]
+        if not unversioned:
+            continue
+        if module.versions is None:
+            # The loader stops at the first such import (try_to_force_load): one finding.
+            symbol, provider = unversioned[0]
+            yield Hit(
+                module,
+                f"no symbol version for {symbol} and {len(unversioned) - 1} other "
+                f"versioned import(s): the module has no __versions section, so the loader "
+                "refuses it unless forced",
+                key=symbol,
+                symbol=symbol,
+            )
+            continue
+        for symbol, provider in unversioned:
+            yield Hit(
+                module,
+                f"no symbol version for {symbol} (not in __versions; {provider.owner} exports "
+                f"it with CRC 0x{provider.export.crc:08x})",
+                key=symbol,
+                symbol=symbol,
+            )

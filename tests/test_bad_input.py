@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import random
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from kmodlint.frontends.elf import inspect_module
 from tests.test_corpus import run_kmodlint
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -123,3 +128,76 @@ def test_bad_kernel_argument_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "no such file or directory" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_fifo_named_like_a_module_is_reported_not_opened(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    shutil.copy(GOOD / "mod1.ko", tree / "mod1.ko")
+    os.mkfifo(tree / "pipe.ko")
+    result = run_kmodlint("check", str(tree), "--kernel", "none", "--format", "json", "--no-cache")
+    findings = json.loads(result.stdout)["findings"]
+    assert [(f["rule"], Path(f["path"]).name) for f in findings] == [("unknown-input", "pipe.ko")]
+    assert "not a regular file" in findings[0]["message"]
+
+
+def test_non_utf8_file_names_are_reported_not_crashed_on(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    odd = os.fsdecode(b"caf\xe9_" + b"x" * 60 + b".ko")
+    shutil.copy(GOOD / "mod1.ko", os.path.join(tree, odd))
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        # Names are printed as the raw bytes the file system holds, like ls does.
+        return subprocess.run(
+            [sys.executable, "-m", "kmodlint", *args, "--no-cache"],
+            capture_output=True,
+            encoding="utf-8",
+            errors="surrogateescape",
+            timeout=300,
+        )
+
+    deps = run("deps", str(tree), "--format", "modules.dep")
+    assert deps.returncode == 0, deps.stderr
+    assert deps.stdout == odd + ":\n"
+    check = run("check", str(tree), "--kernel", "none")
+    assert "Traceback" not in check.stderr, check.stderr
+    # 65 bytes on disk (the e9 byte counts once), over MODULE_NAME_LEN - 1 = 55.
+    assert check.stdout.count("[KM604 module-name-too-long]") == 1
+    assert "65 bytes" in check.stdout
+
+
+def test_corrupt_cache_entries_are_misses(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    env = {"KMODLINT_CACHE_DIR": str(cache)}
+    first = run_kmodlint(
+        "symbols", str(GOOD), "--kernel", "none", "--format", "json", env_extra=env
+    )
+    entries = [p for p in cache.rglob("*") if p.is_file()]
+    assert entries
+    for index, entry in enumerate(entries):
+        # Truncated pickles, garbage and a pickle of the wrong protocol-valid type.
+        entry.write_bytes([b"", b"\x80\x05garbage", b"\x80\x04K\x01."][index % 3])
+    again = run_kmodlint(
+        "symbols", str(GOOD), "--kernel", "none", "--format", "json", env_extra=env
+    )
+    assert "Traceback" not in again.stderr, again.stderr
+    assert again.stdout == first.stdout
+
+
+def test_mutated_headers_never_escape_the_elf_inspector() -> None:
+    """Flip header and section-header fields of a real module: every variant is either
+    read or reported as invalid-elf, never raised."""
+    data = (GOOD / "mod1.ko").read_bytes()
+    shoff = int.from_bytes(data[0x28:0x30], "little")
+    shnum = int.from_bytes(data[0x3C:0x3E], "little")
+    positions = list(range(0x10, 0x40)) + list(range(shoff, shoff + shnum * 64))
+    values = (0x00, 0x7F, 0x80, 0xFF)
+    rng = random.Random(20261123)
+    for _ in range(1500):
+        mutated = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            mutated[rng.choice(positions)] = rng.choice(values)
+        module, problems = inspect_module(bytes(mutated), "mut.ko", "mut")
+        assert (module is None) == bool(problems)
+        assert all(p.name == "invalid-elf" for p in problems)

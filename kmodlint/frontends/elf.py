@@ -92,6 +92,9 @@ def inspect_module(data: bytes, path: str, name: str) -> tuple[Module | None, li
     except (ELFError, struct.error, IndexError, ValueError, KeyError, AssertionError) as exc:
         detail = str(exc) or type(exc).__name__
         return None, [InputProblem("invalid-elf", path, f"malformed ELF: {detail}", module=name)]
+    except Exception as exc:  # hostile headers reach pyelftools paths we cannot list
+        detail = f"{type(exc).__name__}: {exc}"
+        return None, [InputProblem("invalid-elf", path, f"malformed ELF: {detail}", module=name)]
 
 
 def _inspect(data: bytes, path: str, name: str) -> Module:
@@ -103,7 +106,9 @@ def _inspect(data: bytes, path: str, name: str) -> Module:
     if elf["e_type"] != "ET_REL":
         raise ElfProblem(f"not a relocatable object ({elf['e_type']}); modules are ET_REL")
     shoff, shnum, shentsize = elf["e_shoff"], elf["e_shnum"], elf["e_shentsize"]
-    if shnum == 0 or shoff + shnum * shentsize > len(data):
+    if shnum == 0:
+        raise ElfProblem("no section headers (e_shnum is 0); the loader needs them")
+    if shoff + shnum * shentsize > len(data):
         raise ElfProblem("truncated: section header table lies past the end of the file")
     sections = list(elf.iter_sections())
     for section in sections:
@@ -129,6 +134,7 @@ def _inspect(data: bytes, path: str, name: str) -> Module:
     )
     module.modinfo = _read_modinfo(image)
     module.versions = _read_versions(image)
+    module.has_versions_section = "__versions" in image.by_name
     _read_symbol_facts(image, symbols, module)
     module.exports = _read_exports(image, symbols)
     if not module.exports:
@@ -192,7 +198,8 @@ def _read_versions(image: _Image) -> dict[str, int] | None:
         (crc,) = struct.unpack_from(image.fmt_prefix + word, raw, start)
         name_bytes = raw[start + width : start + 64]
         name = name_bytes[: name_bytes.find(b"\0")].decode("utf-8", "replace")
-        if name:
+        # check_version() scans in order and stops at the first entry with the name.
+        if name and name not in versions:
             versions[name] = crc & 0xFFFFFFFF
     return versions
 

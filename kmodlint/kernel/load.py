@@ -116,13 +116,16 @@ def _load_module_tree(folder: str, read_tree: TreeReader) -> KernelTable:
     for module in modules:
         for export in module.exports:
             table.add(export, module.name)
-    imported: dict[str, int | None] = {}
+    imported: dict[str, tuple[int | None, str | None]] = {}
     for module in modules:
         for symbol in module.undefined:
             if symbol not in table.exports:
-                imported.setdefault(symbol, (module.versions or {}).get(symbol))
-    for symbol, crc in sorted(imported.items()):
-        table.add(Export(symbol, ExportKind.UNKNOWN, crc=crc), VMLINUX)
+                crc = (module.versions or {}).get(symbol)
+                known = imported.get(symbol)
+                if known is None or (known[0] is None and crc is not None):
+                    imported[symbol] = (crc, module.name if crc is not None else None)
+    for symbol, (crc, recorded_by) in sorted(imported.items()):
+        table.add(Export(symbol, ExportKind.UNKNOWN, crc=crc), VMLINUX, recorded_by)
     magic = Counter(m.vermagic for m in modules if m.vermagic)
     table.vermagic = magic.most_common(1)[0][0] if magic else None
     table.modversions = any(m.versions for m in modules)

@@ -14,6 +14,9 @@ class KernelExport:
     export: Export
     # "vmlinux" or a module name (Module.symvers writes the module's path without .ko).
     owner: str
+    # Set when the CRC was not read from the kernel but taken from this module's
+    # __versions (a /lib/modules tree without Module.symvers).
+    crc_inferred_from: str | None = None
 
 
 @dataclass(slots=True)
@@ -35,9 +38,9 @@ class KernelTable:
     problems: list[InputProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def add(self, export: Export, owner: str) -> None:
+    def add(self, export: Export, owner: str, crc_inferred_from: str | None = None) -> None:
         # Module.symvers holds one row per name; keep the first as modpost's read_dump does.
-        self.exports.setdefault(export.symbol, KernelExport(export, owner))
+        self.exports.setdefault(export.symbol, KernelExport(export, owner, crc_inferred_from))
 
     def without_modules(self, names: set[str]) -> KernelTable:
         """The table with rows owned by `names` removed: modules of the set being checked
