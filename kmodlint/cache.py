@@ -30,12 +30,13 @@ class Cache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory / f"v{__version__}-{_SCHEMA}"
 
-    def key(self, path: str) -> str | None:
+    def key(self, path: str, salt: str = "") -> str | None:
+        """`salt` names the settings the result depends on (configuration, -D, -I)."""
         try:
             stat = os.stat(path)
         except OSError:
             return None
-        ident = f"{os.path.abspath(path)}\0{stat.st_size}\0{stat.st_mtime_ns}"
+        ident = f"{os.path.abspath(path)}\0{stat.st_size}\0{stat.st_mtime_ns}\0{salt}"
         return hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()
 
     def _file(self, key: str) -> Path:

@@ -72,7 +72,12 @@ def run_rules(
 
 def _findings_of(rule: Rule, ms: ModuleSet) -> Iterable[Finding]:
     for hit in rule.check(ms):
+        if hit.module is not None and hit.module.origin not in rule.modes:
+            continue  # e.g. CRC rules on a module that has no binary yet
         location = hit.location
+        if location is None and hit.module is not None and hit.module.source is not None:
+            # Module-level findings point at the module's obj-m line (or line 1).
+            location = hit.module.source.location
         path = location.path if location else (hit.path or (hit.module.path if hit.module else "-"))
         yield Finding(
             code=rule.code,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class ExportKind(StrEnum):
@@ -75,6 +76,20 @@ class Module:
     elf_class: int = 64
     big_endian: bool = False
     machine: str = ""
+    # Facts only sources have (locations, C types, params); None for binaries.
+    source: SourceInfo | None = None
+
+    def use_location(self, symbol: str) -> Location | None:
+        """Where a source module first uses `symbol` (None for binaries)."""
+        return self.source.references.get(symbol) if self.source else None
+
+    def modinfo_location(self, tag: str, value: str | None = None) -> Location | None:
+        if self.source is None:
+            return None
+        for (key, text), where in self.source.modinfo_locations.items():
+            if key == tag and (value is None or text == value):
+                return where
+        return None
 
     def info(self, tag: str) -> list[str]:
         return [value for key, value in self.modinfo if key == tag]
@@ -104,6 +119,25 @@ class Module:
         return [name for name in value.split(",") if name]
 
 
+@dataclass(slots=True)
+class SourceInfo:
+    """What a module built from C sources adds to the common facts."""
+
+    location: Location  # its obj-m line in Kbuild, or line 1 of a lone .c
+    files: list[str] = field(default_factory=list)
+    # Every name the code uses that the module does not define, at its first use; the
+    # module set decides which of them are imports.
+    references: dict[str, Location] = field(default_factory=dict)
+    modinfo_locations: dict[tuple[str, str], Location] = field(default_factory=dict)
+    init: Location | None = None
+    exit: Location | None = None
+    params: list[Any] = field(default_factory=list)  # cfront.facts.Param
+    externs: list[Any] = field(default_factory=list)  # cfront.facts.ExternDecl
+    definitions: dict[str, Any] = field(default_factory=dict)  # cfront.facts.Definition
+    maybe_defined: set[str] = field(default_factory=set)  # declaration-macro arguments
+    unparsed: dict[str, str] = field(default_factory=dict)  # file -> why the AST failed
+
+
 def normalise_module_name(name: str) -> str:
     """The kernel treats '-' and '_' in module names as the same character."""
     return name.replace("-", "_")
@@ -117,3 +151,4 @@ class InputProblem:
     path: str
     message: str
     module: str | None = None
+    line: int | None = None

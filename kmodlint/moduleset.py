@@ -89,7 +89,9 @@ class ModuleSet:
         kernel = self.kernel.exports if self.kernel else {}
         for module in self.modules:
             providers: dict[str, Provider] = {}
-            for symbol in sorted(module.undefined):
+            # A source module's imports are the names its code uses that someone exports.
+            used = module.source.references if module.source else module.undefined
+            for symbol in sorted(used):
                 if is_ignored_undefined(module, symbol):
                     continue
                 found = next(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from kmodlint.cache import Cache
 from kmodlint.extract import Extraction, extract_binary
@@ -45,6 +46,38 @@ def extract_all(
     else:
         _collect(map(_extract_pair, pending), misses, results, keys, cache, progress, len(inputs))
     return [result for result in results if result is not None]
+
+
+def run_cached(
+    function: Callable[[Any], Any],
+    items: Sequence[Any],
+    keys: Sequence[str | None],
+    jobs: int | None,
+    cache: Cache | None,
+    result_type: type,
+) -> list[Any]:
+    """`function` over `items` in input order: cached results first, the misses in a
+    process pool when there are enough of them."""
+    results: list[Any] = [None] * len(items)
+    misses: list[int] = []
+    for index, key in enumerate(keys):
+        cached = cache.load(key) if cache and key else None
+        if isinstance(cached, result_type):
+            results[index] = cached
+        else:
+            misses.append(index)
+    workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+    pending = [items[i] for i in misses]
+    if workers > 1 and len(pending) >= _POOL_THRESHOLD:
+        with ProcessPoolExecutor(max_workers=workers) as executor:
+            fresh = list(executor.map(function, pending, chunksize=8))
+    else:
+        fresh = [function(item) for item in pending]
+    for index, value in zip(misses, fresh, strict=True):
+        results[index] = value
+        if cache and keys[index]:
+            cache.store(keys[index], value)
+    return results
 
 
 def _collect(fresh, misses, results, keys, cache, progress, total) -> None:

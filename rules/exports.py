@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmodlint.model import BINDING, Target
+from kmodlint.model import BINDING, Location, Module, Target
 from kmodlint.moduleset import ModuleSet
 from kmodlint.rule import Hit, rule
 
 
-@rule("KM101", "static-export", "error", "EXPORT_SYMBOL names a static (file-local) symbol")
+@rule(
+    "KM101",
+    "static-export",
+    "error",
+    "EXPORT_SYMBOL names a static (file-local) symbol",
+    modes=("binary", "source"),
+)
 def static_export(ms: ModuleSet) -> Iterator[Hit]:
     """
     ## What it does
@@ -58,6 +64,7 @@ def static_export(ms: ModuleSet) -> Iterator[Hit]:
                     f"local symbol '{export.symbol}' was exported (it is static)",
                     key=export.symbol,
                     symbol=export.symbol,
+                    location=export.location,
                 )
 
 
@@ -66,6 +73,7 @@ def static_export(ms: ModuleSet) -> Iterator[Hit]:
     "export-without-definition",
     "error",
     "the module exports a symbol it does not define",
+    modes=("binary", "source"),
 )
 def export_without_definition(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -92,8 +100,11 @@ def export_without_definition(ms: ModuleSet) -> Iterator[Hit]:
     """
     for module in ms.modules:
         for export in module.exports:
+            # From sources, UNKNOWN means "passed to a macro that may define it": quiet.
             missing = export.target is Target.UNDEFINED or (
-                export.target is Target.UNKNOWN and export.symbol not in module.defined
+                export.target is Target.UNKNOWN
+                and module.source is None
+                and export.symbol not in module.defined
             )
             if missing:
                 yield Hit(
@@ -109,6 +120,7 @@ def export_without_definition(ms: ModuleSet) -> Iterator[Hit]:
     "duplicate-export",
     "error",
     "two modules of the set, or a module and the kernel, export the same name",
+    modes=("binary", "source"),
     scope="set",
 )
 def duplicate_export(ms: ModuleSet) -> Iterator[Hit]:
@@ -155,6 +167,7 @@ def duplicate_export(ms: ModuleSet) -> Iterator[Hit]:
                     f"exports duplicate symbol '{symbol}' ({detail})",
                     key=symbol,
                     symbol=symbol,
+                    location=_export_location(module, symbol),
                 )
             continue
         first = exporters[0]
@@ -164,4 +177,9 @@ def duplicate_export(ms: ModuleSet) -> Iterator[Hit]:
                 f"exports duplicate symbol '{symbol}' (owned by {first.name})",
                 key=symbol,
                 symbol=symbol,
+                location=_export_location(later, symbol),
             )
+
+
+def _export_location(module: Module, symbol: str) -> Location | None:
+    return next((e.location for e in module.exports if e.symbol == symbol), None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from kmodlint.model import Location
 from kmodlint.moduleset import ModuleSet
 from kmodlint.rule import Hit, rule
 
@@ -16,7 +17,10 @@ def _problems(name: str) -> Callable[[ModuleSet], Iterator[Hit]]:
                 module = None
                 if problem.module is not None:
                     module = ms.by_name.get(problem.module.replace("-", "_"))
-                yield Hit(module, problem.message, key=problem.path, path=problem.path)
+                location = Location(problem.path, problem.line, 1) if problem.line else None
+                yield Hit(
+                    module, problem.message, key=problem.path, path=problem.path, location=location
+                )
 
     return check
 
@@ -27,6 +31,37 @@ def _register(code: str, name: str, severity: str, summary: str, doc: str) -> No
     rule(code, name, severity, summary, modes=("binary", "source"), scope="module")(check)
 
 
+_register(
+    "KM901",
+    "unparsable-source",
+    "info",
+    "a C file (or Kbuild line) was only partly analysed",
+    """
+    ## What it does
+    Reports a C file that pycparser could not parse after preprocessing with kmodlint's
+    stub kernel headers, and a Kbuild/Makefile line kmodlint could not understand. For a
+    C file the token scan's facts still stand (exports, licence, namespaces, init/exit,
+    params, `static`); what needs C types (extern-mismatch, param-type-mismatch) and
+    exports that only macro expansion reveals were not checked in it. Nothing is
+    guessed. Key: the path.
+
+    ## Why is this bad?
+    It is not a defect of the driver: it says what kmodlint did not see, so a clean
+    report is never mistaken for a complete one.
+
+    ## Kernel behaviour
+    None: the compiler reads the real headers (`include/linux/*.h`, which expand to
+    24k-98k lines per file and use GNU C pycparser does not accept); kbuild reads
+    `scripts/Makefile.build` rules kmodlint mirrors only in part.
+
+    ## Example
+    A file built from GNU statement-expression macros the stub headers do not cover.
+
+    ## Use instead
+    Regenerate the stub environment for your kernel with `--kernel-source DIR`, or
+    accept the partial analysis.
+    """,
+)
 _register(
     "KM902",
     "invalid-elf",

@@ -36,7 +36,13 @@ def taints_proprietary(module: Module) -> bool:
     return not licenses or licenses[0] not in GPL_COMPATIBLE
 
 
-@rule("KM201", "missing-license", "error", "the module has no MODULE_LICENSE")
+@rule(
+    "KM201",
+    "missing-license",
+    "error",
+    "the module has no MODULE_LICENSE",
+    modes=("binary", "source"),
+)
 def missing_license(ms: ModuleSet) -> Iterator[Hit]:
     """
     ## What it does
@@ -69,7 +75,13 @@ def missing_license(ms: ModuleSet) -> Iterator[Hit]:
             yield Hit(module, f"missing MODULE_LICENSE() in {module.name}")
 
 
-@rule("KM202", "unknown-license", "warning", "the licence string is not one the kernel knows")
+@rule(
+    "KM202",
+    "unknown-license",
+    "warning",
+    "the licence string is not one the kernel knows",
+    modes=("binary", "source"),
+)
 def unknown_license(ms: ModuleSet) -> Iterator[Hit]:
     """
     ## What it does
@@ -108,6 +120,7 @@ def unknown_license(ms: ModuleSet) -> Iterator[Hit]:
                     f'unknown module license "{licence}": the kernel treats it as '
                     "proprietary (taints, no EXPORT_SYMBOL_GPL symbols)",
                     key=licence,
+                    location=module.modinfo_location("license", licence),
                 )
 
 
@@ -116,6 +129,7 @@ def unknown_license(ms: ModuleSet) -> Iterator[Hit]:
     "gpl-only-symbol",
     "error",
     "a non-GPL-compatible module uses an EXPORT_SYMBOL_GPL symbol",
+    modes=("binary", "source"),
     scope="set",
 )
 def gpl_only_symbol(ms: ModuleSet) -> Iterator[Hit]:
@@ -161,6 +175,7 @@ def gpl_only_symbol(ms: ModuleSet) -> Iterator[Hit]:
                     f"'{symbol}' of {provider.owner}",
                     key=symbol,
                     symbol=symbol,
+                    location=module.use_location(symbol),
                 )
 
 
@@ -169,6 +184,7 @@ def gpl_only_symbol(ms: ModuleSet) -> Iterator[Hit]:
     "proprietary-import",
     "error",
     "a module using GPL-only symbols also uses a symbol of a proprietary module",
+    modes=("binary", "source"),
     scope="set",
 )
 def proprietary_import(ms: ModuleSet) -> Iterator[Hit]:
@@ -212,10 +228,17 @@ def proprietary_import(ms: ModuleSet) -> Iterator[Hit]:
                     f"module {owner.name}",
                     key=symbol,
                     symbol=symbol,
+                    location=module.use_location(symbol),
                 )
 
 
-@rule("KM205", "missing-description", "warning", "the module has no MODULE_DESCRIPTION")
+@rule(
+    "KM205",
+    "missing-description",
+    "warning",
+    "the module has no MODULE_DESCRIPTION",
+    modes=("binary", "source"),
+)
 def missing_description(ms: ModuleSet) -> Iterator[Hit]:
     """
     ## What it does

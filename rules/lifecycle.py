@@ -14,7 +14,7 @@ from kmodlint.rule import Hit, rule
     "no-module-exit",
     "warning",
     "module_init without module_exit: the module can never be unloaded",
-    modes=("binary",),
+    modes=("binary", "source"),
 )
 def no_module_exit(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -45,7 +45,11 @@ def no_module_exit(ms: ModuleSet) -> Iterator[Hit]:
     """
     for module in ms.modules:
         if module.has_init and not module.has_exit:
-            yield Hit(module, "module_init() without module_exit(): it can never be unloaded")
+            yield Hit(
+                module,
+                "module_init() without module_exit(): it can never be unloaded",
+                location=module.source.init if module.source else None,
+            )
 
 
 @rule(
@@ -53,6 +57,7 @@ def no_module_exit(ms: ModuleSet) -> Iterator[Hit]:
     "module-name-too-long",
     "error",
     "module name of 56 bytes or more (60 on 32-bit targets)",
+    modes=("binary", "source"),
 )
 def module_name_too_long(ms: ModuleSet) -> Iterator[Hit]:
     """

@@ -15,6 +15,7 @@ from kmodlint.rule import Hit, rule
     "unresolved-symbol",
     "error",
     "a used symbol is exported by nobody in the set or the kernel",
+    modes=("binary", "source"),
     scope="set",
 )
 def unresolved_symbol(ms: ModuleSet) -> Iterator[Hit]:
@@ -54,6 +55,7 @@ def unresolved_symbol(ms: ModuleSet) -> Iterator[Hit]:
                 f"Unknown symbol {symbol}: exported by no module of the set and not by the kernel",
                 key=symbol,
                 symbol=symbol,
+                location=module.use_location(symbol),
             )
 
 
@@ -62,6 +64,7 @@ def unresolved_symbol(ms: ModuleSet) -> Iterator[Hit]:
     "dependency-cycle",
     "error",
     "modules depend on each other in a loop",
+    modes=("binary", "source"),
     scope="set",
 )
 def dependency_cycle(ms: ModuleSet) -> Iterator[Hit]:

@@ -28,6 +28,7 @@ def _module_namespace_allows(namespace: str, module_name: str) -> bool:
     "missing-namespace-import",
     "error",
     "a namespaced symbol is used without MODULE_IMPORT_NS",
+    modes=("binary", "source"),
     scope="set",
 )
 def missing_namespace_import(ms: ModuleSet) -> Iterator[Hit]:
@@ -80,7 +81,9 @@ def missing_namespace_import(ms: ModuleSet) -> Iterator[Hit]:
                     f"module uses symbol(s) {names} from namespace {namespace}, but does not "
                     "import it"
                 )
-            yield Hit(module, message, key=namespace, symbol=symbols[0])
+            uses = [w for w in map(module.use_location, symbols) if w is not None]
+            first = min(uses, key=lambda w: (w.path, w.line or 0)) if uses else None
+            yield Hit(module, message, key=namespace, symbol=symbols[0], location=first)
 
 
 @rule(
@@ -88,6 +91,7 @@ def missing_namespace_import(ms: ModuleSet) -> Iterator[Hit]:
     "unused-namespace-import",
     "warning",
     "MODULE_IMPORT_NS of a namespace the module uses nothing from",
+    modes=("binary", "source"),
     scope="set",
 )
 def unused_namespace_import(ms: ModuleSet) -> Iterator[Hit]:
@@ -132,4 +136,5 @@ def unused_namespace_import(ms: ModuleSet) -> Iterator[Hit]:
                     module,
                     f"module imports namespace {namespace}, but uses no symbol from it",
                     key=namespace,
+                    location=module.modinfo_location("import_ns", namespace),
                 )

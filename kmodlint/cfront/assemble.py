@@ -1,0 +1,70 @@
+"""Many files' facts into one source module, shaped like a binary module's model."""
+
+from __future__ import annotations
+
+from kmodlint.cfront.facts import FileFacts
+from kmodlint.model import Export, ExportKind, Location, Module, SourceInfo, Target
+
+_KINDS = {kind.value: kind for kind in ExportKind}
+
+
+def build_module(name: str, location: Location, files: list[FileFacts]) -> Module:
+    module = Module(name=name, path=location.path, origin="source")
+    info = SourceInfo(location=location, files=[f.path for f in files])
+    module.source = info
+    for facts in files:
+        for definition in facts.definitions.values():
+            known = info.definitions.get(definition.name)
+            # A non-static definition anywhere in the module is the one the linker sees.
+            if known is None or (known.is_static and not definition.is_static):
+                info.definitions[definition.name] = definition
+        info.maybe_defined |= facts.macro_names
+        info.externs.extend(facts.externs)
+        info.params.extend(facts.params)
+        for tag in facts.modinfo:
+            module.modinfo.append((tag.tag, tag.value))
+            info.modinfo_locations.setdefault((tag.tag, tag.value), tag.loc)
+        info.init = info.init or facts.init
+        info.exit = info.exit or facts.exit
+        if facts.ast_error:
+            info.unparsed[facts.path] = facts.ast_error
+    module.has_init = info.init is not None
+    module.has_exit = info.exit is not None
+    for name_, definition in info.definitions.items():
+        binding = "local" if definition.is_static else "global"
+        kind = "func" if definition.is_function else "object"
+        section = {"init": ".init.text", "exit": ".exit.text"}.get(definition.section or "", "")
+        module.defined[name_] = (binding, kind, section)
+    for facts in files:
+        for symbol, where in facts.references.items():
+            if symbol not in module.defined:
+                info.references.setdefault(symbol, where)
+    declared = {extern.name for extern in info.externs}
+    module.undefined = {
+        symbol: False
+        for symbol in info.references
+        if symbol in declared and symbol not in info.maybe_defined
+    }
+    for facts in files:
+        for export in facts.exports:
+            module.exports.append(_export(export, info))
+    return module
+
+
+def _export(export, info: SourceInfo) -> Export:
+    definition = info.definitions.get(export.symbol)
+    if definition is not None:
+        target = Target.LOCAL if definition.is_static else Target.GLOBAL
+        section = definition.section or ""
+    elif export.symbol in info.maybe_defined:
+        target, section = Target.UNKNOWN, ""
+    else:
+        target, section = Target.UNDEFINED, ""
+    return Export(
+        export.symbol,
+        _KINDS.get(export.kind, ExportKind.PLAIN),
+        namespace=export.namespace or "",
+        target=target,
+        init_exit=section,
+        location=export.loc,
+    )

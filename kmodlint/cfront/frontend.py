@@ -1,0 +1,122 @@
+"""One C file in, its facts out: the token path always, the AST path when asked for.
+
+Top-level functions only, so a process pool can run them over a whole tree; the result is
+cacheable per (file, settings).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from kmodlint.cfront.facts import AST, FileFacts
+from kmodlint.cfront.lexer import lex
+from kmodlint.cfront.scan import scan
+from kmodlint.model import InputProblem
+
+# Local headers a .c file pulls in are scanned for prototypes too, this deep.
+_HEADER_DEPTH = 4
+
+
+@dataclass(frozen=True, slots=True)
+class SourceJob:
+    path: str
+    macros: tuple[tuple[str, str], ...]  # configuration and Kbuild -D, sorted
+    include_dirs: tuple[str, ...] = ()
+    use_ast: bool = True
+
+
+@dataclass(slots=True)
+class SourceExtraction:
+    facts: FileFacts | None
+    problems: list[InputProblem] = field(default_factory=list)
+
+
+def read_text(path: str) -> str:
+    with open(path, "rb") as handle:
+        return handle.read().decode("utf-8", "replace")
+
+
+def analyse_source(job: SourceJob) -> SourceExtraction:
+    try:
+        text = read_text(job.path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return SourceExtraction(None, [InputProblem("unreadable-path", job.path, reason)])
+    macros = dict(job.macros)
+    lexed = lex(text, macros)
+    facts = scan(lexed, job.path, macros)
+    _add_header_declarations(facts, job.path, lexed.local_includes, job, macros)
+    if job.use_ast:
+        _merge_ast(facts, job)
+    return SourceExtraction(facts)
+
+
+def _add_header_declarations(
+    facts: FileFacts, path: str, includes: list[str], job: SourceJob, macros: dict[str, str]
+) -> None:
+    """Prototypes and externs of the driver's own headers ("foo.h"), which is where a
+    module usually declares what another module exports."""
+    seen: set[str] = {os.path.abspath(path)}
+    pending = [(os.path.dirname(path), name, 1) for name in includes]
+    while pending:
+        base, name, depth = pending.pop(0)
+        header = _find_header(base, name, job.include_dirs)
+        if header is None or os.path.abspath(header) in seen or depth > _HEADER_DEPTH:
+            continue
+        seen.add(os.path.abspath(header))
+        try:
+            text = read_text(header)
+        except OSError:
+            continue
+        lexed = lex(text, macros)
+        header_facts = scan(lexed, header, macros)
+        facts.externs.extend(header_facts.externs)
+        facts.macro_names |= header_facts.macro_names
+        # Static inline helpers of a local header are compiled into this file.
+        for name_, definition in header_facts.definitions.items():
+            facts.definitions.setdefault(name_, definition)
+        pending.extend((os.path.dirname(header), n, depth + 1) for n in lexed.local_includes)
+
+
+def _find_header(base: str, name: str, include_dirs: tuple[str, ...]) -> str | None:
+    for folder in (base, *include_dirs):
+        candidate = os.path.normpath(os.path.join(folder, name))
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _merge_ast(facts: FileFacts, job: SourceJob) -> None:
+    """The AST path adds C types and the exports only macro expansion shows. When it
+    fails, the token facts stand alone and the file says why."""
+    try:
+        from kmodlint.cfront.ast_path import analyse_ast
+    except ImportError:
+        facts.ast_error = "the pycparser path is not available in this installation"
+        return
+    result = analyse_ast(
+        job.path,
+        defines=dict(job.macros),
+        include_dirs=list(job.include_dirs),
+    )
+    if not result.ok:
+        facts.ast_error = result.error or "pycparser could not parse the file"
+        return
+    facts.ast_parsed = True
+    for definition in result.definitions:
+        known = facts.definitions.get(definition.name)
+        if known is None or (known.ctype is None and known.loc.path == definition.loc.path):
+            facts.definitions[definition.name] = definition
+    typed = {(e.name, e.loc.path, e.loc.line): e for e in result.externs}
+    merged = []
+    for extern in facts.externs:
+        merged.append(typed.pop((extern.name, extern.loc.path, extern.loc.line), extern))
+    merged.extend(e for e in typed.values() if e.explicit_extern or e.is_function)
+    facts.externs = merged
+    seen = {(e.symbol, e.loc.line) for e in facts.exports}
+    by_symbol = {e.symbol for e in facts.exports}
+    for export in result.exports:
+        fresh = (export.symbol, export.loc.line) not in seen and export.symbol not in by_symbol
+        if export.via == AST and fresh:
+            facts.exports.append(export)

@@ -1,0 +1,56 @@
+"""A kernel `.config`, and the macros it gives the preprocessor (include/generated/autoconf.h)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import platform
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def read_config(path: str) -> dict[str, str]:
+    """CONFIG_X -> "y" / "m" / value, as written in a .config (or /proc/config.gz)."""
+    try:
+        if path.endswith(".gz"):
+            with gzip.open(path, "rt", encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        else:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+    except (OSError, EOFError) as exc:
+        raise ConfigError(f"{path}: {getattr(exc, 'strerror', None) or exc}") from exc
+    config: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("CONFIG_") and "=" in line:
+            key, _, value = line.partition("=")
+            config[key.strip()] = value.strip()
+    if not config:
+        raise ConfigError(f"{path}: no CONFIG_ lines: not a kernel .config")
+    return config
+
+
+def running_kernel_config() -> str | None:
+    release = platform.release()
+    for candidate in (f"/boot/config-{release}", f"/lib/modules/{release}/build/.config"):
+        if os.path.isfile(candidate):
+            return candidate
+    if os.path.isfile("/proc/config.gz"):
+        return "/proc/config.gz"
+    return None
+
+
+def config_macros(config: dict[str, str] | None) -> dict[str, str]:
+    """scripts/kconfig/confdata.c: y -> CONFIG_X 1, m -> CONFIG_X_MODULE 1, strings and
+    numbers as written; `n` is absent."""
+    macros: dict[str, str] = {"__KERNEL__": "1"}
+    for key, value in (config or {}).items():
+        if value == "y":
+            macros[key] = "1"
+        elif value == "m":
+            macros[f"{key}_MODULE"] = "1"
+        elif value and value != "n":
+            macros[key] = value
+    return macros

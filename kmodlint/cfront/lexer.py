@@ -1,0 +1,179 @@
+"""Tokens of one C file as the compiler would see them after `#if` selection.
+
+The token path never expands macros: it keeps the tokens of the branches the configuration
+selects (`#if`, `#ifdef`, `IS_ENABLED()`, ...), records object-like `#define`s of the file
+itself (for later `#if`s and for DEFAULT_SYMBOL_NAMESPACE) and the quoted `#include`s.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kmodlint.cfront.condition import ConditionError, evaluate
+
+_TOKEN = re.compile(
+    r"""
+    (?P<comment>//[^\n]*|/\*.*?(?:\*/|\Z))
+  | (?P<string>L?"(?:\\.|[^"\\\n])*"?)
+  | (?P<char>L?'(?:\\.|[^'\\\n])*'?)
+  | (?P<ident>[A-Za-z_]\w*)
+  | (?P<number>\.?\d(?:[eEpP][+-]|[\w.])*)
+  | (?P<newline>\n)
+  | (?P<continuation>\\\r?\n)
+  | (?P<space>[ \t\r\f\v]+)
+  | (?P<punct>->|\+\+|--|<<=|>>=|<<|>>|<=|>=|==|!=|&&|\|\||\#\#|\.\.\.
+      |[-+*/%&|^!~<>=?:;,.(){}\[\]\#@\\$`])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # ident, number, string, char, punct
+    text: str
+    line: int
+    col: int
+
+
+@dataclass(slots=True)
+class LexedFile:
+    tokens: list[Token]  # active code tokens, directives removed
+    # Object-like macros defined by the file, with the token index they take effect at.
+    defines: list[tuple[int, str, str]] = field(default_factory=list)
+    local_includes: list[str] = field(default_factory=list)
+    # `#if` expressions that could not be evaluated: (line, text); counted as false.
+    unevaluated: list[tuple[int, str]] = field(default_factory=list)
+
+
+def tokenize(text: str) -> list[Token]:
+    """All tokens with 1-based line and column; NEWLINE tokens kept (directives end there)."""
+    tokens: list[Token] = []
+    line, line_start = 1, 0
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "punct"
+        value = match.group()
+        start = match.start()
+        if kind == "newline":
+            tokens.append(Token("newline", "\n", line, start - line_start + 1))
+        elif kind not in ("space", "continuation", "comment"):
+            tokens.append(Token(kind, value, line, start - line_start + 1))
+        newlines = value.count("\n")
+        if newlines:
+            line += newlines
+            line_start = start + value.rindex("\n") + 1
+    return tokens
+
+
+def lex(text: str, macros: dict[str, str]) -> LexedFile:
+    """Select the active tokens. `macros` holds the predefined values (configuration,
+    Kbuild -D); the file's own #define/#undef update a copy as they are met."""
+    table = dict(macros)
+    result = LexedFile(tokens=[])
+    # Each frame: (this branch active, some branch already taken, parent active)
+    stack: list[tuple[bool, bool, bool]] = []
+    active = True
+    tokens = tokenize(text)
+    index, count = 0, len(tokens)
+    at_line_start = True
+    while index < count:
+        token = tokens[index]
+        if token.kind == "newline":
+            at_line_start = True
+            index += 1
+            continue
+        if at_line_start and token.text == "#":
+            end = index + 1
+            while end < count and tokens[end].kind != "newline":
+                end += 1
+            active = _directive(tokens[index + 1 : end], token.line, table, stack, active, result)
+            index = end
+            continue
+        at_line_start = False
+        if active:
+            result.tokens.append(token)
+        index += 1
+    return result
+
+
+def _directive(
+    words: list[Token],
+    line: int,
+    table: dict[str, str],
+    stack: list[tuple[bool, bool, bool]],
+    active: bool,
+    result: LexedFile,
+) -> bool:
+    if not words:
+        return active
+    name = words[0].text
+    rest = words[1:]
+    if name in ("if", "ifdef", "ifndef"):
+        if not active:
+            stack.append((False, True, False))
+            return False
+        taken = _condition(name, rest, line, table, result)
+        stack.append((taken, taken, True))
+        return taken
+    if name == "elif":
+        if not stack:
+            return active
+        _, done, parent = stack.pop()
+        taken = parent and not done and _condition("if", rest, line, table, result)
+        stack.append((taken, done or taken, parent))
+        return taken
+    if name in ("elifdef", "elifndef"):
+        if not stack:
+            return active
+        _, done, parent = stack.pop()
+        kind = "ifdef" if name == "elifdef" else "ifndef"
+        taken = parent and not done and _condition(kind, rest, line, table, result)
+        stack.append((taken, done or taken, parent))
+        return taken
+    if name == "else":
+        if not stack:
+            return active
+        _, done, parent = stack.pop()
+        taken = parent and not done
+        stack.append((taken, True, parent))
+        return taken
+    if name == "endif":
+        if not stack:
+            return active
+        _, _, parent = stack.pop()
+        return parent
+    if not active:
+        return active
+    if name == "define" and rest and rest[0].kind == "ident":
+        macro = rest[0].text
+        function_like = (
+            len(rest) > 1 and rest[1].text == "(" and rest[1].col == (rest[0].col + len(macro))
+        )
+        if not function_like:
+            value = " ".join(t.text for t in rest[1:])
+            table[macro] = value
+            result.defines.append((len(result.tokens), macro, value))
+        else:
+            table.pop(macro, None)
+            table[f"{macro}()"] = ""  # known to exist, value unknown
+    elif name == "undef" and rest:
+        table.pop(rest[0].text, None)
+        result.defines.append((len(result.tokens), rest[0].text, ""))
+    elif name == "include" and rest and rest[0].kind == "string":
+        result.local_includes.append(rest[0].text.strip('"'))
+    return active
+
+
+def _condition(
+    kind: str, words: list[Token], line: int, table: dict[str, str], result: LexedFile
+) -> bool:
+    if kind in ("ifdef", "ifndef"):
+        defined = bool(words) and (words[0].text in table or f"{words[0].text}()" in table)
+        return defined if kind == "ifdef" else not defined
+    text = " ".join(t.text for t in words)
+    try:
+        return evaluate(text, table)
+    except ConditionError:
+        result.unevaluated.append((line, text))
+        return False

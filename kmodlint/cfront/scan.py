@@ -1,0 +1,520 @@
+"""The token path: facts a token scan can prove, for every file, without parsing C.
+
+It sees the file after `#if` selection but before macro expansion, so it reads the macros
+that carry module facts (EXPORT_SYMBOL*, MODULE_*, module_init/exit, module_param*) by
+name, and top-level definitions and declarations by shape.
+"""
+
+from __future__ import annotations
+
+from kmodlint.cfront.facts import (
+    Definition,
+    ExternDecl,
+    FileFacts,
+    Loc,
+    ModinfoTag,
+    Param,
+    SourceExport,
+)
+from kmodlint.cfront.lexer import LexedFile, Token
+
+_EXPORTS = {
+    "EXPORT_SYMBOL": ("EXPORT_SYMBOL", False),
+    "EXPORT_SYMBOL_GPL": ("EXPORT_SYMBOL_GPL", False),
+    "EXPORT_SYMBOL_GPL_FUTURE": ("EXPORT_SYMBOL_GPL_FUTURE", False),
+    "EXPORT_SYMBOL_NS": ("EXPORT_SYMBOL", True),
+    "EXPORT_SYMBOL_NS_GPL": ("EXPORT_SYMBOL_GPL", True),
+    "EXPORT_SYMBOL_FOR_MODULES": ("EXPORT_SYMBOL_GPL", True),
+    "EXPORT_SYMBOL_GPL_FOR_MODULES": ("EXPORT_SYMBOL_GPL", True),
+}
+# include/linux/module.h: MODULE_<TAG>("value") -> .modinfo "<tag>=value".
+_MODINFO = {
+    "MODULE_LICENSE": "license",
+    "MODULE_DESCRIPTION": "description",
+    "MODULE_AUTHOR": "author",
+    "MODULE_VERSION": "version",
+    "MODULE_ALIAS": "alias",
+    "MODULE_SOFTDEP": "softdep",
+    "MODULE_FIRMWARE": "firmware",
+    "MODULE_IMPORT_NS": "import_ns",
+}
+# moduleparam.h: the argument that holds the permissions, per macro (0-based).
+_PARAMS = {
+    "module_param": (0, 0, 1, 2),  # name, variable, type, perm
+    "module_param_unsafe": (0, 0, 1, 2),
+    "module_param_named": (0, 1, 2, 3),
+    "module_param_named_unsafe": (0, 1, 2, 3),
+    "module_param_array": (0, 0, 1, 3),
+    "module_param_array_named": (0, 1, 2, 4),
+    "module_param_string": (0, 1, -1, 3),
+    "module_param_cb": (0, -1, -1, 3),
+    "module_param_hw": (0, 0, 1, 3),
+    "module_param_hw_named": (0, 1, 2, 4),
+    "module_param_hw_array": (0, 0, 1, 4),
+}
+_INIT_SECTIONS = {"__init": "init", "__initdata": "init", "__initconst": "init"}
+_EXIT_SECTIONS = {"__exit": "exit", "__exitdata": "exit"}
+_KEYWORDS = frozenset(
+    [
+        "auto",
+        "break",
+        "case",
+        "char",
+        "const",
+        "continue",
+        "default",
+        "do",
+        "double",
+        "else",
+        "enum",
+        "extern",
+        "float",
+        "for",
+        "goto",
+        "if",
+        "inline",
+        "int",
+        "long",
+        "register",
+        "restrict",
+        "return",
+        "short",
+        "signed",
+        "sizeof",
+        "static",
+        "struct",
+        "switch",
+        "typedef",
+        "union",
+        "unsigned",
+        "void",
+        "volatile",
+        "while",
+        "_Bool",
+        "bool",
+        "__attribute__",
+        "__typeof__",
+        "typeof",
+        "asm",
+        "__asm__",
+        "__volatile__",
+        "__inline__",
+        "__inline",
+        "__restrict",
+        "__extension__",
+        "__builtin_expect",
+        "_Static_assert",
+        "static_assert",
+        "__alignof__",
+        "_Alignof",
+        "offsetof",
+        "true",
+        "false",
+        "NULL",
+    ]
+)
+
+
+def scan(lexed: LexedFile, path: str, predefined: dict[str, str]) -> FileFacts:
+    facts = FileFacts(path=path)
+    tokens = lexed.tokens
+    default_ns = _default_namespaces(lexed, predefined)
+    depth = 0  # brace depth
+    statement: list[Token] = []  # top-level tokens since the last ; or }
+    index, count = 0, len(tokens)
+    while index < count:
+        token = tokens[index]
+        text = token.text
+        nxt = tokens[index + 1].text if index + 1 < count else ""
+        if token.kind == "ident" and nxt == "(":
+            handled = _macro(facts, tokens, index, path, default_ns)
+            if handled is not None:
+                if depth == 0:
+                    statement = []
+                index = handled
+                continue
+        if text == "{":
+            if depth == 0 and _is_function_body(statement):
+                _record_function(facts, statement, path)
+                statement = []
+            depth += 1
+        elif text == "}":
+            depth = max(0, depth - 1)
+            if depth == 0 and statement and not _in_initializer(statement):
+                statement = []
+        elif text == ";" and depth == 0:
+            _record_declaration(facts, statement, path)
+            statement = []
+        elif depth == 0:
+            statement.append(token)
+        if depth > 0 or (depth == 0 and _in_initializer(statement)):
+            _reference(facts, tokens, index, path)
+        index += 1
+    return facts
+
+
+def _default_namespaces(lexed: LexedFile, predefined: dict[str, str]) -> list[tuple[int, str]]:
+    """(token index, namespace) changes of DEFAULT_SYMBOL_NAMESPACE through the file."""
+    changes = []
+    initial = predefined.get("DEFAULT_SYMBOL_NAMESPACE", "")
+    changes.append((0, initial.strip().strip('"')))
+    for at, name, value in lexed.defines:
+        if name == "DEFAULT_SYMBOL_NAMESPACE":
+            changes.append((at, value.strip().strip('"')))
+    return changes
+
+
+def _namespace_at(changes: list[tuple[int, str]], index: int) -> str:
+    current = ""
+    for at, value in changes:
+        if at <= index:
+            current = value
+    return current
+
+
+def _arguments(tokens: list[Token], open_index: int) -> tuple[list[list[Token]], int]:
+    """Split the parenthesised argument list starting at `open_index`; return the
+    arguments and the index after the closing parenthesis."""
+    args: list[list[Token]] = [[]]
+    depth = 0
+    index = open_index
+    while index < len(tokens):
+        text = tokens[index].text
+        if text in "([{" and len(text) == 1:
+            depth += 1
+            if depth > 1:
+                args[-1].append(tokens[index])
+        elif text in ")]}" and len(text) == 1:
+            depth -= 1
+            if depth == 0:
+                return args, index + 1
+            args[-1].append(tokens[index])
+        elif text == "," and depth == 1:
+            args.append([])
+        else:
+            args[-1].append(tokens[index])
+        index += 1
+    return args, index
+
+
+def _string_value(arg: list[Token]) -> str | None:
+    """Adjacent string literals concatenated, as the compiler does; None if not a string."""
+    if not arg or any(t.kind != "string" for t in arg):
+        return None
+    return "".join(_unescape(t.text.lstrip("L")[1:-1]) for t in arg)
+
+
+def _unescape(body: str) -> str:
+    if "\\" not in body:
+        return body
+    try:
+        return body.encode("latin-1", "backslashreplace").decode("unicode_escape")
+    except UnicodeDecodeError:
+        return body
+
+
+def _name_of(arg: list[Token]) -> str | None:
+    return arg[0].text if len(arg) == 1 and arg[0].kind == "ident" else None
+
+
+def _loc(path: str, token: Token) -> Loc:
+    return Loc(path, token.line, token.col)
+
+
+def _macro(
+    facts: FileFacts,
+    tokens: list[Token],
+    index: int,
+    path: str,
+    default_ns: list[tuple[int, str]],
+) -> int | None:
+    """Read a fact-carrying macro call at `index`; the index after it, or None."""
+    name = tokens[index].text
+    if name in _EXPORTS:
+        args, end = _arguments(tokens, index + 1)
+        kind, takes_namespace = _EXPORTS[name]
+        symbol = _name_of(args[0])
+        if symbol is None:
+            return end
+        namespace = ""
+        if takes_namespace and len(args) > 1:
+            namespace = _string_value(args[1]) or (_name_of(args[1]) or "")
+            if "FOR_MODULES" in name:
+                namespace = f"module:{namespace}"
+        elif not takes_namespace:
+            namespace = _namespace_at(default_ns, index)
+        facts.exports.append(
+            SourceExport(symbol, kind, namespace or None, _loc(path, tokens[index]))
+        )
+        return end
+    if name in _MODINFO:
+        args, end = _arguments(tokens, index + 1)
+        value = _string_value(args[0])
+        if value is None and name == "MODULE_IMPORT_NS":
+            value = _name_of(args[0])
+        if value is not None:
+            facts.modinfo.append(ModinfoTag(_MODINFO[name], value, _loc(path, tokens[index])))
+        return end
+    if name == "MODULE_INFO":
+        args, end = _arguments(tokens, index + 1)
+        tag = _name_of(args[0])
+        value = _string_value(args[1]) if len(args) > 1 else None
+        if tag and value is not None:
+            facts.modinfo.append(ModinfoTag(tag, value, _loc(path, tokens[index])))
+        return end
+    if name in ("module_init", "module_exit"):
+        args, end = _arguments(tokens, index + 1)
+        target = _name_of(args[0])
+        if target:
+            where = _loc(path, tokens[index])
+            if name == "module_init":
+                facts.init = facts.init or where
+            else:
+                facts.exit = facts.exit or where
+            facts.references.setdefault(target, where)
+        return end
+    if name.startswith("module_") and (name.endswith("_driver") or name == "module_misc_device"):
+        # module_platform_driver() & co. define both init and exit (linux/device/driver.h).
+        _, end = _arguments(tokens, index + 1)
+        where = _loc(path, tokens[index])
+        facts.init = facts.init or where
+        facts.exit = facts.exit or where
+        return end
+    if name in _PARAMS:
+        args, end = _arguments(tokens, index + 1)
+        at_name, at_var, at_type, at_perm = _PARAMS[name]
+        if len(args) > max(at_name, at_var, at_type, at_perm):
+            param = _name_of(args[at_name])
+            variable = _name_of(args[at_var]) if at_var >= 0 else None
+            type_name = " ".join(t.text for t in args[at_type]) if at_type >= 0 else ""
+            if name == "module_param_string":
+                type_name = "string"
+            perm = " ".join(t.text for t in args[at_perm])
+            if param:
+                facts.params.append(
+                    Param(param, variable or "", type_name, perm, _loc(path, tokens[index]), name)
+                )
+                if variable:
+                    facts.references.setdefault(variable, _loc(path, tokens[index]))
+        return end
+    return None
+
+
+def _is_function_body(statement: list[Token]) -> bool:
+    """`... name ( ... ) [attributes] {` at file scope, not `= {` or `struct x {`."""
+    if not statement or any(t.text == "=" for t in statement):
+        return False
+    return any(t.text == ")" for t in statement) and _head(statement) is not None
+
+
+_ANNOTATION_MACROS = frozenset(
+    [
+        "__attribute__",
+        "__acquires",
+        "__releases",
+        "__must_hold",
+        "__printf",
+        "__scanf",
+        "__section",
+        "__aligned",
+        "__alias",
+        "__diag_ignore",
+        "__cond_acquires",
+        "__no_sanitize_address",
+        "__weak",
+        "__visible",
+    ]
+)
+
+
+def _is_caps_macro(name: str) -> bool:
+    return name.isupper() or (name.replace("_", "").isupper() and name.upper() == name)
+
+
+def _head(statement: list[Token]) -> Token | None:
+    """The declared name: the last identifier before a `(` at paren depth 0 that is
+    neither an annotation macro nor an all-caps macro (DEFINE_SHOW_ATTRIBUTE(x) before
+    a function leaves no `;`)."""
+    depth = 0
+    candidates = []
+    for position, token in enumerate(statement):
+        if token.text == "(":
+            if depth == 0 and position > 0 and statement[position - 1].kind == "ident":
+                candidates.append(statement[position - 1])
+            depth += 1
+        elif token.text == ")":
+            depth -= 1
+    named = [
+        c
+        for c in candidates
+        if c.text not in _KEYWORDS
+        and c.text not in _ANNOTATION_MACROS
+        and not _is_caps_macro(c.text)
+    ]
+    return named[-1] if named else None
+
+
+def _macro_arguments(facts: FileFacts, statement: list[Token]) -> None:
+    """Identifiers inside the argument lists of all-caps macro calls of a statement."""
+    depth = 0
+    inside = False
+    for position, token in enumerate(statement):
+        if token.text == "(":
+            if depth == 0:
+                before = statement[position - 1] if position else None
+                inside = (
+                    before is not None and before.kind == "ident" and (_is_caps_macro(before.text))
+                )
+            depth += 1
+        elif token.text == ")":
+            depth -= 1
+        elif inside and depth > 0 and token.kind == "ident" and token.text not in _KEYWORDS:
+            facts.macro_names.add(token.text)
+
+
+def _specifiers(statement: list[Token], head: Token) -> list[str]:
+    return [t.text for t in statement if t is not head and t.kind == "ident"]
+
+
+def _section_of(words: list[str]) -> str | None:
+    for word in words:
+        if word in _INIT_SECTIONS:
+            return "init"
+        if word in _EXIT_SECTIONS:
+            return "exit"
+    return None
+
+
+def _record_function(facts: FileFacts, statement: list[Token], path: str) -> None:
+    _macro_arguments(facts, statement)
+    head = _head(statement)
+    if head is None:
+        return
+    head_at = statement.index(head)
+    words = [t.text for t in statement[:head_at] if t.kind == "ident"]
+    if "typedef" in words:
+        return
+    facts.definitions.setdefault(
+        head.text,
+        Definition(
+            head.text,
+            is_static="static" in words,
+            is_function=True,
+            section=_section_of(words),
+            loc=_loc(path, head),
+        ),
+    )
+
+
+def _record_declaration(facts: FileFacts, statement: list[Token], path: str) -> None:
+    """A file-scope `...;`: a variable definition, an extern declaration or a prototype."""
+    if not statement:
+        return
+    _macro_arguments(facts, statement)
+    words = [t.text for t in statement if t.kind == "ident"]
+    tag_only = words and words[0] in ("struct", "union", "enum") and _no_declarator(statement)
+    if not words or tag_only:
+        return
+    if "typedef" in words:
+        return
+    for declarator in _declarators(statement):
+        name_token, is_function, has_init = declarator
+        name = name_token.text
+        if name in _KEYWORDS:
+            continue
+        prefix = [t.text for t in statement[: statement.index(name_token)] if t.kind == "ident"]
+        extern = "extern" in prefix
+        if is_function or (extern and not has_init):
+            facts.externs.append(ExternDecl(name, is_function, extern, _loc(path, name_token)))
+        else:
+            facts.definitions.setdefault(
+                name,
+                Definition(
+                    name,
+                    is_static="static" in prefix,
+                    is_function=False,
+                    section=_section_of(words),
+                    loc=_loc(path, name_token),
+                ),
+            )
+
+
+def _no_declarator(statement: list[Token]) -> bool:
+    """`struct foo { ... };` or `struct foo;`: only a tag, no object declared."""
+    return statement[-1].text in ("}",) or len(statement) <= 2
+
+
+def _declarators(statement: list[Token]) -> list[tuple[Token, bool, bool]]:
+    """(name, is a function declarator, has an initializer) per declarator of a
+    declaration, split at top-level commas."""
+    found = []
+    depth = 0
+    part: list[Token] = []
+    parts = []
+    for token in statement:
+        if token.text in ("(", "[", "{"):
+            depth += 1
+        elif token.text in (")", "]", "}"):
+            depth -= 1
+        if token.text == "," and depth == 0:
+            parts.append(part)
+            part = []
+        else:
+            part.append(token)
+    parts.append(part)
+    for part in parts:
+        declarator = _declarator_name(part)
+        if declarator is not None:
+            found.append(declarator)
+    return found
+
+
+def _declarator_name(part: list[Token]) -> tuple[Token, bool, bool] | None:
+    has_init = any(t.text == "=" for t in part)
+    if has_init:
+        part = part[: next(i for i, t in enumerate(part) if t.text == "=")]
+    depth = 0
+    last_ident: Token | None = None
+    for position, token in enumerate(part):
+        if token.text in ("(", "["):
+            if depth == 0 and token.text == "(" and last_ident is not None:
+                # `name(` : a function declarator, unless name is a macro call.
+                if last_ident.text in _ANNOTATION_MACROS or _is_caps_macro(last_ident.text):
+                    last_ident = None
+                    depth += 1
+                    continue
+                return last_ident, True, has_init
+            if depth == 0 and token.text == "(" and position + 1 < len(part):
+                # `(*name)(...)`: a function pointer variable.
+                inner = [t for t in part[position + 1 :] if t.kind == "ident"]
+                if part[position + 1].text == "*" and inner:
+                    return inner[0], False, has_init
+            depth += 1
+        elif token.text in (")", "]"):
+            depth -= 1
+        elif token.kind == "ident" and depth == 0 and token.text not in _KEYWORDS:
+            last_ident = token
+    if last_ident is None:
+        return None
+    return last_ident, False, has_init
+
+
+def _in_initializer(statement: list[Token]) -> bool:
+    return any(t.text == "=" for t in statement)
+
+
+def _reference(facts: FileFacts, tokens: list[Token], index: int, path: str) -> None:
+    token = tokens[index]
+    if token.kind != "ident" or token.text in _KEYWORDS:
+        return
+    if index > 0 and tokens[index - 1].text in (".", "->"):
+        return
+    if index > 0 and tokens[index - 1].text in ("struct", "union", "enum", "goto"):
+        return
+    if (
+        index + 1 < len(tokens)
+        and tokens[index + 1].text == ":"
+        and (index == 0 or tokens[index - 1].text in (";", "{", "}"))
+    ):
+        return  # a label
+    facts.references.setdefault(token.text, _loc(path, token))

@@ -1,0 +1,85 @@
+"""Source inputs of a run: Kbuild grouping, per-file analysis (parallel, cached), modules."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+
+from kmodlint.cache import Cache
+from kmodlint.cfront.assemble import build_module
+from kmodlint.cfront.facts import FileFacts
+from kmodlint.cfront.frontend import SourceExtraction, SourceJob, analyse_source
+from kmodlint.cfront.kbuild import group_sources
+from kmodlint.cfront.kconfig import config_macros
+from kmodlint.model import InputProblem, Location, Module
+from kmodlint.pool import run_cached
+
+
+@dataclass(slots=True)
+class SourceSet:
+    modules: list[Module] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files_total: int = 0
+    files_with_ast: int = 0
+    skipped_by_config: int = 0
+
+
+def load_sources(
+    paths: list[str],
+    c_files: list[str],
+    config: dict[str, str] | None,
+    jobs: int | None,
+    cache: Cache | None,
+    use_ast: bool = True,
+) -> SourceSet:
+    result = SourceSet()
+    grouping = group_sources(paths, config, c_files)
+    result.skipped_by_config = grouping.skipped_by_config
+    for path, line, message in grouping.problems:
+        result.problems.append(InputProblem("unparsable-source", f"{path}:{line}", message))
+    base = config_macros(config)
+    plans: list[tuple[str, Location, list[SourceJob]]] = []
+    for kmod in grouping.modules:
+        macros = dict(base)
+        macros["MODULE"] = "1"
+        macros["KBUILD_MODNAME"] = '"' + kmod.name.replace("-", "_") + '"'
+        macros.update(kmod.defines)
+        frozen = tuple(sorted(macros.items()))
+        jobs_of = [SourceJob(src, frozen, kmod.include_dirs, use_ast) for src in kmod.sources]
+        plans.append((kmod.name, Location(kmod.kbuild_path, kmod.line, 1), jobs_of))
+    for orphan in grouping.orphan_sources:
+        name = os.path.basename(orphan)[:-2]
+        macros = dict(base)
+        macros["MODULE"] = "1"
+        macros["KBUILD_MODNAME"] = '"' + name.replace("-", "_") + '"'
+        frozen = tuple(sorted(macros.items()))
+        plans.append((name, Location(orphan, 1, 1), [SourceJob(orphan, frozen, (), use_ast)]))
+    all_jobs = [job for _, _, plan_jobs in plans for job in plan_jobs]
+    keys = [_cache_key(cache, job) for job in all_jobs]
+    extractions = run_cached(analyse_source, all_jobs, keys, jobs, cache, SourceExtraction)
+    by_job = dict(zip(all_jobs, extractions, strict=True))
+    for name, location, plan_jobs in plans:
+        facts: list[FileFacts] = []
+        for job in plan_jobs:
+            extraction = by_job[job]
+            result.problems.extend(extraction.problems)
+            if extraction.facts is not None:
+                facts.append(extraction.facts)
+                result.files_total += 1
+                result.files_with_ast += int(extraction.facts.ast_parsed)
+        if facts or not plan_jobs:
+            result.modules.append(build_module(name, location, facts))
+    if grouping.skipped_by_config:
+        result.notes.append(
+            f"{grouping.skipped_by_config} object(s) not built by this configuration were left out"
+        )
+    return result
+
+
+def _cache_key(cache: Cache | None, job: SourceJob) -> str | None:
+    if cache is None:
+        return None
+    settings = repr((job.macros, job.include_dirs, job.use_ast)).encode()
+    return cache.key(job.path, salt="src:" + hashlib.sha256(settings).hexdigest())
