@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Sequence
 
 from kmodlint import __version__
+from kmodlint.cfront.kconfig import ConfigError
 from kmodlint.engine import SelectionError, resolve_selection, run_rules
 from kmodlint.kernel.load import KernelSpecError
 from kmodlint.loading import LoadedSet, load_set
@@ -36,6 +37,24 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     parser.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: user cache)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="kernel .config for #ifdef CONFIG_*, IS_ENABLED() and obj-$(CONFIG_*) in sources "
+        "(default: the running kernel's, if found; 'none' for no configuration)",
+    )
+    parser.add_argument(
+        "--kernel-source",
+        metavar="DIR",
+        help="kernel source or headers tree to regenerate the stub headers the C front end "
+        "preprocesses with (default: the shipped ones)",
+    )
+    parser.add_argument(
+        "--no-ast",
+        action="store_true",
+        help="token scan only: skip pycparser (faster; no C types for extern-mismatch and "
+        "param-type-mismatch)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
-    except (UsageError, KernelSpecError, SelectionError) as exc:
+    except (UsageError, KernelSpecError, SelectionError, ConfigError) as exc:
         print(f"kmodlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -110,6 +129,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         use_cache=not args.no_cache,
         cache_dir=args.cache_dir,
+        config_spec=args.config,
+        kernel_source=args.kernel_source,
+        use_ast=not args.no_ast,
     )
     if not args.quiet:
         for note in loaded.notes:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kmodlint.cache import Cache, default_cache_dir
+from kmodlint.cfront.kconfig import read_config, running_kernel_config
+from kmodlint.cfront.sources import SourceSet, load_sources
 from kmodlint.discover import discover
 from kmodlint.kernel.load import choose_kernel
 from kmodlint.model import InputProblem, Module
@@ -19,6 +21,7 @@ class LoadedSet:
     relative: dict[str, str]  # module name -> path relative to the folder given
     order: list[str]  # modules.order of the folder given, if any
     notes: list[str] = field(default_factory=list)
+    sources: SourceSet | None = None
 
 
 def load_set(
@@ -27,6 +30,9 @@ def load_set(
     jobs: int | None = None,
     use_cache: bool = True,
     cache_dir: str | None = None,
+    config_spec: str | None = None,
+    kernel_source: str | None = None,
+    use_ast: bool = True,
 ) -> LoadedSet:
     cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
     inputs = discover(paths)
@@ -51,10 +57,49 @@ def load_set(
     else:
         problems.extend(kernel.problems)
         notes.extend(kernel.notes)
+    sources = None
     if inputs.sources:
-        notes.append(
-            f"{len(inputs.sources)} C source/Kbuild file(s) were not analysed: this version "
-            "reads built modules only"
+        config, config_note = choose_config(config_spec)
+        notes.append(config_note)
+        if kernel_source:
+            prepare_stub_env(kernel_source, cache)
+        sources = load_sources(
+            paths,
+            [path for path in inputs.sources if path.endswith(".c")],
+            config,
+            jobs,
+            cache,
+            use_ast=use_ast,
         )
+        modules.extend(sources.modules)
+        problems.extend(sources.problems)
+        notes.extend(sources.notes)
+        if use_ast and sources.files_total:
+            notes.append(
+                f"{sources.files_with_ast} of {sources.files_total} C file(s) analysed with a "
+                "full syntax tree; the rest by the token scan (see unparsable-source)"
+            )
     module_set = ModuleSet(modules, kernel, problems)
-    return LoadedSet(module_set, relative, inputs.modules_order, notes)
+    return LoadedSet(module_set, relative, inputs.modules_order, notes, sources)
+
+
+def choose_config(spec: str | None) -> tuple[dict[str, str] | None, str]:
+    """--config FILE, 'none', or the running kernel's configuration when one is found."""
+    if spec and spec != "none":
+        return read_config(spec), f"sources follow the configuration {spec}"
+    if spec is None:
+        found = running_kernel_config()
+        if found:
+            return read_config(found), f"sources follow the running kernel's configuration {found}"
+    return None, (
+        "no kernel configuration: every object is analysed and #ifdef CONFIG_* blocks count as "
+        "off (give --config FILE)"
+    )
+
+
+def prepare_stub_env(kernel_source: str, cache: Cache | None) -> None:
+    try:
+        from kmodlint.cfront.stubgen import use_kernel_source
+    except ImportError:
+        return
+    use_kernel_source(kernel_source)

@@ -1,5 +1,23 @@
 """The rule catalogue, one module per family (DESIGN.md). Importing this registers them all."""
 
-from kmodlint.rules import exports, inputs, licensing, lifecycle, linking, namespaces, versions
+from kmodlint.rules import (
+    exports,
+    inputs,
+    licensing,
+    lifecycle,
+    linking,
+    namespaces,
+    params,
+    versions,
+)
 
-__all__ = ["exports", "inputs", "licensing", "lifecycle", "linking", "namespaces", "versions"]
+__all__ = [
+    "exports",
+    "inputs",
+    "licensing",
+    "lifecycle",
+    "linking",
+    "namespaces",
+    "params",
+    "versions",
+]

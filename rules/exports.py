@@ -112,6 +112,7 @@ def export_without_definition(ms: ModuleSet) -> Iterator[Hit]:
                     f"'{export.symbol}' was exported without definition",
                     key=export.symbol,
                     symbol=export.symbol,
+                    location=export.location,
                 )
 
 
@@ -183,3 +184,52 @@ def duplicate_export(ms: ModuleSet) -> Iterator[Hit]:
 
 def _export_location(module: Module, symbol: str) -> Location | None:
     return next((e.location for e in module.exports if e.symbol == symbol), None)
+
+
+@rule(
+    "KM104",
+    "init-exit-export",
+    "warning",
+    "EXPORT_SYMBOL of an __init or __exit symbol",
+    modes=("source",),
+)
+def init_exit_export(ms: ModuleSet) -> Iterator[Hit]:
+    """
+    ## What it does
+    Reports an `EXPORT_SYMBOL*` of a function or variable the module defines with
+    `__init`/`__initdata`/`__initconst` or `__exit`/`__exitdata`. Key: the exported symbol.
+
+    ## Why is this bad?
+    Init code is freed once the module has loaded and exit code is discarded when the
+    module cannot be unloaded (or is built in): another module calling the export jumps
+    into freed memory.
+
+    ## Kernel behaviour
+    - 6.1: `scripts/mod/modpost.c: report_sec_mismatch()` — WARNING
+      `%s: EXPORT_SYMBOL used for init/exit symbol: %s (section: %s)`, and without
+      `CONFIG_SECTION_MISMATCH_WARN_ONLY` ERROR `Section mismatches detected.`
+    - 6.12: `scripts/mod/modpost.c: check_export_symbol()` — WARNING
+      `%s: %s: EXPORT_SYMBOL used for init symbol. Remove __init or EXPORT_SYMBOL.`
+      (and the same for exit symbols).
+
+    ## Example
+    ```c
+    int __init moda_setup(void) { return 0; }
+    EXPORT_SYMBOL(moda_setup);
+    ```
+
+    ## Use instead
+    Drop `__init` from an exported function, or stop exporting it.
+    """
+    for module in ms.modules:
+        for export in module.exports:
+            if export.init_exit.startswith((".init", ".exit")):
+                which = export.init_exit[1:5]
+                yield Hit(
+                    module,
+                    f"EXPORT_SYMBOL used for {which} symbol '{export.symbol}' (section "
+                    f"{export.init_exit}): remove __{which} or the export",
+                    key=export.symbol,
+                    symbol=export.symbol,
+                    location=export.location,
+                )

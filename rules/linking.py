@@ -165,3 +165,127 @@ def depends_mismatch(ms: ModuleSet) -> Iterator[Hit]:
                     f"depends= lists {recorded_names[key]}, which provides none of its symbols",
                     key=recorded_names[key],
                 )
+
+
+@rule(
+    "KM303",
+    "extern-mismatch",
+    "error",
+    "an extern declaration's type differs from the definition another module exports",
+    modes=("source",),
+    scope="set",
+)
+def extern_mismatch(ms: ModuleSet) -> Iterator[Hit]:
+    """
+    ## What it does
+    Compares each declaration a module makes of a symbol another module of the set
+    exports (an `extern` or a prototype, in a `.c` or the driver's own header) with the
+    exporter's definition, as C types: return and parameter types (names ignored,
+    typedef names as written). Both sides must have been read the same way (token path
+    or full AST), so a difference is never an artefact of the front end. Key: the symbol.
+
+    ## Why is this bad?
+    The compiler sees only the importer's declaration and modpost copies the
+    exporter's CRC into the importer, so nothing notices: the call passes arguments the
+    callee reads differently, corrupting data or the stack at run time.
+
+    ## Kernel behaviour
+    No tool checks it. `CONFIG_MODVERSIONS` CRCs come from the exporter's declaration
+    (`scripts/genksyms`, 6.14+ `scripts/gendwarfksyms`), and `scripts/mod/modpost.c:
+    add_versions()` copies them into the importer's `__versions`, so the importer's own
+    prototype is never compared.
+
+    ## Example
+    ```c
+    extern long foo_register(long id);   /* moda.c */
+    int foo_register(int id) { ... }     /* modb.c, EXPORT_SYMBOL(foo_register) */
+    ```
+
+    ## Use instead
+    Declare the function once, in a header the exporter includes too.
+    """
+    for module in ms.modules:
+        if module.source is None:
+            continue
+        providers = ms.resolution[module.name]
+        reported: set[str] = set()
+        for extern in module.source.externs:
+            provider = providers.get(extern.name)
+            if provider is None or not provider.in_set or extern.name in reported:
+                continue
+            exporter = ms.by_name.get(provider.owner.replace("-", "_"))
+            if exporter is None or exporter.source is None:
+                continue
+            definition = exporter.source.definitions.get(extern.name)
+            if definition is None:
+                continue
+            # Like with like: both trees' types, else both token spellings.
+            if definition.via == extern.via and definition.ctype and extern.ctype:
+                declared, defined = extern.ctype, definition.ctype
+            elif definition.token_ctype and extern.token_ctype:
+                declared, defined = extern.token_ctype, definition.token_ctype
+            else:
+                continue
+            if declared == defined:
+                continue
+            reported.add(extern.name)
+            yield Hit(
+                module,
+                f"'{extern.name}' is declared here as {declared} but {exporter.name} "
+                f"defines it as {defined}",
+                key=extern.name,
+                symbol=extern.name,
+                location=extern.loc,
+            )
+
+
+@rule(
+    "KM603",
+    "extern-in-source",
+    "warning",
+    "an extern declaration or a prototype of an external function in a .c file",
+    modes=("source",),
+)
+def extern_in_source(ms: ModuleSet) -> Iterator[Hit]:
+    """
+    ## What it does
+    Reports, in `.c` files, a file-scope declaration of a function that is not `static`
+    (with or without `extern`) and that the module does not define, and every `extern`
+    variable declaration. Key: the declared name.
+
+    ## Why is this bad?
+    A private copy of another file's prototype drifts from the real one silently (see
+    extern-mismatch); the declaration belongs in the exporter's header, shared by both
+    sides so the compiler checks every caller against the definition.
+
+    ## Kernel behaviour
+    `scripts/checkpatch.pl` — WARNING `AVOID_EXTERNS`: `externs should be avoided in .c
+    files`, and for variables `found a file-scoped extern type:%s name:%s in .c file`.
+    The compiler and modpost accept it.
+
+    ## Example
+    ```c
+    extern int myadd(int a, int b);   /* mod2.c, myadd is mod1's */
+    ```
+
+    ## Use instead
+    ```c
+    #include "mod1.h"                 /* int myadd(int a, int b); */
+    ```
+    """
+    for module in ms.modules:
+        if module.source is None:
+            continue
+        for extern in module.source.externs:
+            if not extern.loc.path.endswith(".c"):
+                continue
+            if extern.is_function and extern.name in module.defined:
+                continue  # a forward declaration of the module's own function
+            if not extern.is_function and not extern.explicit_extern:
+                continue
+            yield Hit(
+                module,
+                f"externs should be avoided in .c files: '{extern.name}' belongs in a header",
+                key=extern.name,
+                location=extern.loc,
+            )

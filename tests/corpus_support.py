@@ -33,40 +33,32 @@ class Annotation:
     kind: str  # expect / todo-expect / todo-ok / expect-none
     src_only: bool = False
     rules: list[str] = field(default_factory=list)
-
-
-# DESIGN.md rules of the source front end, valid in annotations before they are built.
-SOURCE_ONLY_RULES = {
-    "KM104": "init-exit-export",
-    "KM303": "extern-mismatch",
-    "KM602": "writable-param",
-    "KM603": "extern-in-source",
-    "KM605": "param-type-mismatch",
-    "KM901": "unparsable-source",
-}
+    trailing: bool = False  # code before the comment on its line
+    where: str | None = None  # "@L" or "@path:L" target, as written
+    count: int = 1
+    target: tuple[str, int] | None = None  # (path, line) the annotation applies to
 
 
 def rule_code(name: str, where: str) -> str:
     found = find_rule(name)
-    if found is not None:
-        return found.code
-    for code, rule_name in SOURCE_ONLY_RULES.items():
-        if name.upper() == code or name == rule_name:
-            return code
-    raise CaseError(f"{where}: unknown rule '{name}'")
+    if found is None:
+        raise CaseError(f"{where}: unknown rule '{name}'")
+    return found.code
 
 
-def _comments(path: Path) -> list[tuple[int, str]]:
-    """(line, comment body) for every comment of a C or Kbuild file."""
+def _comments(path: Path) -> list[tuple[int, str, bool]]:
+    """(line, comment body, has code before it) for every comment of a C or Kbuild file."""
     found = []
     is_c = path.suffix in (".c", ".h")
     for number, text in enumerate(path.read_text(errors="replace").splitlines(), 1):
         if is_c:
             for match in _C_COMMENT.finditer(text):
                 body = match.group(1) if match.group(1) is not None else match.group(2)
-                found.append((number, body.strip()))
+                trailing = bool(text[: match.start()].strip())
+                found.append((number, body.strip(), trailing))
         elif "#" in text:
-            found.append((number, text.split("#", 1)[1].strip()))
+            code, _, comment = text.partition("#")
+            found.append((number, comment.strip(), bool(code.strip())))
     return found
 
 
@@ -75,7 +67,7 @@ def read_annotations(case: Path) -> list[Annotation]:
     for path in sorted(case.iterdir()):
         if not (path.suffix in (".c", ".h") or path.name in ("Kbuild", "Makefile")):
             continue
-        for line, body in _comments(path):
+        for line, body, trailing in _comments(path):
             where = f"{path.name}:{line}"
             if _EXPECT_NONE.match(body):
                 annotations.append(Annotation(path.name, line, "expect-none"))
@@ -87,9 +79,94 @@ def read_annotations(case: Path) -> list[Annotation]:
                 raise CaseError(f"{where}: malformed annotation '{body}'")
             rules = [rule_code(r.strip(), where) for r in match.group(5).split(",")]
             annotations.append(
-                Annotation(path.name, line, match.group(1), bool(match.group(2)), rules)
+                Annotation(
+                    path.name,
+                    line,
+                    match.group(1),
+                    bool(match.group(2)),
+                    rules,
+                    trailing=trailing,
+                    where=match.group(3),
+                    count=int(match.group(4) or 1),
+                )
             )
+    _place(case, annotations)
     return annotations
+
+
+def _place(case: Path, annotations: list[Annotation]) -> None:
+    """Resolve each annotation's target line (corpus-format.md §2, Placement)."""
+    lines_of: dict[str, list[str]] = {}
+
+    def lines(name: str) -> list[str]:
+        if name not in lines_of:
+            file = case / name
+            if not file.is_file():
+                raise CaseError(f"annotation points into {name}, which is missing")
+            lines_of[name] = file.read_text(errors="replace").splitlines()
+        return lines_of[name]
+
+    annotation_lines = {(a.path, a.line) for a in annotations if not a.trailing}
+    for annotation in annotations:
+        if annotation.kind == "expect-none":
+            continue
+        origin = f"{annotation.path}:{annotation.line}"
+        if annotation.where:
+            name, _, number = annotation.where.rpartition(":")
+            name = name or annotation.path
+            if int(number) < 1 or int(number) > len(lines(name)):
+                raise CaseError(f"{origin}: @{annotation.where} is past the end of {name}")
+            annotation.target = (name, int(number))
+            continue
+        if annotation.trailing:
+            annotation.target = (annotation.path, annotation.line)
+            continue
+        text = lines(annotation.path)
+        number = annotation.line + 1
+        while number <= len(text) and (annotation.path, number) in annotation_lines:
+            number += 1
+        if number > len(text) or not text[number - 1].strip():
+            raise CaseError(f"{origin}: dangling annotation (no code line follows it)")
+        annotation.target = (annotation.path, number)
+
+
+Located = Counter[tuple[str, int, str]]
+
+
+def source_expectations(
+    case: Path, annotations: list[Annotation]
+) -> tuple[Located, Located, Located]:
+    """(expected, known false positives, known false negatives) as (path, line, code)
+    multisets; paths are relative to the case."""
+    expected: Located = Counter()
+    tolerated: Located = Counter()
+    absent: Located = Counter()
+    config = case_config(case)
+    for annotation in annotations:
+        if annotation.target is None:
+            continue
+        for code in annotation.rules:
+            rule = find_rule(code)
+            origin = f"{annotation.path}:{annotation.line}"
+            if rule is not None and "source" not in rule.modes:
+                raise CaseError(f"{origin}: {code} does not run on sources")
+            binary = rule is not None and "binary" in rule.modes
+            needs_reason = annotation.kind == "expect" and annotation.src_only and binary
+            if needs_reason and "src-reason" not in config:
+                raise CaseError(
+                    f"{origin}: [src] for {code}, which has a binary mode, "
+                    "needs src-reason in case.toml"
+                )
+            if annotation.kind == "expect" and not annotation.src_only and not binary:
+                raise CaseError(f"{origin}: {code} has no binary mode: write expect[src]")
+            entry = (*annotation.target, code)
+            if annotation.kind == "expect":
+                expected[entry] += annotation.count
+            elif annotation.kind == "todo-ok":
+                tolerated[entry] += annotation.count
+            else:
+                absent[entry] += annotation.count
+    return expected, tolerated, absent
 
 
 def check_every_file_annotated(case: Path, annotations: list[Annotation]) -> None:

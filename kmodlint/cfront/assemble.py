@@ -55,7 +55,10 @@ def _export(export, info: SourceInfo) -> Export:
     definition = info.definitions.get(export.symbol)
     if definition is not None:
         target = Target.LOCAL if definition.is_static else Target.GLOBAL
-        section = definition.section or ""
+        section = ""
+        if definition.section:
+            kind = "text" if definition.is_function else "data"
+            section = f".{definition.section}.{kind}"
     elif export.symbol in info.maybe_defined:
         target, section = Target.UNKNOWN, ""
     else:

@@ -42,7 +42,12 @@ class ConditionError(ValueError):
 
 
 def evaluate(text: str, macros: dict[str, str]) -> bool:
-    return _Parser(_tokens(text), macros, depth=0).parse_all() != 0
+    return value_of(text, macros) != 0
+
+
+def value_of(text: str, macros: dict[str, str]) -> int:
+    """The integer value of a constant expression (identifiers from `macros`, else 0)."""
+    return _Parser(_tokens(text), macros, depth=0).parse_all()
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:

@@ -34,8 +34,11 @@ class Definition:
     is_function: bool
     section: str | None  # "init" (__init/__initdata) or "exit" (__exit/__exitdata)
     loc: Loc
-    ctype: str | None = None  # normalised C type, from the AST path only
+    ctype: str | None = None  # normalised C type, from the path named by `via`
     via: str = TOKEN
+    # The token path's spelling of the type, kept when the AST's replaces it, so two
+    # declarations can always be compared the same way.
+    token_ctype: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,7 @@ class ExternDecl:
     loc: Loc
     ctype: str | None = None
     via: str = TOKEN
+    token_ctype: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

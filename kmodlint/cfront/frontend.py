@@ -7,7 +7,7 @@ cacheable per (file, settings).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kmodlint.cfront.facts import AST, FileFacts
 from kmodlint.cfront.lexer import lex
@@ -93,8 +93,7 @@ def _merge_ast(facts: FileFacts, job: SourceJob) -> None:
     try:
         from kmodlint.cfront.ast_path import analyse_ast
     except ImportError:
-        facts.ast_error = "the pycparser path is not available in this installation"
-        return
+        return  # a partial installation: the token path alone, and ast_parsed stays False
     result = analyse_ast(
         job.path,
         defines=dict(job.macros),
@@ -104,14 +103,16 @@ def _merge_ast(facts: FileFacts, job: SourceJob) -> None:
         facts.ast_error = result.error or "pycparser could not parse the file"
         return
     facts.ast_parsed = True
+    # The tree is authoritative on types; the token spelling stays beside it.
     for definition in result.definitions:
         known = facts.definitions.get(definition.name)
-        if known is None or (known.ctype is None and known.loc.path == definition.loc.path):
-            facts.definitions[definition.name] = definition
+        token_ctype = known.token_ctype if known is not None else None
+        facts.definitions[definition.name] = replace(definition, token_ctype=token_ctype)
     typed = {(e.name, e.loc.path, e.loc.line): e for e in result.externs}
     merged = []
     for extern in facts.externs:
-        merged.append(typed.pop((extern.name, extern.loc.path, extern.loc.line), extern))
+        found = typed.pop((extern.name, extern.loc.path, extern.loc.line), None)
+        merged.append(replace(found, token_ctype=extern.token_ctype) if found else extern)
     merged.extend(e for e in typed.values() if e.explicit_extern or e.is_function)
     facts.externs = merged
     seen = {(e.symbol, e.loc.line) for e in facts.exports}

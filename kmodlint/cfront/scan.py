@@ -7,6 +7,7 @@ name, and top-level definitions and declarations by shape.
 
 from __future__ import annotations
 
+from kmodlint.cfront.ctype import function_type, variable_type
 from kmodlint.cfront.facts import (
     Definition,
     ExternDecl,
@@ -394,6 +395,7 @@ def _record_function(facts: FileFacts, statement: list[Token], path: str) -> Non
     words = [t.text for t in statement[:head_at] if t.kind == "ident"]
     if "typedef" in words:
         return
+    params, _ = _arguments(statement, head_at + 1)
     facts.definitions.setdefault(
         head.text,
         Definition(
@@ -402,6 +404,8 @@ def _record_function(facts: FileFacts, statement: list[Token], path: str) -> Non
             is_function=True,
             section=_section_of(words),
             loc=_loc(path, head),
+            ctype=function_type(statement[:head_at], params),
+            token_ctype=function_type(statement[:head_at], params),
         ),
     )
 
@@ -417,15 +421,32 @@ def _record_declaration(facts: FileFacts, statement: list[Token], path: str) -> 
         return
     if "typedef" in words:
         return
-    for declarator in _declarators(statement):
-        name_token, is_function, has_init = declarator
+    declarators = _declarators(statement)
+    specifiers: list[Token] = []
+    for number, (name_token, is_function, has_init) in enumerate(declarators):
         name = name_token.text
         if name in _KEYWORDS:
             continue
-        prefix = [t.text for t in statement[: statement.index(name_token)] if t.kind == "ident"]
+        at = statement.index(name_token)
+        commas = [i for i in range(at) if statement[i].text == ","]
+        if number == 0 or not commas:
+            type_prefix = statement[:at]
+            specifiers = [t for t in type_prefix if t.text != "*"]
+        else:
+            type_prefix = specifiers + statement[commas[-1] + 1 : at]
+        prefix = [t.text for t in statement[:at] if t.kind == "ident"]
         extern = "extern" in prefix
+        if is_function:
+            params, _ = _arguments(statement, at + 1)
+            ctype = function_type(type_prefix, params)
+        else:
+            ctype = variable_type(type_prefix, statement[at + 1 : at + 2])
         if is_function or (extern and not has_init):
-            facts.externs.append(ExternDecl(name, is_function, extern, _loc(path, name_token)))
+            facts.externs.append(
+                ExternDecl(
+                    name, is_function, extern, _loc(path, name_token), ctype, token_ctype=ctype
+                )
+            )
         else:
             facts.definitions.setdefault(
                 name,
@@ -435,6 +456,8 @@ def _record_declaration(facts: FileFacts, statement: list[Token], path: str) -> 
                     is_function=False,
                     section=_section_of(words),
                     loc=_loc(path, name_token),
+                    ctype=ctype,
+                    token_ctype=ctype,
                 ),
             )
 

@@ -38,7 +38,7 @@ def load_sources(
     grouping = group_sources(paths, config, c_files)
     result.skipped_by_config = grouping.skipped_by_config
     for path, line, message in grouping.problems:
-        result.problems.append(InputProblem("unparsable-source", f"{path}:{line}", message))
+        result.problems.append(InputProblem("unparsable-source", path, message, line=line or None))
     base = config_macros(config)
     plans: list[tuple[str, Location, list[SourceJob]]] = []
     for kmod in grouping.modules:
@@ -67,6 +67,8 @@ def load_sources(
             result.problems.extend(extraction.problems)
             if extraction.facts is not None:
                 facts.append(extraction.facts)
+                if extraction.facts.ast_error:
+                    result.problems.append(_unparsed(extraction.facts, name))
                 result.files_total += 1
                 result.files_with_ast += int(extraction.facts.ast_parsed)
         if facts or not plan_jobs:
@@ -83,3 +85,18 @@ def _cache_key(cache: Cache | None, job: SourceJob) -> str | None:
         return None
     settings = repr((job.macros, job.include_dirs, job.use_ast)).encode()
     return cache.key(job.path, salt="src:" + hashlib.sha256(settings).hexdigest())
+
+
+def _unparsed(facts: FileFacts, module: str) -> InputProblem:
+    """KM901 at the line pycparser stopped at: what the token scan still proved."""
+    reason = facts.ast_error or ""
+    line = None
+    marker = reason.split(facts.path + ":", 1)
+    if len(marker) == 2 and marker[1].split(":", 1)[0].isdigit():
+        line = int(marker[1].split(":", 1)[0])
+    message = (
+        f"not parsed as C ({reason}); exports, licence, namespaces, init/exit, params and "
+        "static-ness come from the token scan, C types (extern-mismatch, param-type-mismatch) "
+        "were not checked in this file"
+    )
+    return InputProblem("unparsable-source", facts.path, message, module=module, line=line or 1)

@@ -1,0 +1,1233 @@
+"""Group C sources into kernel modules the way Kbuild does, without running make.
+
+A small interpreter for the subset of GNU make that Kbuild files use (assignments of every
+flavour, ``$(...)`` references and the common functions, ``ifeq``/``ifdef`` conditionals,
+``include``, ``define``), then Kbuild's own reading of the result, as
+``scripts/Makefile.lib`` does it: ``obj-m := $(filter-out $(obj-y),$(obj-m))``; ``foo.o`` is
+composite when ``foo-objs``, ``foo-y``, ``foo-m`` or ``foo-`` is set (``multi-search``) and
+its parts are ``foo-objs foo-y`` (+ ``foo-m`` for a module; ``real-search``); ``dir/`` entries
+of ``obj-y``/``obj-m`` are descended (``subdir-ym``); ``Kbuild`` wins over ``Makefile``
+(``scripts/Makefile.build``, ``kbuild-file``); ``subdir-ccflags-y`` is inherited and
+``EXTRA_CFLAGS`` joins ``ccflags-y``.
+
+Nothing is executed: ``$(shell ...)`` is empty, recipes are skipped. A line that cannot be
+understood becomes a problem entry, never an exception.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import platform
+import re
+import shlex
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import zip_longest
+
+KBUILD_FILES = ("Kbuild", "Makefile")
+# Without a configuration every CONFIG_ symbol reads as this value: obj-$(CONFIG_X) becomes a
+# module entry and foo-$(CONFIG_X) a part of foo.
+_NO_CONFIG_VALUE = "m"
+_MAX_DEPTH = 60
+
+
+@dataclass(frozen=True, slots=True)
+class KbuildModule:
+    name: str
+    directory: str
+    kbuild_path: str
+    line: int
+    sources: tuple[str, ...]
+    defines: tuple[tuple[str, str], ...]
+    include_dirs: tuple[str, ...]
+
+
+@dataclass
+class KbuildResult:
+    modules: list[KbuildModule] = field(default_factory=list)
+    builtin_sources: set[str] = field(default_factory=set)
+    skipped_by_config: int = 0
+    orphan_sources: list[str] = field(default_factory=list)
+    problems: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- make subset
+
+
+class _MakeError(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class _Var:
+    value: str
+    recursive: bool
+
+
+@dataclass(slots=True)
+class _Cond:
+    parent_active: bool
+    union: bool  # condition unknown (no configuration): every branch is read
+    taken: bool  # a branch was already taken (decided mode)
+    active: bool
+    earlier: set[str] = field(default_factory=set)  # set in earlier branches (union mode)
+    current: set[str] = field(default_factory=set)
+    line: int = 0
+
+
+_ASSIGN_OPS = ("::=", ":=", "+=", "?=", "!=", "=")
+_DIRECTIVES_COND = ("ifeq", "ifneq", "ifdef", "ifndef")
+_DEFINE = re.compile(r"(?:(?:override|export|private)\s+)*define\s+(.*?)\s*(::=|:=|\+=|\?=|=)?\s*$")
+_NAME_TOKEN = re.compile(r"[\w./+-]*(?:\$[({][^)}\s]*[)}][\w./+-]*)*[\w./+-]+")
+_C_INCLUDE = re.compile(r'^\s*#\s*include\s*"(?:[^"]*/)?([^"/]+\.c)"', re.MULTILINE)
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def _pattern_match(pattern: str, word: str) -> str | None:
+    """The stem that ``%`` matches in *word*, or None; a pattern without % must equal."""
+    if "%" not in pattern:
+        return "" if pattern == word else None
+    head, _, tail = pattern.partition("%")
+    if len(word) >= len(head) + len(tail) and word.startswith(head) and word.endswith(tail):
+        return word[len(head) : len(word) - len(tail)]
+    return None
+
+
+def _patsubst(pattern: str, replacement: str, word: str) -> str:
+    stem = _pattern_match(pattern, word)
+    if stem is None:
+        return word
+    if "%" in pattern and "%" in replacement:
+        return replacement.replace("%", stem, 1)
+    return replacement
+
+
+def _find_close(text: str, start: int, opener: str, closer: str) -> int:
+    depth = 1
+    i = start
+    while i < len(text):
+        c = text[i]
+        if c == opener:
+            depth += 1
+        elif c == closer:
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _split_args(text: str, limit: int | None = None) -> list[str]:
+    """Split function arguments on top-level commas (at most *limit* pieces)."""
+    args: list[str] = []
+    depth = 0
+    start = 0
+    for i, c in enumerate(text):
+        if c in "({":
+            depth += 1
+        elif c in ")}":
+            depth -= 1
+        elif c == "," and depth == 0 and (limit is None or len(args) < limit - 1):
+            args.append(text[start:i])
+            start = i + 1
+    args.append(text[start:])
+    return args
+
+
+class _Make:
+    """One make evaluation: variables, conditionals, includes; reads no recipes."""
+
+    def __init__(
+        self,
+        variables: dict[str, _Var],
+        config: dict[str, str] | None,
+        srctree: str,
+        problem: Callable[[str, int, str], None],
+    ) -> None:
+        self.vars = variables
+        self.config = config
+        self.srctree = srctree
+        self.problem = problem
+        self.config_touched = False
+        # (word, list name) -> where the word first joined that obj- list
+        self.obj_lines: dict[tuple[str, str], tuple[str, int]] = {}
+        self.files_read: list[str] = []
+        self.texts: list[str] = []
+        self._depth = 0
+        self._where: tuple[str, int] = ("", 0)
+        self._include_depth = 0
+
+    def where(self, word: str, lists: tuple[str, ...], default: str) -> tuple[str, int]:
+        """The line that put *word* in one of *lists* (else in any obj- list)."""
+        for name in lists:
+            if (word, name) in self.obj_lines:
+                return self.obj_lines[(word, name)]
+        hits = [loc for (w, _), loc in self.obj_lines.items() if w == word]
+        return hits[0] if hits else (default, 0)
+
+    # ---- expansion
+
+    def lookup(self, name: str) -> str:
+        var = self.vars.get(name)
+        if name.startswith("CONFIG_"):
+            self.config_touched = True
+            if var is None:
+                if self.config is None:
+                    return _NO_CONFIG_VALUE
+                return self.config.get(name, "")
+        if var is None:
+            return ""
+        if not var.recursive:
+            return var.value
+        return self.expand(var.value)
+
+    def is_defined(self, name: str) -> bool:
+        if name.startswith("CONFIG_"):
+            self.config_touched = True
+            if name not in self.vars:
+                return self.config is None or bool(self.config.get(name))
+        var = self.vars.get(name)
+        return var is not None and var.value != ""
+
+    def expand(self, text: str) -> str:
+        if "$" not in text:
+            return text
+        self._depth += 1
+        try:
+            if self._depth > _MAX_DEPTH:
+                raise _MakeError("variable expansion recurses too deep")
+            out: list[str] = []
+            i = 0
+            n = len(text)
+            while i < n:
+                j = text.find("$", i)
+                if j < 0:
+                    out.append(text[i:])
+                    break
+                out.append(text[i:j])
+                if j + 1 >= n:
+                    break
+                c = text[j + 1]
+                if c == "$":
+                    out.append("$")
+                    i = j + 2
+                elif c in "({":
+                    closer = ")" if c == "(" else "}"
+                    k = _find_close(text, j + 2, c, closer)
+                    if k < 0:
+                        raise _MakeError(f"unterminated variable reference: {text[j:][:40]}")
+                    out.append(self._reference(text[j + 2 : k]))
+                    i = k + 1
+                else:
+                    out.append(self.lookup(c))
+                    i = j + 2
+            return "".join(out)
+        finally:
+            self._depth -= 1
+
+    def _reference(self, inner: str) -> str:
+        m = re.match(r"([a-z-]+)[ \t]", inner)
+        if m and m.group(1) in _FUNCTIONS:
+            return _FUNCTIONS[m.group(1)](self, inner[m.end() :].lstrip(" \t"))
+        # substitution reference $(var:a=b)
+        depth = 0
+        for i, c in enumerate(inner):
+            if c in "({":
+                depth += 1
+            elif c in ")}":
+                depth -= 1
+            elif c == ":" and depth == 0:
+                rest = inner[i + 1 :]
+                if "=" in rest:
+                    name = self.expand(inner[:i]).strip()
+                    a, _, b = rest.partition("=")
+                    a, b = self.expand(a), self.expand(b)
+                    if "%" not in a:
+                        a, b = "%" + a, "%" + b
+                    return " ".join(_patsubst(a, b, w) for w in _words(self.lookup(name)))
+                break
+        return self.lookup(self.expand(inner).strip())
+
+    # ---- reading
+
+    def read_file(self, path: str) -> None:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError as error:
+            self.problem(path, 0, f"cannot read: {error.strerror or error}")
+            return
+        self.files_read.append(path)
+        self.texts.append(text)
+        self.read_text(text, path)
+
+    def read_text(self, text: str, path: str, first_line: int = 1) -> None:
+        conds: list[_Cond] = []
+        in_rule = False
+        define: tuple[str, str, list[str]] | None = None  # name, op, body
+        for number, raw in _logical_lines(text, first_line):
+            self._where = (path, number)
+            if define is not None:
+                if raw.strip().startswith("endef"):
+                    name, op, body = define
+                    if not conds or conds[-1].active:
+                        self._assign(name, op if op else "=", "\n".join(body), conds)
+                    define = None
+                else:
+                    define[2].append(raw)
+                continue
+            if raw.startswith("\t") and in_rule:
+                continue  # a recipe
+            line = _strip_comment(raw).strip()
+            if not line:
+                continue
+            try:
+                keyword = line.split(None, 1)[0]
+                if keyword in _DIRECTIVES_COND or keyword in ("else", "endif"):
+                    self._conditional(keyword, line, conds, path, number)
+                    in_rule = False
+                    continue
+                m = _DEFINE.match(line)
+                if m:
+                    name = self.expand(m.group(1)).strip()
+                    define = (name, m.group(2) or "=", [])
+                    continue
+                if conds and not conds[-1].active:
+                    continue
+                in_rule = self._statement(line, conds, path, number, in_rule)
+            except _MakeError as error:
+                self.problem(path, number, str(error))
+            except RecursionError:
+                self.problem(path, number, "variable expansion recurses too deep")
+        if define is not None:
+            self.problem(path, number if text else 0, "missing 'endef'")
+        for cond in conds:
+            self.problem(path, cond.line, "conditional without 'endif'")
+
+    def _conditional(
+        self, keyword: str, line: str, conds: list[_Cond], path: str, number: int
+    ) -> None:
+        if keyword in _DIRECTIVES_COND:
+            parent = not conds or conds[-1].active
+            cond = _Cond(parent, union=False, taken=False, active=False, line=number)
+            if parent:
+                value, union = self._evaluate(keyword, line[len(keyword) :].strip())
+                cond.union = union
+                cond.active = union or value
+                cond.taken = cond.active and not union
+            conds.append(cond)
+            return
+        if not conds:
+            raise _MakeError(f"'{keyword}' without a matching 'if'")
+        cond = conds[-1]
+        if keyword == "endif":
+            conds.pop()
+            if cond.union and conds:
+                conds[-1].current |= cond.earlier | cond.current
+            return
+        # else [ifeq ...]
+        rest = line[len("else") :].strip()
+        cond.earlier |= cond.current
+        cond.current = set()
+        if not cond.parent_active:
+            return
+        if cond.union:
+            cond.active = True
+            return
+        if cond.taken:
+            cond.active = False
+            return
+        if rest:
+            inner = rest.split(None, 1)[0]
+            if inner not in _DIRECTIVES_COND:
+                raise _MakeError(f"cannot understand: {line[:60]}")
+            value, union = self._evaluate(inner, rest[len(inner) :].strip())
+            cond.union = union
+            cond.active = union or value
+            cond.taken = cond.active and not union
+        else:
+            cond.active = True
+            cond.taken = True
+
+    def _evaluate(self, keyword: str, arg: str) -> tuple[bool, bool]:
+        """(truth, unknown): unknown when it reads a CONFIG_ symbol and no config is given."""
+        self.config_touched = False
+        if keyword in ("ifdef", "ifndef"):
+            truth = self.is_defined(self.expand(arg).strip())
+            if keyword == "ifndef":
+                truth = not truth
+        else:
+            left, right = self._comparison(arg)
+            truth = self.expand(left).strip() == self.expand(right).strip()
+            if keyword == "ifneq":
+                truth = not truth
+        unknown = self.config is None and self.config_touched
+        return truth, unknown
+
+    @staticmethod
+    def _comparison(arg: str) -> tuple[str, str]:
+        if arg.startswith("("):
+            end = _find_close(arg, 1, "(", ")")
+            if end < 0:
+                raise _MakeError(f"cannot understand condition: {arg[:60]}")
+            parts = _split_args(arg[1:end], 2)
+            if len(parts) != 2:
+                raise _MakeError(f"cannot understand condition: {arg[:60]}")
+            return parts[0], parts[1]
+        m = re.fullmatch(r"""(["'])(.*?)\1\s*(["'])(.*?)\3""", arg)
+        if not m:
+            raise _MakeError(f"cannot understand condition: {arg[:60]}")
+        return m.group(2), m.group(4)
+
+    def _statement(
+        self, line: str, conds: list[_Cond], path: str, number: int, in_rule: bool
+    ) -> bool:
+        """Run one directive or assignment; return whether a rule context is open."""
+        keyword, _, rest = line.partition(" ")
+        keyword = keyword.split("\t", 1)[0]
+        rest = line[len(keyword) :].strip()
+        if keyword in ("include", "-include", "sinclude"):
+            self._include(rest, optional=keyword != "include", path=path, number=number)
+            return False
+        if keyword in ("export", "unexport", "override", "private"):
+            if not rest or keyword == "unexport":
+                return False
+            if _find_assignment(rest) is None and keyword == "export":
+                return False
+            return self._statement(rest, conds, path, number, in_rule)
+        if keyword in ("vpath", "undefine"):
+            if keyword == "undefine":
+                self.vars.pop(self.expand(rest).strip(), None)
+            return False
+        found = _find_assignment(line)
+        if found is not None:
+            start, op = found
+            name = self.expand(line[:start]).strip()
+            value = line[start + len(op) :].lstrip(" \t")
+            if not name or " " in name:
+                raise _MakeError(f"cannot understand assignment: {line[:60]}")
+            self._assign(name, op, value, conds)
+            return False
+        if _is_rule(line):
+            return True
+        if line.startswith("$("):
+            self.expand(line)  # $(eval ...), $(info ...), $(foreach ... $(eval ...))
+            return in_rule
+        raise _MakeError(f"cannot understand: {line[:60]}")
+
+    def _assign(self, name: str, op: str, value: str, conds: list[_Cond]) -> None:
+        union = [c for c in conds if c.union]
+        if union and op in ("=", ":=", "::=") and name in union[-1].earlier:
+            op = "+="  # no configuration: both branches of an unknown condition count
+        for c in union:
+            c.current.add(name)
+        old = self.vars.get(name)
+        if op in ("=", "+=", "?=") and "$" in value:
+            # a broken or self-referencing value is reported here, on its own line, and
+            # left out, rather than poisoning every later use of the variable
+            try:
+                self.expand(value)
+            except RecursionError as error:
+                raise _MakeError("variable expansion recurses too deep") from error
+        if op in (":=", "::="):
+            new = _Var(self.expand(value), recursive=False)
+        elif op == "=":
+            new = _Var(value, recursive=True)
+        elif op == "?=":
+            if old is not None or (name.startswith("CONFIG_") and self._config_set(name)):
+                return
+            new = _Var(value, recursive=True)
+        elif op == "!=":
+            new = _Var("", recursive=False)  # a shell command: never run
+        else:  # +=
+            if old is None:
+                new = _Var(value, recursive=True)
+            elif old.recursive:
+                new = _Var(f"{old.value} {value}" if old.value else value, recursive=True)
+            else:
+                add = self.expand(value)
+                new = _Var(f"{old.value} {add}" if old.value else add, recursive=False)
+        self.vars[name] = new
+        if name.startswith("obj-"):
+            words = self.expand(value) if op in ("=", "+=", "?=") else new.value
+            for word in _words(words):
+                self.obj_lines.setdefault((word, name), self._where)
+
+    def _config_set(self, name: str) -> bool:
+        return self.config is not None and bool(self.config.get(name))
+
+    def _include(self, rest: str, optional: bool, path: str, number: int) -> None:
+        if self._include_depth > 8:
+            raise _MakeError("includes nest too deep")
+        for target in _words(self.expand(rest)):
+            candidates = [target] if os.path.isabs(target) else []
+            if not candidates:
+                candidates = [
+                    os.path.join(self.srctree, target),
+                    os.path.join(os.path.dirname(path), target),
+                ]
+            found = next((c for c in candidates if os.path.isfile(c)), None)
+            if found is None:
+                if not optional and "include/config" not in target:
+                    self.problem(path, number, f"included file not found: {target}")
+                continue
+            self._include_depth += 1
+            try:
+                self.read_file(os.path.normpath(found))
+            finally:
+                self._include_depth -= 1
+
+
+def _logical_lines(text: str, first_line: int = 1) -> Iterable[tuple[int, str]]:
+    """Join backslash continuations (make turns them into one space)."""
+    pending: list[str] = []
+    start = first_line
+    for offset, line in enumerate(text.splitlines()):
+        if not pending:
+            start = first_line + offset
+        stripped = line.rstrip("\r")
+        trailing = len(stripped) - len(stripped.rstrip("\\"))
+        if trailing % 2 == 1:
+            piece = stripped[:-1]
+            pending.append(piece.strip() if pending else piece.rstrip())
+            continue
+        pending.append(stripped.strip() if pending else stripped)
+        yield start, " ".join(pending)
+        pending = []
+    if pending:
+        yield start, " ".join(pending)
+
+
+def _strip_comment(line: str) -> str:
+    i = line.find("#")
+    while i >= 0:
+        if i > 0 and line[i - 1] == "\\":
+            i = line.find("#", i + 1)
+            continue
+        return line[:i]
+    return line
+
+
+def _find_assignment(line: str) -> tuple[int, str] | None:
+    depth = 0
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if c in "({":
+            depth += 1
+        elif c in ")}":
+            depth -= 1
+        elif depth == 0:
+            if c == ":":
+                if line.startswith("::=", i):
+                    return i, "::="
+                if line.startswith(":=", i):
+                    return i, ":="
+                return None  # a rule (or a target-specific variable)
+            if c == "=":
+                if i > 0 and line[i - 1] in "+?!":
+                    return i - 1, line[i - 1] + "="
+                return i, "="
+            if c == ";":
+                return None
+        i += 1
+    return None
+
+
+def _is_rule(line: str) -> bool:
+    depth = 0
+    for c in line:
+        if c in "({":
+            depth += 1
+        elif c in ")}":
+            depth -= 1
+        elif c == ":" and depth == 0:
+            return True
+    return False
+
+
+# ---- make functions (each takes the evaluator and the raw argument text)
+
+
+def _fn_words1(fn: Callable[[list[str]], str]) -> Callable[[_Make, str], str]:
+    return lambda mk, raw: fn(_words(mk.expand(raw)))
+
+
+def _fn_args(n: int, fn: Callable[..., str]) -> Callable[[_Make, str], str]:
+    def run(mk: _Make, raw: str) -> str:
+        args = [mk.expand(a) for a in _split_args(raw, n)]
+        while len(args) < n:
+            args.append("")
+        return fn(*args)
+
+    return run
+
+
+def _fn_if(mk: _Make, raw: str) -> str:
+    args = _split_args(raw, 3)
+    if mk.expand(args[0]).strip():
+        return mk.expand(args[1]) if len(args) > 1 else ""
+    return mk.expand(args[2]) if len(args) > 2 else ""
+
+
+def _fn_or(mk: _Make, raw: str) -> str:
+    for arg in _split_args(raw):
+        value = mk.expand(arg).strip()
+        if value:
+            return value
+    return ""
+
+
+def _fn_and(mk: _Make, raw: str) -> str:
+    value = ""
+    for arg in _split_args(raw):
+        value = mk.expand(arg).strip()
+        if not value:
+            return ""
+    return value
+
+
+def _fn_foreach(mk: _Make, raw: str) -> str:
+    args = _split_args(raw, 3)
+    if len(args) < 3:
+        raise _MakeError("foreach needs three arguments")
+    name = mk.expand(args[0]).strip()
+    saved = mk.vars.get(name)
+    out = []
+    try:
+        for word in _words(mk.expand(args[1])):
+            mk.vars[name] = _Var(word, recursive=False)
+            out.append(mk.expand(args[2]))
+    finally:
+        if saved is None:
+            mk.vars.pop(name, None)
+        else:
+            mk.vars[name] = saved
+    return " ".join(o for o in out if o.strip())
+
+
+def _fn_call(mk: _Make, raw: str) -> str:
+    args = _split_args(raw)
+    name = mk.expand(args[0]).strip()
+    if name in _FUNCTIONS:
+        return _FUNCTIONS[name](mk, ",".join(args[1:]))
+    var = mk.vars.get(name)
+    if var is None:
+        return ""  # Kbuild.include helpers (cc-option, ...) are not known here
+    values = [mk.expand(a) for a in args[1:]]
+    saved = {str(i): mk.vars.get(str(i)) for i in range(len(values) + 10)}
+    try:
+        for i in range(1, len(values) + 10):
+            value = values[i - 1] if i <= len(values) else ""
+            mk.vars[str(i)] = _Var(value, recursive=False)
+        mk.vars["0"] = _Var(name, recursive=False)
+        return mk.expand(var.value) if var.recursive else var.value
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                mk.vars.pop(key, None)
+            else:
+                mk.vars[key] = old
+
+
+def _fn_eval(mk: _Make, raw: str) -> str:
+    path, number = mk._where
+    mk.read_text(mk.expand(raw), path, number)
+    mk._where = (path, number)
+    return ""
+
+
+def _fn_value(mk: _Make, raw: str) -> str:
+    var = mk.vars.get(mk.expand(raw).strip())
+    return var.value if var else ""
+
+
+def _fn_origin(mk: _Make, raw: str) -> str:
+    return "file" if mk.expand(raw).strip() in mk.vars else "undefined"
+
+
+def _fn_wildcard(mk: _Make, raw: str) -> str:
+    out: list[str] = []
+    for pattern in _words(mk.expand(raw)):
+        base = "" if os.path.isabs(pattern) else mk.srctree
+        for hit in sorted(glob.glob(os.path.join(base, pattern))):
+            out.append(hit if os.path.isabs(pattern) else os.path.relpath(hit, mk.srctree))
+    return " ".join(out)
+
+
+def _filter(patterns: str, text: str, keep: bool) -> str:
+    pats = _words(patterns)
+    return " ".join(
+        w for w in _words(text) if any(_pattern_match(p, w) is not None for p in pats) == keep
+    )
+
+
+def _word(n: str, text: str) -> str:
+    words = _words(text)
+    try:
+        index = int(n.strip())
+    except ValueError:
+        return ""
+    return words[index - 1] if 0 < index <= len(words) else ""
+
+
+def _wordlist(s: str, e: str, text: str) -> str:
+    try:
+        start, end = int(s.strip()), int(e.strip())
+    except ValueError:
+        return ""
+    return " ".join(_words(text)[start - 1 : end])
+
+
+def _basename(word: str) -> str:
+    stem, ext = os.path.splitext(word)
+    return stem if ext and "/" not in ext else word
+
+
+def _empty(_mk: _Make, _raw: str) -> str:
+    return ""
+
+
+_FUNCTIONS: dict[str, Callable[[_Make, str], str]] = {
+    "subst": _fn_args(3, lambda a, b, t: t.replace(a, b) if a else t),
+    "patsubst": _fn_args(
+        3, lambda p, r, t: " ".join(_patsubst(p.strip(), r.strip(), w) for w in _words(t))
+    ),
+    "strip": _fn_words1(" ".join),
+    "findstring": _fn_args(2, lambda a, t: a if a in t else ""),
+    "filter": _fn_args(2, lambda p, t: _filter(p, t, True)),
+    "filter-out": _fn_args(2, lambda p, t: _filter(p, t, False)),
+    "sort": _fn_words1(lambda ws: " ".join(sorted(set(ws)))),
+    "word": _fn_args(2, _word),
+    "words": _fn_words1(lambda ws: str(len(ws))),
+    "wordlist": _fn_args(3, _wordlist),
+    "firstword": _fn_words1(lambda ws: ws[0] if ws else ""),
+    "lastword": _fn_words1(lambda ws: ws[-1] if ws else ""),
+    "dir": _fn_words1(lambda ws: " ".join((os.path.dirname(w) or ".") + "/" for w in ws)),
+    "notdir": _fn_words1(lambda ws: " ".join(w.rsplit("/", 1)[-1] for w in ws)),
+    "suffix": _fn_words1(lambda ws: " ".join(os.path.splitext(w)[1] for w in ws)),
+    "basename": _fn_words1(lambda ws: " ".join(_basename(w) for w in ws)),
+    "addsuffix": _fn_args(2, lambda s, t: " ".join(w + s for w in _words(t))),
+    "addprefix": _fn_args(2, lambda p, t: " ".join(p + w for w in _words(t))),
+    "join": _fn_args(
+        2, lambda a, b: " ".join(map("".join, zip_longest(_words(a), _words(b), fillvalue="")))
+    ),
+    "abspath": _fn_words1(" ".join),
+    "realpath": _fn_words1(" ".join),
+    "wildcard": _fn_wildcard,
+    "if": _fn_if,
+    "or": _fn_or,
+    "and": _fn_and,
+    "foreach": _fn_foreach,
+    "call": _fn_call,
+    "eval": _fn_eval,
+    "value": _fn_value,
+    "origin": _fn_origin,
+    "flavor": lambda mk, raw: "recursive" if mk.vars.get(mk.expand(raw).strip()) else "undefined",
+    "shell": _empty,
+    "info": _empty,
+    "warning": _empty,
+    "error": _empty,
+    "file": _empty,
+}
+
+
+# --------------------------------------------------------------------------- Kbuild reading
+
+
+_ARCH_BY_CONFIG = (
+    ("CONFIG_X86", "x86"),
+    ("CONFIG_ARM64", "arm64"),
+    ("CONFIG_ARM", "arm"),
+    ("CONFIG_PPC", "powerpc"),
+    ("CONFIG_S390", "s390"),
+    ("CONFIG_RISCV", "riscv"),
+    ("CONFIG_MIPS", "mips"),
+    ("CONFIG_LOONGARCH", "loongarch"),
+    ("CONFIG_SPARC", "sparc"),
+    ("CONFIG_PARISC", "parisc"),
+    ("CONFIG_ALPHA", "alpha"),
+    ("CONFIG_M68K", "m68k"),
+)
+_ARCH_BY_MACHINE = {
+    "x86_64": "x86",
+    "amd64": "x86",
+    "i386": "x86",
+    "i686": "x86",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+    "ppc64le": "powerpc",
+    "ppc64": "powerpc",
+    "s390x": "s390",
+    "riscv64": "riscv",
+}
+
+
+def _srcarch(config: dict[str, str] | None) -> str:
+    if config:
+        for key, arch in _ARCH_BY_CONFIG:
+            if config.get(key) == "y":
+                return arch
+    return _ARCH_BY_MACHINE.get(platform.machine().lower(), "x86")
+
+
+def is_kernel_tree(path: str) -> bool:
+    return (
+        os.path.isfile(os.path.join(path, "Kbuild"))
+        and os.path.isfile(os.path.join(path, "Makefile"))
+        and os.path.isdir(os.path.join(path, "arch"))
+    )
+
+
+def _kernel_tree_of(directory: str) -> str | None:
+    current = os.path.abspath(directory)
+    while True:
+        if is_kernel_tree(current):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _kbuild_file(directory: str) -> str | None:
+    for name in KBUILD_FILES:
+        candidate = os.path.join(directory, name)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _flags(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+def _parse_flags(text: str, base: str, defines: list[tuple[str, str]], includes: list[str]) -> None:
+    tokens = _flags(text)
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        value: str | None = None
+        for flag in ("-D", "-U", "-I", "-iquote", "-isystem", "-idirafter"):
+            if tok == flag and i + 1 < len(tokens):
+                value = tokens[i + 1]
+                i += 1
+                break
+            if tok.startswith(flag) and len(tok) > len(flag):
+                value = tok[len(flag) :]
+                break
+        else:
+            flag = ""
+        i += 1
+        if value is None:
+            continue
+        if flag == "-D":
+            name, sep, val = value.partition("=")
+            pair = (name, val if sep else "1")
+            if name and pair not in defines:
+                defines.append(pair)
+        elif flag == "-U":
+            defines[:] = [d for d in defines if d[0] != value]
+        else:
+            path = os.path.normpath(value if os.path.isabs(value) else os.path.join(base, value))
+            if path not in includes:
+                includes.append(path)
+
+
+@dataclass(slots=True)
+class _DirResult:
+    kbuild_path: str
+    make: _Make
+    obj_y: list[str]
+    obj_m: list[str]
+
+
+class _Grouper:
+    def __init__(self, config: dict[str, str] | None) -> None:
+        self.config = config
+        self.result = KbuildResult()
+        self.visited: set[str] = set()  # abspaths of directories read
+        self.covered: set[str] = set()  # abspaths of directories left out by the config
+        self.named: set[str] = set()  # abspaths of .c files some Kbuild names
+        self.modules: dict[tuple[str, str], KbuildModule] = {}
+        self.arch = _srcarch(config)
+        self._problem_keys: set[tuple[str, int, str]] = set()
+
+    def problem(self, path: str, line: int, message: str) -> None:
+        key = (path, line, message)
+        if key not in self._problem_keys:
+            self._problem_keys.add(key)
+            self.result.problems.append(key)
+
+    def base_vars(self, srctree: str, directory: str) -> dict[str, _Var]:
+        rel = os.path.relpath(directory, srctree)
+        bits = "64" if self.config is None or self.config.get("CONFIG_64BIT") == "y" else "32"
+        fixed = {
+            "srctree": srctree,
+            "objtree": srctree,
+            "src": rel,
+            "obj": rel,
+            "KERNELRELEASE": "kmodlint",
+            "KERNELVERSION": "kmodlint",
+            "VERSION": "6",
+            "PATCHLEVEL": "0",
+            "SRCARCH": self.arch,
+            "ARCH": self.arch,
+            "BITS": bits,
+            "CC": "gcc",
+            "HOSTCC": "gcc",
+            "CONFIG_SHELL": "sh",
+            "comma": ",",
+            "empty": "",
+            "space": " ",
+            "quote": '"',
+            "squote": "'",
+            "pound": "#",
+        }
+        here = os.path.abspath(directory)
+        fixed.update({"PWD": here, "CURDIR": here, "M": here})
+        return {k: _Var(v, recursive=False) for k, v in fixed.items()}
+
+    def read_dir(
+        self, directory: str, srctree: str, kbuild: str, extra: dict[str, str] | None = None
+    ) -> _DirResult:
+        variables = self.base_vars(srctree, directory)
+        for k, v in (extra or {}).items():
+            variables[k] = _Var(v, recursive=False)
+        make = _Make(variables, self.config, srctree, self.problem)
+        try:
+            make.read_file(kbuild)
+        except Exception as error:  # never let one file stop the run
+            self.problem(kbuild, 0, f"cannot read Kbuild file: {type(error).__name__}: {error}")
+        obj_y = self._list(make, "obj-y")
+        obj_m = self._list(make, "obj-m")
+        if self.config is None:
+            for name in list(make.vars):
+                if name.startswith("obj-") and name not in ("obj-y", "obj-m", "obj-"):
+                    suffix = name[4:]
+                    if re.fullmatch("[ym]+", suffix):  # obj-$(CONFIG_A)$(CONFIG_B)
+                        obj_m += self._list(make, name)
+        in_y = set(obj_y)
+        obj_m = list(dict.fromkeys(w for w in obj_m if w not in in_y))
+        return _DirResult(kbuild, make, list(dict.fromkeys(obj_y)), obj_m)
+
+    def _list(self, make: _Make, name: str) -> list[str]:
+        try:
+            return _words(make.lookup(name))
+        except (_MakeError, RecursionError) as error:
+            self.problem(make.files_read[0] if make.files_read else "", 0, str(error))
+            return []
+
+    def visit(
+        self,
+        directory: str,
+        srctree: str,
+        inherited: str,
+        kbuild: str | None = None,
+        extra: dict[str, str] | None = None,
+        depth: int = 0,
+    ) -> None:
+        key = os.path.abspath(directory)
+        if key in self.visited:
+            return
+        self.visited.add(key)
+        kbuild = kbuild or _kbuild_file(directory)
+        if kbuild is None:
+            return
+        d = self.read_dir(directory, srctree, kbuild, extra)
+        make = d.make
+        # flags
+        subdir_flags = " ".join([inherited, self._flag_text(make, "subdir-ccflags")]).strip()
+        dir_flags = " ".join(
+            [subdir_flags, self._flag_text(make, "ccflags"), self._safe(make, "EXTRA_CFLAGS")]
+        )
+
+        # skipped by configuration
+        if self.config is not None:
+            for name in ("obj-", "obj-n"):
+                for word in self._list(make, name):
+                    if word in d.obj_y or word in d.obj_m:
+                        continue
+                    self.result.skipped_by_config += 1
+                    if word.endswith("/"):
+                        self.covered.add(os.path.abspath(os.path.join(directory, word)))
+
+        builtin_suffixes = ("-objs", "-y") + (("-m",) if self.config is None else ())
+        for word in d.obj_y:
+            if word.endswith("/") or not word.endswith(".o"):
+                continue
+            for part in self._parts(make, word, builtin_suffixes, directory, set()):
+                self.result.builtin_sources.add(part)
+                self.named.add(os.path.abspath(part))
+
+        for word in d.obj_m:
+            if word.endswith("/") or not word.endswith(".o"):
+                continue
+            self._add_module(make, word, directory, d.kbuild_path, dir_flags, srctree)
+
+        self._note_named(directory, make)
+        for word in d.obj_y + d.obj_m:
+            if not word.endswith("/"):
+                continue
+            sub = os.path.normpath(os.path.join(directory, word))
+            if os.path.abspath(sub) in self.visited:
+                continue
+            if _kbuild_file(sub) is None:
+                where = make.where(word, ("obj-y", "obj-m"), d.kbuild_path)
+                self.problem(where[0], where[1], f"no Kbuild or Makefile in {word}")
+                self.visited.add(os.path.abspath(sub))
+                continue
+            if depth > 40:
+                self.problem(d.kbuild_path, 0, "directories nest too deep")
+                continue
+            self.visit(sub, srctree, subdir_flags, depth=depth + 1)
+
+    def _note_named(self, directory: str, make: _Make) -> None:
+        """Remember the .c files of *directory* that its Kbuild text mentions in any way.
+
+        A file named under a disabled option, a host program, a file #included by a sibling
+        (``ehci-hub.c``) or a name built from a variable (``irq_$(BITS).o``) is not an orphan.
+        """
+        try:
+            names = [n for n in os.listdir(directory) if n.endswith(".c")]
+        except OSError:
+            return
+        if all(os.path.abspath(os.path.join(directory, n)) in self.named for n in names):
+            return
+        texts = list(make.texts) + [v.value for v in make.vars.values()]
+        tokens: set[str] = set()
+        patterns: list[re.Pattern[str]] = []
+        for text in texts:
+            for token in _NAME_TOKEN.findall(text):
+                token = token.rsplit("/", 1)[-1] if "/" in token else token
+                if "$" in token:
+                    parts = re.split(r"\$[({][^)}]*[)}]|\$.", token)
+                    if any(parts):
+                        patterns.append(re.compile(".*".join(map(re.escape, parts))))
+                else:
+                    tokens.add(token)
+        left: list[str] = []
+        for name in names:
+            stem = name[:-2]
+            if os.path.abspath(os.path.join(directory, name)) in self.named:
+                continue
+            if any(t in tokens for t in (stem, stem + ".o", name, stem + ".s")) or any(
+                p.fullmatch(stem + ".o") or p.fullmatch(stem) for p in patterns
+            ):
+                self.named.add(os.path.abspath(os.path.join(directory, name)))
+            else:
+                left.append(name)
+        if not left:
+            return
+        includes: set[str] = set()
+        for name in names:
+            try:
+                with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as f:
+                    includes.update(_C_INCLUDE.findall(f.read()))
+            except OSError:
+                continue
+        for name in left:
+            if name in includes:
+                self.named.add(os.path.abspath(os.path.join(directory, name)))
+
+    def _safe(self, make: _Make, name: str) -> str:
+        try:
+            return make.lookup(name)
+        except (_MakeError, RecursionError):
+            return ""
+
+    def _flag_text(self, make: _Make, stem: str) -> str:
+        parts = [self._safe(make, f"{stem}-y")]
+        if self.config is None:
+            parts.append(self._safe(make, f"{stem}-m"))
+        return " ".join(p for p in parts if p)
+
+    def _parts(
+        self,
+        make: _Make,
+        word: str,
+        suffixes: tuple[str, ...],
+        directory: str,
+        stack: set[str],
+        parts_out: list[str] | None = None,
+    ) -> list[str]:
+        """The .c files of object *word* (composite ones expanded, nested ones too)."""
+        out: list[str] = [] if parts_out is None else parts_out
+        stem = word[:-2]
+        composite = any(self._safe(make, stem + s).strip() for s in (*suffixes, "-"))
+        if composite and word not in stack:
+            stack = stack | {word}
+            for s in suffixes:
+                for part in _words(self._safe(make, stem + s)):
+                    if part.endswith(".o"):
+                        self._parts(make, part, suffixes, directory, stack, out)
+            return out
+        source = os.path.normpath(os.path.join(directory, stem + ".c"))
+        if os.path.isfile(source) and source not in out:
+            out.append(source)
+        return out
+
+    def _add_module(
+        self, make: _Make, word: str, directory: str, kbuild: str, flags: str, srctree: str
+    ) -> None:
+        suffixes = ("-objs", "-y", "-m")
+        sources = self._parts(make, word, suffixes, directory, set())
+        path, line = make.where(word, ("obj-m",), kbuild)
+        name = os.path.basename(word[:-2])
+        if not sources:
+            self.problem(
+                path,
+                line,
+                f"module {name}: no C source found (assembler, generated or missing parts)",
+            )
+        for source in sources:
+            self.named.add(os.path.abspath(source))
+        rel_words = [word] + [os.path.relpath(s, directory)[:-2] + ".o" for s in sources]
+        per_file = " ".join(self._safe(make, f"CFLAGS_{w}") for w in dict.fromkeys(rel_words))
+        defines: list[tuple[str, str]] = []
+        includes: list[str] = []
+        _parse_flags(f"{flags} {per_file}", srctree, defines, includes)
+        module = KbuildModule(
+            name=name,
+            directory=directory,
+            kbuild_path=path,
+            line=line,
+            sources=tuple(sources),
+            defines=tuple(defines),
+            include_dirs=tuple(includes),
+        )
+        key = (os.path.abspath(directory), word)
+        if key not in self.modules:
+            self.modules[key] = module
+
+    # ---- top level of a kernel tree
+
+    def visit_kernel_tree(self, root: str) -> None:
+        arch_makefile = os.path.join(root, "arch", self.arch, "Makefile")
+        extra = {"ARCH_CORE": "", "ARCH_LIB": "lib/", "ARCH_DRIVERS": ""}
+        if os.path.isfile(arch_makefile):
+            variables = self.base_vars(root, root)
+            variables["core-y"] = _Var("", recursive=False)
+            variables["drivers-y"] = _Var("", recursive=False)
+            variables["libs-y"] = _Var("lib/", recursive=False)
+            make = _Make(variables, self.config, root, lambda *_: None)
+            try:
+                make.read_file(arch_makefile)
+                lib = " ".join(w for w in _words(make.lookup("libs-y")) if w.endswith("/"))
+                extra = {
+                    "ARCH_CORE": make.lookup("core-y"),
+                    "ARCH_LIB": lib,
+                    "ARCH_DRIVERS": f"{make.lookup('drivers-y')} {make.lookup('drivers-m')}",
+                }
+            except Exception:  # the arch Makefile is best effort
+                pass
+        self.visit(root, root, "", kbuild=os.path.join(root, "Kbuild"), extra=extra)
+
+
+def _kbuild_tops(directory: str, tree: str, arch: str) -> list[str]:
+    """The first directories under a Kbuild-less *directory* of a kernel tree that have one
+    (``arch/`` gives ``arch/<SRCARCH>`` only)."""
+    tops: list[str] = []
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return tops
+    is_arch = os.path.abspath(directory) == os.path.join(tree, "arch")
+    for name in names:
+        sub = os.path.join(directory, name)
+        if not os.path.isdir(sub) or os.path.islink(sub) or (is_arch and name != arch):
+            continue
+        if _kbuild_file(sub) is not None:
+            tops.append(sub)
+        else:
+            tops.extend(_kbuild_tops(sub, tree, arch))
+    return tops
+
+
+def group_sources(
+    roots: list[str], config: dict[str, str] | None, c_files: list[str] | None = None
+) -> KbuildResult:
+    """Read the Kbuild files under *roots* and say which .c files make which module."""
+    g = _Grouper(config)
+    candidates: list[str] = [os.path.normpath(c) for c in (c_files or [])]
+    in_kernel: dict[str, str | None] = {}
+
+    def tree_of(directory: str) -> str | None:
+        key = os.path.abspath(directory)
+        if key not in in_kernel:
+            in_kernel[key] = _kernel_tree_of(directory)
+        return in_kernel[key]
+
+    def srctree_for(directory: str) -> str:
+        tree = tree_of(directory)
+        if tree is None:
+            return directory
+        rel = os.path.relpath(tree, os.path.abspath(directory))
+        return tree if os.path.isabs(directory) else os.path.normpath(os.path.join(directory, rel))
+
+    walk_dirs: list[str] = []
+    for given in roots:
+        root = os.path.normpath(given)
+        try:
+            if os.path.isdir(root):
+                walk_dirs.append(root)
+                if is_kernel_tree(root):
+                    g.visit_kernel_tree(root)
+                elif _kbuild_file(root) is not None:
+                    g.visit(root, srctree_for(root), "")
+                elif tree_of(root) is not None:
+                    for top in _kbuild_tops(root, tree_of(root) or root, g.arch):
+                        g.visit(top, srctree_for(top), "")
+            elif os.path.isfile(root):
+                directory = os.path.dirname(root) or "."
+                if os.path.basename(root) in KBUILD_FILES:
+                    g.visit(directory, srctree_for(directory), "", kbuild=root)
+                elif root.endswith(".c"):
+                    candidates.append(root)
+                    if _kbuild_file(directory) is not None:
+                        g.visit(directory, srctree_for(directory), "")
+            else:
+                g.problem(root, 0, "no such file or directory")
+        except Exception as error:  # never raise
+            g.problem(root, 0, f"cannot group: {type(error).__name__}: {error}")
+
+    # walk: unreached Kbuild directories outside a kernel tree start their own descent;
+    # the .c files of read directories, and of directories without any Kbuild, are candidates
+    for root in walk_dirs:
+        for directory, subdirs, files in os.walk(root):
+            subdirs.sort()
+            key = os.path.abspath(directory)
+            if key in g.covered or any(key.startswith(c + os.sep) for c in g.covered):
+                subdirs[:] = []
+                continue
+            inside_kernel = tree_of(directory) is not None
+            if key not in g.visited and not inside_kernel and _kbuild_file(directory):
+                try:
+                    g.visit(directory, srctree_for(directory), "")
+                except Exception as error:
+                    g.problem(directory, 0, f"cannot group: {type(error).__name__}: {error}")
+            if inside_kernel and key not in g.visited:
+                continue
+            for name in sorted(files):
+                if name.endswith(".c"):
+                    candidates.append(os.path.join(directory, name))
+
+    seen: set[str] = set()
+    for source in candidates:
+        key = os.path.abspath(source)
+        if key in seen or key in g.named:
+            continue
+        seen.add(key)
+        if tree_of(os.path.dirname(key)) is not None and os.path.dirname(key) not in g.visited:
+            continue  # a kernel directory the configuration leaves out
+        g.result.orphan_sources.append(source)
+    g.result.orphan_sources.sort()
+    g.result.modules = sorted(g.modules.values(), key=lambda m: (m.directory, m.name))
+    return g.result

@@ -1,0 +1,511 @@
+"""Kbuild grouping: which .c files make which module (kmodlint.cfront.kbuild)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kmodlint.cfront.kbuild import KbuildModule, KbuildResult, group_sources
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CORPUS_CASES = sorted(p.parent for p in CORPUS.glob("*/Kbuild"))
+
+
+def tree(root: Path, files: dict[str, str]) -> Path:
+    """Write *files* (relative path -> text; a .c gets a stub when the text is empty)."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text or "/* stub */\n")
+    return root
+
+
+def stubs(*stems: str) -> dict[str, str]:
+    return {f"{stem}.c": "" for stem in stems}
+
+
+def by_name(result: KbuildResult) -> dict[str, KbuildModule]:
+    return {m.name: m for m in result.modules}
+
+
+def stems(module: KbuildModule) -> list[str]:
+    return [os.path.relpath(s, module.directory)[: -len(".c")] for s in module.sources]
+
+
+# ---------------------------------------------------------------- corpus cases
+
+
+@pytest.mark.parametrize("case", CORPUS_CASES, ids=lambda p: p.name)
+def test_corpus_case_groups_like_the_built_modules(case: Path) -> None:
+    result = group_sources([str(case)], None)
+    assert result.problems == []
+    assert result.orphan_sources == []
+    built = case / "built"
+    if built.is_dir():
+        assert {m.name for m in result.modules} == {p.stem for p in built.glob("*.ko")}
+    # every .c of the case belongs to exactly one module
+    owners = [s for m in result.modules for s in m.sources]
+    assert sorted(owners) == sorted(str(p) for p in case.glob("*.c"))
+    for module in result.modules:
+        assert module.kbuild_path == str(case / "Kbuild")
+        assert module.directory == str(case)
+
+
+def test_corpus_composite_module() -> None:
+    case = CORPUS / "km201-near-miss-license-in-one-file"
+    (module,) = group_sources([str(case)], None).modules
+    assert module.name == "modsplit"
+    assert module.line == 2
+    assert stems(module) == ["modsplit_main", "modsplit_util"]
+
+
+def test_corpus_obj_m_lines() -> None:
+    result = group_sources([str(CORPUS / "km302-dependency-cycle")], None)
+    assert [(m.name, m.line) for m in result.modules] == [("modcyca", 1), ("modcycb", 2)]
+    case = CORPUS / "km604-module-name-too-long"
+    (module,) = group_sources([str(case / "Kbuild")], None).modules
+    assert module.name == "mod_whose_name_is_exactly_fifty_six_bytes_and_is_refused"
+    assert module.line == 1
+
+
+def test_corpus_several_cases_sorted_by_directory() -> None:
+    cases = [str(CORPUS / "km103-duplicate-export"), str(CORPUS / "km000-seeds-mod1-mod2")]
+    result = group_sources(cases, None)
+    assert [(Path(m.directory).name, m.name) for m in result.modules] == [
+        ("km000-seeds-mod1-mod2", "mod1"),
+        ("km000-seeds-mod1-mod2", "mod2"),
+        ("km103-duplicate-export", "moddupa"),
+        ("km103-duplicate-export", "moddupb"),
+        ("km103-duplicate-export", "moddupk"),
+    ]
+
+
+# ---------------------------------------------------------------- synthetic constructs
+
+
+def test_obj_m_forms_continuations_and_comments(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Kbuild": (
+                "# a comment obj-m += ghost.o\n"
+                "obj-m := a.o  # trailing comment\n"
+                "obj-m += b.o \\\n"
+                "\tc.o\n"
+                "obj-m\t+=\td.o\n"
+            ),
+            "a.c": "",
+            "b.c": "",
+            "c.c": "",
+            "d.c": "",
+        },
+    )
+    result = group_sources([str(tmp_path)], None)
+    assert [(m.name, m.line) for m in result.modules] == [
+        ("a", 2),
+        ("b", 3),
+        ("c", 3),
+        ("d", 5),
+    ]
+    assert result.problems == [] and result.orphan_sources == []
+
+
+def test_composite_objects_every_suffix(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Kbuild": (
+                "obj-m += foo.o bar.o snd-thing.o\n"
+                "foo-y := main.o\n"
+                "foo-$(CONFIG_FOO_EXTRA) += extra.o\n"
+                "foo-m += modonly.o\n"
+                "foo-$(CONFIG_FOO_OFF) += off.o\n"
+                "foo-y += entry.o\n"
+                "bar-objs := b1.o b2.o\n"
+                "snd-thing-objs := thing.o\n"
+            ),
+            **stubs("main", "extra", "modonly", "off", "b1", "b2", "thing"),
+            "entry.S": "",
+        },
+    )
+    config = {"CONFIG_FOO_EXTRA": "y"}
+    mods = by_name(group_sources([str(tmp_path)], config))
+    assert stems(mods["foo"]) == ["main", "extra", "modonly"]  # -y then -m, .S ignored
+    assert stems(mods["bar"]) == ["b1", "b2"]
+    assert stems(mods["snd-thing"]) == ["thing"]  # the name keeps its '-'
+    # without a configuration every optional part counts
+    mods = by_name(group_sources([str(tmp_path)], None))
+    assert stems(mods["foo"]) == ["main", "extra", "modonly", "off"]  # all of foo-m
+
+
+def test_nested_composite_object(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Kbuild": "obj-m += drv.o\ndrv-y := core.o lib.o\nlib-y := l1.o l2.o\n",
+            "core.c": "",
+            "l1.c": "",
+            "l2.c": "",
+        },
+    )
+    (module,) = group_sources([str(tmp_path)], None).modules
+    assert stems(module) == ["core", "l1", "l2"]
+
+
+def test_config_decides_module_builtin_or_skipped(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Makefile": (
+                "obj-$(CONFIG_OFF) += a.o\n"
+                "obj-$(CONFIG_A) += a.o\n"
+                "obj-$(CONFIG_B) += b.o\n"
+                "obj-$(CONFIG_C) += c.o\n"
+                "obj-y += d.o\n"
+                "obj-m += d.o\n"  # built in wins (scripts/Makefile.lib)
+                "obj-m += e.o\n"
+                "e-$(CONFIG_E1) += e1.o\n"
+                "e-$(CONFIG_E2) += e2.o\n"
+                "e-$(CONFIG_E3) += e3.o\n"
+            ),
+            **stubs("a", "b", "c", "d", "e1", "e2", "e3"),
+        },
+    )
+    config = {"CONFIG_A": "m", "CONFIG_B": "y", "CONFIG_E1": "y", "CONFIG_E2": "m"}
+    result = group_sources([str(tmp_path)], config)
+    mods = by_name(result)
+    assert sorted(mods) == ["a", "e"]
+    assert stems(mods["e"]) == ["e1", "e2"]
+    assert result.builtin_sources == {str(tmp_path / "b.c"), str(tmp_path / "d.c")}
+    assert result.skipped_by_config == 1
+    assert mods["a"].line == 2  # the obj-$(CONFIG_A) line, not the switched-off one
+    assert result.orphan_sources == []  # c.c and e3.c are named, only switched off
+
+    result = group_sources([str(tmp_path)], None)
+    assert sorted(by_name(result)) == ["a", "b", "c", "e"]
+    assert result.skipped_by_config == 0
+    assert result.builtin_sources == {str(tmp_path / "d.c")}
+
+
+def test_subdirectories_follow_the_config(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Makefile": (
+                "obj-y += core/\nobj-$(CONFIG_NET) += net/\nobj-m += extra/\n"
+                "obj-$(CONFIG_OFF) += off/\n"
+            ),
+            "core/Makefile": "obj-m += core_mod.o\n",
+            "core/core_mod.c": "",
+            "net/Kbuild": "obj-m += net_mod.o\n",
+            "net/Makefile": "obj-m += wrong.o\n",  # Kbuild wins
+            "net/net_mod.c": "",
+            "net/wrong.c": "",
+            "extra/Makefile": "obj-m += extra_mod.o\n",
+            "extra/extra_mod.c": "",
+            "off/Makefile": "obj-m += off_mod.o\n",
+            "off/off_mod.c": "",
+        },
+    )
+    result = group_sources([str(tmp_path)], {"CONFIG_NET": "m"})
+    assert [(Path(m.directory).name, m.name) for m in result.modules] == [
+        ("core", "core_mod"),
+        ("extra", "extra_mod"),
+        ("net", "net_mod"),
+    ]
+    assert result.skipped_by_config == 1
+    # the unread Makefile names wrong.c nowhere Kbuild looks: it is an orphan
+    assert result.orphan_sources == [str(tmp_path / "net" / "wrong.c")]
+    none = group_sources([str(tmp_path)], None)
+    assert sorted(m.name for m in none.modules) == [
+        "core_mod",
+        "extra_mod",
+        "net_mod",
+        "off_mod",
+    ]
+
+
+def test_variables_in_lists(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Kbuild": (
+                "MODS := one.o two.o\n"
+                "obj-m += $(MODS)\n"
+                "common-objs = c1.o $(LATE)\n"
+                "LATE = c2.o\n"
+                "one-y += o1.o $(common-objs)\n"
+                "two-y := $(patsubst %.c,%.o,t1.c t2.c) $(addprefix sub/,s.o)\n"
+                "obj-m += $(if $(CONFIG_X),three.o)\n"
+                "$(foreach m,four,$(eval obj-m += $(m).o))\n"
+            ),
+            **stubs("o1", "c1", "c2", "t1", "t2", "sub/s", "three", "four"),
+        },
+    )
+    result = group_sources([str(tmp_path)], {"CONFIG_X": "y"})
+    mods = by_name(result)
+    assert sorted(mods) == ["four", "one", "three", "two"]
+    assert stems(mods["one"]) == ["o1", "c1", "c2"]
+    assert stems(mods["two"]) == ["t1", "t2", "sub/s"]
+    assert mods["one"].line == 2
+    assert result.problems == []
+
+
+def test_conditionals_with_and_without_config(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Kbuild": (
+                "obj-m += drv.o\n"
+                "ifeq ($(CONFIG_FAST),y)\n"
+                "drv-y := fast.o\n"
+                "else\n"
+                "drv-y := slow.o\n"
+                "endif\n"
+                "ifdef CONFIG_DEBUG\n"
+                "drv-y += debug.o\n"
+                "endif\n"
+                "ifneq ($(CONFIG_TRACE),)\n"
+                "  ifndef CONFIG_QUIET\n"
+                "drv-y += trace.o\n"
+                "  endif\n"
+                "else ifeq ($(CONFIG_ALT),m)\n"
+                "drv-y += alt.o\n"
+                "endif\n"
+            ),
+            **stubs("fast", "slow", "debug", "trace", "alt"),
+        },
+    )
+    module = by_name(group_sources([str(tmp_path)], {"CONFIG_FAST": "y", "CONFIG_TRACE": "y"}))
+    assert stems(module["drv"]) == ["fast", "trace"]
+    module = by_name(group_sources([str(tmp_path)], {"CONFIG_DEBUG": "y", "CONFIG_ALT": "m"}))
+    assert stems(module["drv"]) == ["slow", "debug", "alt"]
+    # no configuration: the union of every branch
+    module = by_name(group_sources([str(tmp_path)], None))
+    assert stems(module["drv"]) == ["fast", "slow", "debug", "trace", "alt"]
+
+
+def test_flags_defines_and_include_dirs(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Makefile": (
+                "subdir-ccflags-y += -DTOP=1\n"
+                "ccflags-y += -DDEFAULT_SYMBOL_NAMESPACE=CXL -I$(src)/inc\n"
+                "ccflags-$(CONFIG_DBG) += -DDEBUG\n"
+                'EXTRA_CFLAGS += -DLEGACY=\\"x\\"\n'
+                "CFLAGS_a.o += -DONLY_A -I$(srctree)/shared\n"
+                "obj-m += a.o b.o\n"
+                "obj-y += sub/\n"
+            ),
+            "a.c": "",
+            "b.c": "",
+            "sub/Makefile": "ccflags-y := -Ilocal -UTOP\nobj-m += c.o\n",
+            "sub/c.c": "",
+        },
+    )
+    result = group_sources([str(tmp_path)], {"CONFIG_DBG": "y"})
+    mods = by_name(result)
+    assert mods["a"].defines == (
+        ("TOP", "1"),
+        ("DEFAULT_SYMBOL_NAMESPACE", "CXL"),
+        ("DEBUG", "1"),
+        ("LEGACY", '"x"'),
+        ("ONLY_A", "1"),
+    )
+    assert mods["a"].include_dirs == (str(tmp_path / "inc"), str(tmp_path / "shared"))
+    assert ("ONLY_A", "1") not in mods["b"].defines
+    assert mods["b"].include_dirs == (str(tmp_path / "inc"),)
+    # subdir-ccflags-y is inherited, ccflags-y is not; -U removes
+    assert mods["c"].defines == ()
+    assert mods["c"].include_dirs == (str(tmp_path / "local"),)
+    assert ("DEBUG", "1") not in by_name(group_sources([str(tmp_path)], {}))["a"].defines
+
+
+def test_out_of_tree_makefile_wrapper(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Makefile": (
+                "ifneq ($(KERNELRELEASE),)\n"
+                "obj-m := hello.o\n"
+                "hello-objs := hello_main.o hello_util.o\n"
+                "else\n"
+                "KDIR ?= /lib/modules/$(shell uname -r)/build\n"
+                "obj-m := wrong.o\n"
+                "all:\n"
+                "\t$(MAKE) -C $(KDIR) M=$$PWD modules\n"
+                "clean:\n"
+                "\trm -f *.o *.ko obj-m += x.o\n"
+                "endif\n"
+            ),
+            "hello_main.c": "",
+            "hello_util.c": "",
+        },
+    )
+    result = group_sources([str(tmp_path / "Makefile")], None)
+    assert [(m.name, m.line, stems(m)) for m in result.modules] == [
+        ("hello", 2, ["hello_main", "hello_util"])
+    ]
+    assert result.problems == []
+
+
+def test_rules_recipes_define_and_include(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Kbuild": (
+                "include $(src)/common.mk\n"
+                "-include $(src)/missing.mk\n"
+                "define RECIPE\n"
+                "obj-m += ghost.o\n"
+                "endef\n"
+                "obj-m += $(COMMON)\n"
+                "$(obj)/table.h: $(src)/gen.sh\n"
+                "\tobj-m += notme.o\n"
+                "\n"
+                "obj-m += last.o\n"
+            ),
+            "common.mk": "COMMON := shared.o\n",
+            "shared.c": "",
+            "last.c": "",
+        },
+    )
+    result = group_sources([str(tmp_path)], None)
+    assert [m.name for m in result.modules] == ["last", "shared"]
+    assert by_name(result)["shared"].kbuild_path == str(tmp_path / "Kbuild")
+    assert result.problems == []
+
+
+def test_assembler_and_missing_parts(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Kbuild": "obj-m += mixed.o asm.o\nmixed-y := glue.o fast.o gone.o\nasm-y := a.o\n",
+            "glue.c": "",
+            "fast.S": "",
+            "a.S": "",
+        },
+    )
+    result = group_sources([str(tmp_path)], None)
+    mods = by_name(result)
+    assert stems(mods["mixed"]) == ["glue"]
+    assert mods["asm"].sources == ()  # still a module
+    assert [(Path(p).name, line) for p, line, _ in result.problems] == [("Kbuild", 1)]
+
+
+def test_orphans_and_lone_sources(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "drv/Kbuild": "obj-m += drv.o\n",
+            "drv/drv.c": '#include "drv_tables.c"\n',
+            "drv/drv_tables.c": "",  # #included: not an orphan
+            "drv/forgotten.c": "",
+            "lone/solo.c": "",
+        },
+    )
+    result = group_sources([str(tmp_path)], None)
+    assert [m.name for m in result.modules] == ["drv"]
+    assert result.orphan_sources == [
+        str(tmp_path / "drv" / "forgotten.c"),
+        str(tmp_path / "lone" / "solo.c"),
+    ]
+    # a .c given as a root is grouped by the Kbuild beside it
+    result = group_sources([str(tmp_path / "drv" / "drv.c")], None)
+    assert [m.name for m in result.modules] == ["drv"]
+    assert result.orphan_sources == []
+    # c_files the caller found are orphans unless some Kbuild names them
+    result = group_sources([], None, c_files=[str(tmp_path / "lone" / "solo.c")])
+    assert result.orphan_sources == [str(tmp_path / "lone" / "solo.c")]
+
+
+def test_bad_input_is_a_problem_not_an_exception(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Kbuild": (
+                "obj-m += good.o\n"
+                "this is not make\n"
+                "obj-m += $(broken\n"
+                "endif\n"
+                "ifeq ($(CONFIG_X),y)\n"
+                "obj-m += later.o\n"
+                "obj-y += nodir/\n"
+                "include $(src)/absent.mk\n"
+                "REC = $(REC) x\n"
+                "obj-m += $(REC)\n"
+            ),
+            "good.c": "",
+            "later.c": "",
+        },
+    )
+    result = group_sources([str(tmp_path), str(tmp_path / "nothing")], {"CONFIG_X": "y"})
+    assert [m.name for m in result.modules] == ["good", "later"]
+    assert sorted((Path(p).name, line, msg) for p, line, msg in result.problems) == [
+        ("Kbuild", 2, "cannot understand: this is not make"),
+        ("Kbuild", 3, "unterminated variable reference: $(broken"),
+        ("Kbuild", 4, "'endif' without a matching 'if'"),
+        ("Kbuild", 5, "conditional without 'endif'"),
+        ("Kbuild", 7, "no Kbuild or Makefile in nodir/"),
+        ("Kbuild", 8, "included file not found: ./absent.mk"),
+        ("Kbuild", 10, "variable expansion recurses too deep"),
+        ("nothing", 0, "no such file or directory"),
+    ]
+
+
+def test_kernel_tree_root_follows_top_level_kbuild(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Kbuild": "obj-y += arch/$(SRCARCH)/ drivers/\nobj-$(CONFIG_NET) += net/\n",
+            "Makefile": "all:\n\t@echo top\n",
+            "arch/x86/Kbuild": "obj-m += x86mod.o\n",
+            "arch/x86/x86mod.c": "",
+            "arch/arm64/Kbuild": "obj-m += armmod.o\n",
+            "arch/arm64/armmod.c": "",
+            "drivers/Makefile": "obj-$(CONFIG_FOO) += foo/\n",
+            "drivers/foo/Makefile": "obj-m += foo.o\n",
+            "drivers/foo/foo.c": "",
+            "net/Makefile": "obj-m += netmod.o\n",
+            "net/netmod.c": "",
+            "tools/Makefile": "obj-m += tool.o\n",
+            "tools/tool.c": "",
+        },
+    )
+    config = {"CONFIG_X86": "y", "CONFIG_FOO": "m"}
+    result = group_sources([str(tmp_path)], config)
+    assert [m.name for m in result.modules] == ["x86mod", "foo"]
+    assert result.orphan_sources == []
+    assert result.skipped_by_config == 1
+    # a subdirectory of a kernel tree starts from its own Makefile; parents are not needed
+    sub = group_sources([str(tmp_path / "drivers")], config)
+    assert [m.name for m in sub.modules] == ["foo"]
+    assert sub.orphan_sources == []
+    # arch/ has no Kbuild of its own: only arch/$(SRCARCH) is read
+    arch = group_sources([str(tmp_path / "arch")], config)
+    assert [m.name for m in arch.modules] == ["x86mod"]
+    assert arch.orphan_sources == []
+
+
+def test_deterministic_output(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "b/Kbuild": "obj-m += z.o a.o\n",
+            "b/z.c": "",
+            "b/a.c": "",
+            "a/Kbuild": "obj-m += m.o\n",
+            "a/m.c": "",
+        },
+    )
+    first = group_sources([str(tmp_path / "b"), str(tmp_path / "a")], None)
+    second = group_sources([str(tmp_path / "a"), str(tmp_path / "b")], None)
+    assert first.modules == second.modules
+    assert [(Path(m.directory).name, m.name) for m in first.modules] == [
+        ("a", "m"),
+        ("b", "a"),
+        ("b", "z"),
+    ]
