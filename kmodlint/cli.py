@@ -145,7 +145,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     from kmodlint.reporters.symbols import format_symbols
 
-    sys.stdout.write(format_symbols(loaded.module_set.modules, args.format))
+    files = None
+    if loaded.sources is not None:
+        files = {
+            "c_files": loaded.sources.files_total,
+            "with_ast": loaded.sources.files_with_ast,
+            "skipped_by_config": loaded.sources.skipped_by_config,
+        }
+    sys.stdout.write(format_symbols(loaded.module_set.modules, args.format, files))
     return EXIT_OK
 
 

@@ -65,18 +65,35 @@ def _add_header_declarations(
         if header is None or os.path.abspath(header) in seen or depth > _HEADER_DEPTH:
             continue
         seen.add(os.path.abspath(header))
-        try:
-            text = read_text(header)
-        except OSError:
+        scanned = _scan_header(header, job.macros, macros)
+        if scanned is None:
             continue
-        lexed = lex(text, macros)
-        header_facts = scan(lexed, header, macros)
+        header_facts, header_includes = scanned
         facts.externs.extend(header_facts.externs)
         facts.macro_names |= header_facts.macro_names
         # Static inline helpers of a local header are compiled into this file.
         for name_, definition in header_facts.definitions.items():
             facts.definitions.setdefault(name_, definition)
-        pending.extend((os.path.dirname(header), n, depth + 1) for n in lexed.local_includes)
+        pending.extend((os.path.dirname(header), n, depth + 1) for n in header_includes)
+
+
+# Per process: the files of one module share their headers, so each is scanned once.
+_HEADER_CACHE: dict[tuple[str, int], tuple[FileFacts, list[str]] | None] = {}
+
+
+def _scan_header(
+    header: str, frozen: tuple[tuple[str, str], ...], macros: dict[str, str]
+) -> tuple[FileFacts, list[str]] | None:
+    key = (os.path.abspath(header), hash(frozen))
+    if key not in _HEADER_CACHE:
+        if len(_HEADER_CACHE) > 4096:
+            _HEADER_CACHE.clear()
+        try:
+            lexed = lex(read_text(header), macros)
+            _HEADER_CACHE[key] = (scan(lexed, header, macros), lexed.local_includes)
+        except OSError:
+            _HEADER_CACHE[key] = None
+    return _HEADER_CACHE[key]
 
 
 def _find_header(base: str, name: str, include_dirs: tuple[str, ...]) -> str | None:

@@ -14,7 +14,7 @@ def _crc(value: int | None) -> str | None:
 
 
 def module_record(module: Module) -> dict:
-    return {
+    record = {
         "name": module.name,
         "path": module.path,
         "licenses": module.licenses,
@@ -46,12 +46,31 @@ def module_record(module: Module) -> dict:
         "versions": None
         if module.versions is None
         else {name: _crc(crc) for name, crc in sorted(module.versions.items())},
+        "origin": module.origin,
     }
+    if module.source is not None:
+        record["elf"] = None
+        for entry, export in zip(record["exports"], module.exports, strict=True):
+            entry["line"] = export.location.line if export.location else None
+            entry["file"] = export.location.path if export.location else None
+        record["source"] = {
+            "location": f"{module.source.location.path}:{module.source.location.line}",
+            "files": module.source.files,
+            "unparsed": module.source.unparsed,
+            "params": [
+                {"name": p.name, "type": p.type_name, "perm": p.perm} for p in module.source.params
+            ],
+        }
+    return record
 
 
-def format_symbols(modules: list[Module], fmt: str) -> str:
+def format_symbols(modules: list[Module], fmt: str, files: dict | None = None) -> str:
+    """`files`: counts of the C files read (with a full tree, skipped by the configuration)."""
     if fmt == "json":
-        return json.dumps({"modules": [module_record(m) for m in modules]}, indent=2) + "\n"
+        document: dict = {"modules": [module_record(m) for m in modules]}
+        if files is not None:
+            document["files"] = files
+        return json.dumps(document, indent=2) + "\n"
     overview = [
         (
             m.name,

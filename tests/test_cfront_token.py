@@ -1,0 +1,212 @@
+"""The token path of the C front end: #if selection, facts and locations, on real files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kmodlint.cfront.condition import ConditionError, evaluate
+from kmodlint.cfront.kconfig import ConfigError, config_macros, read_config
+from kmodlint.cfront.lexer import lex
+from kmodlint.cfront.scan import scan
+from tests.test_corpus import run_kmodlint
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CONFIG = {"CONFIG_FOO": "y", "CONFIG_BAR": "m", "CONFIG_NR": "32", "CONFIG_NAME": '"x"'}
+
+
+def _facts(text: str, config: dict | None = None, **extra: str):
+    macros = config_macros(config) | extra
+    return scan(lex(text, macros), "t.c", macros)
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [
+        ("defined(CONFIG_FOO)", True),
+        ("defined CONFIG_BAR", False),
+        ("defined(CONFIG_BAR_MODULE)", True),
+        ("IS_ENABLED(CONFIG_BAR)", True),
+        ("IS_BUILTIN(CONFIG_BAR)", False),
+        ("IS_MODULE(CONFIG_BAR) && !IS_MODULE(CONFIG_FOO)", True),
+        ("IS_REACHABLE(CONFIG_BAR)", True),  # MODULE is defined for module objects
+        ("CONFIG_NR > 16 && CONFIG_NR % 2 == 0", True),
+        ("CONFIG_UNSET || 0", False),
+        ("LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)", True),
+        ("(1 ? 2 : 3) == 2 && 0x10 == 16 && 010 == 8 && 'A' == 65", True),
+    ],
+)
+def test_conditions_follow_the_configuration(expression: str, value: bool) -> None:
+    macros = config_macros(CONFIG) | {"MODULE": "1", "LINUX_VERSION_CODE": "393472"}
+    assert evaluate(expression, macros) is value
+
+
+def test_unknown_function_like_macro_is_not_guessed() -> None:
+    with pytest.raises(ConditionError):
+        evaluate("__has_attribute(fallthrough)", {})
+
+
+def test_ifdef_blocks_select_exports_and_count_unevaluated() -> None:
+    text = """
+#ifdef CONFIG_FOO
+EXPORT_SYMBOL(on_builtin);
+#else
+EXPORT_SYMBOL(off_builtin);
+#endif
+#if IS_ENABLED(CONFIG_BAR)
+EXPORT_SYMBOL_GPL(on_module);
+#elif defined(CONFIG_FOO)
+EXPORT_SYMBOL(never_elif);
+#endif
+#if __has_attribute(x)
+EXPORT_SYMBOL(unknowable);
+#endif
+#define LOCAL_SWITCH 1
+#if LOCAL_SWITCH
+EXPORT_SYMBOL(local_define);
+#endif
+"""
+    facts = _facts(text, CONFIG, MODULE="1")
+    assert [(e.symbol, e.kind, e.loc.line) for e in facts.exports] == [
+        ("on_builtin", "EXPORT_SYMBOL", 3),
+        ("on_module", "EXPORT_SYMBOL_GPL", 8),
+        ("local_define", "EXPORT_SYMBOL", 17),
+    ]
+    without_config = _facts(text, None)
+    assert [e.symbol for e in without_config.exports] == ["off_builtin", "local_define"]
+
+
+def test_namespaces_token_string_default_and_for_modules() -> None:
+    text = """
+EXPORT_SYMBOL_NS(a, CXL);
+EXPORT_SYMBOL_NS_GPL(b, "USB_STORAGE");
+EXPORT_SYMBOL_GPL_FOR_MODULES(c, "kvm,kvm-*");
+#define DEFAULT_SYMBOL_NAMESPACE "DEFNS"
+EXPORT_SYMBOL(d);
+"""
+    facts = _facts(text)
+    assert [(e.symbol, e.kind, e.namespace) for e in facts.exports] == [
+        ("a", "EXPORT_SYMBOL", "CXL"),
+        ("b", "EXPORT_SYMBOL_GPL", "USB_STORAGE"),
+        ("c", "EXPORT_SYMBOL_GPL", "module:kvm,kvm-*"),
+        ("d", "EXPORT_SYMBOL", "DEFNS"),
+    ]
+    from_kbuild = _facts("EXPORT_SYMBOL(e);\n", DEFAULT_SYMBOL_NAMESPACE="IIO")
+    assert from_kbuild.exports[0].namespace == "IIO"
+
+
+def test_definitions_declarations_and_macro_declared_names() -> None:
+    text = """
+static DEFINE_MUTEX(lock);
+DEFINE_SHOW_ATTRIBUTE(stats)
+static int __init setup(void) { return 0; }
+unsigned long counter, *ptr;
+extern int other(long x);
+int proto(void);
+static void (*hook)(int) = NULL;
+struct ops { int (*fn)(void); };
+static const struct ops table = { .fn = proto };
+"""
+    facts = _facts(text)
+    defs = {
+        d.name: (d.is_static, d.is_function, d.section, d.ctype) for d in facts.definitions.values()
+    }
+    assert defs["setup"] == (True, True, "init", "int(void)")
+    assert defs["counter"] == (False, False, None, "unsigned long")
+    assert defs["ptr"] == (False, False, None, "unsigned long *")
+    assert defs["hook"][:2] == (True, False)
+    assert defs["table"][:2] == (True, False)
+    assert "fn" not in defs
+    externs = {e.name: (e.is_function, e.explicit_extern, e.ctype) for e in facts.externs}
+    assert externs == {"other": (True, True, "int(long)"), "proto": (True, False, "int(void)")}
+    assert {"lock", "stats"} <= facts.macro_names
+    assert "proto" in facts.references  # the address taken in the initializer
+
+
+def test_module_macros_params_and_driver_helpers() -> None:
+    text = """
+MODULE_LICENSE("Dual BSD/GPL");
+MODULE_DESCRIPTION("two " "parts");
+MODULE_IMPORT_NS(USB_STORAGE);
+MODULE_IMPORT_NS("CXL");
+module_param_named(debug, drv_debug, int, 0644);
+module_param_array(ids, ushort, &nids, 0444);
+module_platform_driver(my_driver);
+"""
+    facts = _facts(text)
+    assert [(m.tag, m.value, m.loc.line) for m in facts.modinfo] == [
+        ("license", "Dual BSD/GPL", 2),
+        ("description", "two parts", 3),
+        ("import_ns", "USB_STORAGE", 4),
+        ("import_ns", "CXL", 5),
+    ]
+    assert [(p.name, p.variable, p.type_name, p.perm) for p in facts.params] == [
+        ("debug", "drv_debug", "int", "0644"),
+        ("ids", "ids", "ushort", "0444"),
+    ]
+    assert facts.init is not None and facts.exit is not None  # the helper defines both
+
+
+def test_config_file_reading(tmp_path: Path) -> None:
+    config = tmp_path / ".config"
+    config.write_text('# comment\nCONFIG_A=y\nCONFIG_B=m\n# CONFIG_C is not set\nCONFIG_D="s"\n')
+    assert read_config(str(config)) == {"CONFIG_A": "y", "CONFIG_B": "m", "CONFIG_D": '"s"'}
+    (tmp_path / "empty").write_text("hello\n")
+    with pytest.raises(ConfigError):
+        read_config(str(tmp_path / "empty"))
+    bad = run_kmodlint(
+        "check", str(CORPUS / "km000-seeds-mod1-mod2"), "--config", str(tmp_path / "no")
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_config_decides_which_objects_and_blocks_are_analysed(tmp_path: Path) -> None:
+    tree = tmp_path / "drv"
+    tree.mkdir()
+    (tree / "Kbuild").write_text("obj-$(CONFIG_DRV_A) += drva.o\nobj-$(CONFIG_DRV_B) += drvb.o\n")
+    for name in ("drva", "drvb"):
+        (tree / f"{name}.c").write_text(
+            "#include <linux/module.h>\n"
+            f"int {name}_api(void) {{ return 0; }}\n"
+            f"EXPORT_SYMBOL({name}_api);\n"
+            "#ifdef CONFIG_DRV_EXTRA\n"
+            f"int {name}_extra(void) {{ return 1; }}\n"
+            f"EXPORT_SYMBOL({name}_extra);\n"
+            "#endif\n"
+            'MODULE_LICENSE("GPL");\n'
+        )
+    config = tmp_path / "config"
+    config.write_text("CONFIG_DRV_A=m\nCONFIG_DRV_EXTRA=y\n")
+    result = run_kmodlint(
+        "symbols",
+        str(tree),
+        "--config",
+        str(config),
+        "--kernel",
+        "none",
+        "--format",
+        "json",
+        "--no-cache",
+    )
+    document = json.loads(result.stdout)
+    assert [m["name"] for m in document["modules"]] == ["drva"]
+    assert [e["symbol"] for e in document["modules"][0]["exports"]] == ["drva_api", "drva_extra"]
+    assert document["files"]["skipped_by_config"] == 1
+    assert "not built by this configuration" in result.stderr
+    unconfigured = run_kmodlint(
+        "symbols",
+        str(tree),
+        "--config",
+        "none",
+        "--kernel",
+        "none",
+        "--format",
+        "json",
+        "--no-cache",
+    )
+    modules = json.loads(unconfigured.stdout)["modules"]
+    assert [m["name"] for m in modules] == ["drva", "drvb"]
+    assert all(len(m["exports"]) == 1 for m in modules)
+    assert "#ifdef CONFIG_* blocks count as off" in unconfigured.stderr
