@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +73,10 @@ def load_set(
             use_ast=use_ast,
         )
         modules.extend(sources.modules)
+        for module in sources.modules:
+            # The .ko kbuild would write beside the Kbuild that declares the module.
+            built = os.path.join(os.path.dirname(module.path), module.name + ".ko")
+            relative.setdefault(module.name, _relative_to_given(built, paths))
         problems.extend(sources.problems)
         notes.extend(sources.notes)
         if use_ast and sources.files_total:
@@ -103,3 +108,12 @@ def prepare_stub_env(kernel_source: str, cache: Cache | None) -> None:
     except ImportError:
         return
     use_kernel_source(kernel_source)
+
+
+def _relative_to_given(path: str, given: list[str]) -> str:
+    target = os.path.abspath(path)
+    for root in given:
+        folder = os.path.abspath(root if os.path.isdir(root) else os.path.dirname(root))
+        if target.startswith(folder + os.sep):
+            return os.path.relpath(target, folder)
+    return os.path.basename(path)

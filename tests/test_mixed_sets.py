@@ -61,6 +61,20 @@ def test_source_module_resolves_against_a_built_base_module(tmp_path: Path) -> N
         "--no-cache",
     )
     assert "modprobe mod1; modprobe mod2;" in deps.stdout
+    dep_lines = run_kmodlint(
+        "deps",
+        str(tree),
+        str(SEEDS / "built" / "mod1.ko"),
+        "--format",
+        "modules.dep",
+        "--kernel",
+        "none",
+        "--config",
+        "none",
+        "--no-cache",
+    )
+    assert dep_lines.returncode == 0, dep_lines.stderr
+    assert sorted(dep_lines.stdout.splitlines()) == ["mod1.ko:", "mod2.ko: mod1.ko"]
 
 
 def test_licence_rules_cross_the_source_binary_boundary(tmp_path: Path) -> None:
