@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kmodlint.cache import Cache, default_cache_dir
-from kmodlint.cfront.kconfig import read_config, running_kernel_config
+from kmodlint.cfront.kconfig import ConfigError, read_config, running_kernel_config
 from kmodlint.cfront.sources import SourceSet, load_sources
 from kmodlint.discover import discover
 from kmodlint.kernel.load import choose_kernel
@@ -62,8 +63,9 @@ def load_set(
     if inputs.sources:
         config, config_note = choose_config(config_spec)
         notes.append(config_note)
-        if kernel_source:
-            prepare_stub_env(kernel_source, cache)
+        stub_env = prepare_stub_env(kernel_source) if kernel_source and use_ast else None
+        if stub_env:
+            notes.append(f"C files preprocessed with stub headers generated from {kernel_source}")
         sources = load_sources(
             paths,
             [path for path in inputs.sources if path.endswith(".c")],
@@ -71,6 +73,7 @@ def load_set(
             jobs,
             cache,
             use_ast=use_ast,
+            stub_env=stub_env,
         )
         modules.extend(sources.modules)
         for module in sources.modules:
@@ -102,12 +105,23 @@ def choose_config(spec: str | None) -> tuple[dict[str, str] | None, str]:
     )
 
 
-def prepare_stub_env(kernel_source: str, cache: Cache | None) -> None:
-    try:
-        from kmodlint.cfront.stubgen import use_kernel_source
-    except ImportError:
-        return
-    use_kernel_source(kernel_source)
+def prepare_stub_env(kernel_source: str) -> str:
+    """--kernel-source DIR: the stub headers regenerated from the user's kernel tree, kept
+    in the user cache (never in the tree) and reused while the tree is unchanged."""
+    from kmodlint.cfront.stubgen import generate
+
+    if not os.path.isdir(kernel_source):
+        raise ConfigError(f"--kernel-source {kernel_source}: not a directory")
+    marker = os.path.join(kernel_source, "Makefile")
+    stamp = os.stat(marker).st_mtime_ns if os.path.exists(marker) else 0
+    ident = f"{os.path.abspath(kernel_source)}\0{stamp}".encode()
+    target = default_cache_dir() / f"stubenv-src-{hashlib.sha256(ident).hexdigest()[:16]}"
+    if not (target / "prelude.h").is_file():
+        try:
+            generate(kernel_source, str(target))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"--kernel-source {kernel_source}: {exc}") from exc
+    return str(target)
 
 
 def _relative_to_given(path: str, given: list[str]) -> str:

@@ -24,6 +24,7 @@ class SourceJob:
     macros: tuple[tuple[str, str], ...]  # configuration and Kbuild -D, sorted
     include_dirs: tuple[str, ...] = ()
     use_ast: bool = True
+    stub_env: str | None = None  # a generated stub environment; None: the shipped one
 
 
 @dataclass(slots=True)
@@ -115,6 +116,7 @@ def _merge_ast(facts: FileFacts, job: SourceJob) -> None:
         job.path,
         defines=dict(job.macros),
         include_dirs=list(job.include_dirs),
+        stub_env=job.stub_env,
     )
     if not result.ok:
         facts.ast_error = result.error or "pycparser could not parse the file"

@@ -33,6 +33,7 @@ def load_sources(
     jobs: int | None,
     cache: Cache | None,
     use_ast: bool = True,
+    stub_env: str | None = None,
 ) -> SourceSet:
     result = SourceSet()
     grouping = group_sources(paths, config, c_files)
@@ -47,7 +48,9 @@ def load_sources(
         macros["KBUILD_MODNAME"] = '"' + kmod.name.replace("-", "_") + '"'
         macros.update(kmod.defines)
         frozen = tuple(sorted(macros.items()))
-        jobs_of = [SourceJob(src, frozen, kmod.include_dirs, use_ast) for src in kmod.sources]
+        jobs_of = [
+            SourceJob(src, frozen, kmod.include_dirs, use_ast, stub_env) for src in kmod.sources
+        ]
         plans.append((kmod.name, Location(kmod.kbuild_path, kmod.line, 1), jobs_of))
     for orphan in grouping.orphan_sources:
         name = os.path.basename(orphan)[:-2]
@@ -55,7 +58,8 @@ def load_sources(
         macros["MODULE"] = "1"
         macros["KBUILD_MODNAME"] = '"' + name.replace("-", "_") + '"'
         frozen = tuple(sorted(macros.items()))
-        plans.append((name, Location(orphan, 1, 1), [SourceJob(orphan, frozen, (), use_ast)]))
+        job = SourceJob(orphan, frozen, (), use_ast, stub_env)
+        plans.append((name, Location(orphan, 1, 1), [job]))
     all_jobs = [job for _, _, plan_jobs in plans for job in plan_jobs]
     keys = [_cache_key(cache, job) for job in all_jobs]
     extractions = run_cached(analyse_source, all_jobs, keys, jobs, cache, SourceExtraction)
@@ -83,7 +87,7 @@ def load_sources(
 def _cache_key(cache: Cache | None, job: SourceJob) -> str | None:
     if cache is None:
         return None
-    settings = repr((job.macros, job.include_dirs, job.use_ast)).encode()
+    settings = repr((job.macros, job.include_dirs, job.use_ast, job.stub_env)).encode()
     return cache.key(job.path, salt="src:" + hashlib.sha256(settings).hexdigest())
 
 
