@@ -1,0 +1,219 @@
+"""The AST path of the C front end on real inputs: corpus drivers and small fixtures."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kmodlint.cfront import stubgen
+from kmodlint.cfront.ast_path import AstResult, analyse_ast, ctype_of
+from kmodlint.cfront.preprocess import preprocess, stub_env_dir
+
+pytestmark = pytest.mark.skipif(shutil.which("cpp") is None, reason="needs cpp")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+FIX = Path(__file__).resolve().parent / "fixtures" / "cfront"
+DEFINES = {"CONFIG_MODULES": "1", "CONFIG_PM_SLEEP": "1"}
+
+
+def run(path: Path, **kw: object) -> AstResult:
+    return analyse_ast(str(path), defines=DEFINES, include_dirs=[], **kw)  # type: ignore[arg-type]
+
+
+def defs(res: AstResult) -> dict:
+    return {d.name: d for d in res.definitions}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A private cache directory: the stub tree is materialised there, not in ~/.cache."""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
+
+
+def test_every_corpus_source_parses() -> None:
+    sources = sorted(CORPUS.glob("*/*.c"))
+    assert len(sources) > 30
+    failed = {str(p): r.error for p in sources if not (r := run(p)).ok}
+    assert failed == {}
+
+
+def test_types_sections_and_static_from_a_corpus_driver() -> None:
+    res = run(CORPUS / "km605-param-type-mismatch" / "modparamtype.c")
+    assert res.ok, res.error
+    d = defs(res)
+    assert d["verbose"].ctype == "bool" and d["verbose"].is_static
+    assert d["level"].ctype == "int"
+    assert d["limits"].ctype == "unsigned long [4]"
+    assert d["tag"].ctype == "char *"
+    init = d["modparamtype_init"]
+    assert (init.is_function, init.is_static, init.section, init.ctype) == (
+        True,
+        True,
+        "init",
+        "int (void)",
+    )
+    assert d["modparamtype_exit"].section == "exit"
+    assert all(x.via == "ast" for x in res.definitions)
+    path = str(CORPUS / "km605-param-type-mismatch" / "modparamtype.c")
+    assert (init.loc.path, init.loc.line, init.loc.col) == (path, 16, 19)
+
+
+def test_extern_and_definition_types_compare() -> None:
+    prov = run(CORPUS / "km303-extern-mismatch" / "modxprov.c")
+    user = run(CORPUS / "km303-extern-mismatch" / "modxuser.c")
+    assert prov.ok and user.ok
+    definition = defs(prov)["xprov_register"]
+    (extern,) = [e for e in user.externs if e.name == "xprov_register"]
+    assert extern.explicit_extern and extern.is_function
+    assert definition.ctype == "int (int, unsigned int)"
+    assert extern.ctype == "long (long)"
+    assert extern.ctype != definition.ctype
+    assert extern.loc.line == 5
+
+
+def test_prototype_in_local_header_is_an_extern_with_the_definitions_type() -> None:
+    exp = run(CORPUS / "km501-missing-namespace-import" / "modnsexp.c")
+    user = run(CORPUS / "km501-missing-namespace-import" / "modnsuser.c")
+    (proto,) = [e for e in user.externs if e.name == "nsexp_get"]
+    assert not proto.explicit_extern
+    assert proto.loc.path.endswith("modnsexp.h") and proto.loc.line == 6
+    assert proto.ctype == defs(exp)["nsexp_get"].ctype == "int (void)"
+    # defined in the file: not an extern there
+    assert not [e for e in exp.externs if e.name == "nsexp_get"]
+    (export,) = exp.exports
+    assert (export.symbol, export.kind, export.namespace) == (
+        "nsexp_get",
+        "EXPORT_SYMBOL_GPL",
+        "MYNS",
+    )
+
+
+def test_macro_generated_exports_namespaces_and_sections() -> None:
+    res = run(FIX / "macro_exports.c")
+    assert res.ok, res.error
+    exports = {e.symbol: e for e in res.exports}
+    assert set(exports) == {"alpha_get", "beta_value", "counter"}
+    # built by a local macro pasting the name: only the AST path can see it
+    assert exports["alpha_get"].kind == "EXPORT_SYMBOL_GPL"
+    assert exports["alpha_get"].namespace == "FIXNS"
+    assert (exports["alpha_get"].loc.line, exports["alpha_get"].loc.col) == (15, 1)
+    assert exports["beta_value"].kind == "EXPORT_SYMBOL"
+    assert exports["beta_value"].namespace is None
+    assert exports["beta_value"].loc.line == 23
+    # 6.13+ string form of the namespace
+    assert exports["counter"].namespace == "STRNS"
+    d = defs(res)
+    assert d["alpha_get"].ctype == "int (void)" and not d["alpha_get"].is_static
+    assert d["beta_value"].ctype == "long (int)"
+    assert d["counter"].ctype == "unsigned int" and not d["counter"].is_function
+    assert d["boot_flag"].section == "init" and not d["boot_flag"].is_function
+    assert d["name"].ctype == "char *"
+    assert d["walk"].ctype == "int (struct list_head *)"
+    assert not any(n.startswith("__kmodlint") for n in d)
+    externs = {e.name: e for e in res.externs}
+    assert externs["shared_limit"].ctype == "unsigned long"
+    assert externs["shared_limit"].explicit_extern
+    assert externs["helper_value"].ctype == "int (int)"
+
+
+def test_default_symbol_namespace() -> None:
+    res = analyse_ast(
+        str(FIX / "macro_exports.c"),
+        defines={**DEFINES, "DEFAULT_SYMBOL_NAMESPACE": "DEFNS"},
+        include_dirs=[],
+    )
+    exports = {e.symbol: e.namespace for e in res.exports}
+    assert exports == {"alpha_get": "FIXNS", "beta_value": "DEFNS", "counter": "STRNS"}
+
+
+def test_bad_file_gives_one_line_reason() -> None:
+    res = run(FIX / "broken.c")
+    assert not res.ok
+    assert res.error is not None and "\n" not in res.error
+    assert res.error.startswith("pycparser: ") and "broken.c:6:" in res.error
+    assert res.definitions == [] and res.exports == []
+
+
+def test_unreadable_file_is_not_an_exception(tmp_path: Path) -> None:
+    res = run(tmp_path / "does-not-exist.c")
+    assert not res.ok and res.error and res.error.startswith("cpp: ")
+
+
+def test_missing_local_header_becomes_an_empty_stand_in(tmp_path: Path) -> None:
+    src = tmp_path / "tree" / "missing_include.c"
+    src.parent.mkdir()
+    shutil.copy(FIX / "missing_include.c", src)
+    before = sorted(p.name for p in src.parent.iterdir())
+    res = run(src)
+    assert res.ok, res.error
+    assert [d.name for d in res.definitions] == ["uses_missing"]
+    # nothing written into the analysed tree
+    assert sorted(p.name for p in src.parent.iterdir()) == before
+
+
+def test_ctype_normalisation() -> None:
+    from pycparser import c_parser
+
+    ast = c_parser.CParser().parse(
+        "int f(int a, int b); extern int g(int, int); long h(int x);"
+        "unsigned u; long int l; int p(); static inline int q(const int x) { return x; }"
+        "void (*cb)(int code, void *data);"
+    )
+    types = [ctype_of(e.type if hasattr(e, "type") else e.decl.type) for e in ast.ext]
+    assert types[0] == types[1] == "int (int, int)"
+    assert types[2] == "long (int)"
+    assert types[3] == "unsigned int"
+    assert types[4] == "long"
+    assert types[5] == "int (void)"
+    assert types[6] == "int (int)"
+    assert types[7] == "void (*)(int, void *)"
+
+
+def test_preprocess_uses_linemarkers_into_the_original_file() -> None:
+    path = str(CORPUS / "km205-near-miss-described" / "moddesc.c")
+    text = preprocess(path, defines=DEFINES, include_dirs=[])
+    assert f'"{path}"' in text
+    env = stub_env_dir()
+    assert os.path.isfile(os.path.join(env, "include", "linux", "module.h"))
+    assert os.path.getsize(os.path.join(env, "include", "linux", "module.h")) == 0
+
+
+def test_stubgen_from_a_small_tree(tmp_path: Path) -> None:
+    inc = tmp_path / "k" / "include" / "linux"
+    inc.mkdir(parents=True)
+    (inc / "demo.h").write_text(
+        "typedef unsigned int demo_t;\n"
+        "typedef int (*demo_fn)(int (*cleanup)(void));\n"
+        "#define demo_for_each(pos, head) for (pos = (head); pos; pos = pos->next)\n"
+        "#define DEMO_DECLARE(name) struct demo name = { 0 }\n"
+        "#define __demo_attr __attribute__((unused))\n"
+        "#define demo_inline inline __demo_attr\n"
+        '#define DEMO_STR "demo"\n'
+        "#define DEMO_OPS(a) .open = (a),\n"
+        "#ifdef CONFIG_DEMO_OFF\n#define demo_twice(x) for (;;)\n#else\n"
+        "#define demo_twice(x) ((x) * 2)\n#endif\n"
+    )
+    cfg = tmp_path / "config"
+    cfg.write_text("CONFIG_DEMO_ON=y\n")
+    out = tmp_path / "env"
+    stubgen.generate(str(tmp_path / "k"), str(out), config=str(cfg))
+    prelude = (out / "prelude.h").read_text()
+    assert "linux/demo.h" in (out / "headers.txt").read_text().split()
+    assert (out / "typedefs.txt").read_text().split() == ["demo_fn", "demo_t"]
+    assert "#define demo_for_each(...) for (;;)" in prelude
+    assert "#define DEMO_DECLARE(...) int __kmodlint_decl" in prelude
+    assert "#define demo_inline inline" in prelude
+    assert '#define DEMO_STR ""' in prelude
+    assert "#define DEMO_OPS(...) .__kmodlint = 0," in prelude
+    # CONFIG_DEMO_OFF is not set: the #else branch is the one kept
+    assert "#define demo_twice(x) ( ( x ) * 2 )" in prelude
