@@ -25,10 +25,17 @@ def _problems(name: str) -> Callable[[ModuleSet], Iterator[Hit]]:
     return check
 
 
-def _register(code: str, name: str, severity: str, summary: str, doc: str) -> None:
+def _register(
+    code: str,
+    name: str,
+    severity: str,
+    summary: str,
+    doc: str,
+    modes: tuple[str, ...] = ("binary", "source"),
+) -> None:
     check = _problems(name)
     check.__doc__ = doc
-    rule(code, name, severity, summary, modes=("binary", "source"), scope="module")(check)
+    rule(code, name, severity, summary, modes=modes, scope="module")(check)
 
 
 _register(
@@ -61,6 +68,7 @@ _register(
     Regenerate the stub environment for your kernel with `--kernel-source DIR`, or
     accept the partial analysis.
     """,
+    modes=("source",),
 )
 _register(
     "KM902",

@@ -41,7 +41,8 @@ def _cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 def test_every_corpus_source_parses() -> None:
-    sources = sorted(CORPUS.glob("*/*.c"))
+    # Files annotated unparsable-source are the corpus's deliberate failures.
+    sources = sorted(p for p in CORPUS.glob("*/*.c") if "unparsable-source" not in p.read_text())
     assert len(sources) > 30
     failed = {str(p): r.error for p in sources if not (r := run(p)).ok}
     assert failed == {}

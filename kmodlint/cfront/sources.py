@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 
 from kmodlint.cache import Cache
@@ -95,9 +96,9 @@ def _unparsed(facts: FileFacts, module: str) -> InputProblem:
     """KM901 at the line pycparser stopped at: what the token scan still proved."""
     reason = facts.ast_error or ""
     line = None
-    marker = reason.split(facts.path + ":", 1)
-    if len(marker) == 2 and marker[1].split(":", 1)[0].isdigit():
-        line = int(marker[1].split(":", 1)[0])
+    where = re.search(re.escape(facts.path) + r":(\d+)(?::(\d+))?", reason)
+    if where:
+        line = int(where.group(1))
     message = (
         f"not parsed as C ({reason}); exports, licence, namespaces, init/exit, params and "
         "static-ness come from the token scan, C types (extern-mismatch, param-type-mismatch) "
