@@ -45,9 +45,16 @@ def analyse_source(job: SourceJob) -> SourceExtraction:
         reason = exc.strerror or str(exc)
         return SourceExtraction(None, [InputProblem("unreadable-path", job.path, reason)])
     macros = dict(job.macros)
-    lexed = lex(text, macros)
+    base = os.path.dirname(job.path)
+
+    def read_include(name: str) -> str | None:
+        found = _find_header(base, name, job.include_dirs)
+        return _read_cached(found) if found else None
+
+    lexed = lex(text, macros, read_include)
     facts = scan(lexed, job.path, macros)
     _add_header_declarations(facts, job.path, lexed.local_includes, job, macros)
+    _add_included_sources(facts, job, macros, lexed.local_includes, read_include)
     if job.use_ast:
         _merge_ast(facts, job)
     return SourceExtraction(facts)
@@ -76,6 +83,50 @@ def _add_header_declarations(
         for name_, definition in header_facts.definitions.items():
             facts.definitions.setdefault(name_, definition)
         pending.extend((os.path.dirname(header), n, depth + 1) for n in header_includes)
+
+
+_TEXT_CACHE: dict[str, str | None] = {}
+
+
+def _read_cached(path: str) -> str | None:
+    if path not in _TEXT_CACHE:
+        if len(_TEXT_CACHE) > 4096:
+            _TEXT_CACHE.clear()
+        try:
+            _TEXT_CACHE[path] = read_text(path)
+        except OSError:
+            _TEXT_CACHE[path] = None
+    return _TEXT_CACHE[path]
+
+
+def _add_included_sources(
+    facts: FileFacts,
+    job: SourceJob,
+    macros: dict[str, str],
+    includes: list[str],
+    read_include,
+) -> None:
+    """`#include "echoaudio.c"`: the included file is compiled into this one, with all
+    its exports, MODULE_* tags and definitions."""
+    for name in includes:
+        if not name.endswith(".c"):
+            continue
+        found = _find_header(os.path.dirname(job.path), name, job.include_dirs)
+        text = _read_cached(found) if found else None
+        if found is None or text is None or os.path.abspath(found) == os.path.abspath(job.path):
+            continue
+        inner = scan(lex(text, macros, read_include), found, macros)
+        facts.exports.extend(inner.exports)
+        facts.modinfo.extend(inner.modinfo)
+        facts.params.extend(inner.params)
+        facts.externs.extend(inner.externs)
+        facts.macro_names |= inner.macro_names
+        for name_, definition in inner.definitions.items():
+            facts.definitions.setdefault(name_, definition)
+        for name_, where in inner.references.items():
+            facts.references.setdefault(name_, where)
+        facts.init = facts.init or inner.init
+        facts.exit = facts.exit or inner.exit
 
 
 # Per process: the files of one module share their headers, so each is scanned once.

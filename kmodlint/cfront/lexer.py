@@ -8,6 +8,7 @@ itself (for later `#if`s and for DEFAULT_SYMBOL_NAMESPACE) and the quoted `#incl
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -46,6 +47,13 @@ class LexedFile:
     # Object-like macros defined by the file, with the token index they take effect at.
     defines: list[tuple[int, str, str]] = field(default_factory=list)
     local_includes: list[str] = field(default_factory=list)
+    # Function-like macros of the file and its own headers: name -> (parameters, body).
+    functions: dict[str, tuple[list[str], list[Token]]] = field(default_factory=dict)
+    # Object-like macro values at the end of the file (file, own headers, predefined).
+    table: dict[str, str] = field(default_factory=dict)
+    # How many `defines` came before the first `#include <...>`: 6.1's export.h reads
+    # DEFAULT_SYMBOL_NAMESPACE when it is included, i.e. at that point.
+    first_system_include: int | None = None
     # `#if` expressions that could not be evaluated: (line, text); counted as false.
     unevaluated: list[tuple[int, str]] = field(default_factory=list)
 
@@ -73,11 +81,28 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-def lex(text: str, macros: dict[str, str]) -> LexedFile:
+IncludeReader = Callable[[str], str | None]
+
+
+def lex(text: str, macros: dict[str, str], read_include: IncludeReader | None = None) -> LexedFile:
     """Select the active tokens. `macros` holds the predefined values (configuration,
-    Kbuild -D); the file's own #define/#undef update a copy as they are met."""
+    Kbuild -D); the file's own #define/#undef update a copy as they are met.
+    `read_include` returns the text of a quoted include (the driver's own headers), whose
+    directives then take effect where it is included, as in cpp."""
     table = dict(macros)
-    result = LexedFile(tokens=[])
+    result = LexedFile(tokens=[], table=table)
+    _lex_into(text, table, result, read_include, depth=0, keep_tokens=True)
+    return result
+
+
+def _lex_into(
+    text: str,
+    table: dict[str, str],
+    result: LexedFile,
+    read_include: IncludeReader | None,
+    depth: int,
+    keep_tokens: bool,
+) -> None:
     # Each frame: (this branch active, some branch already taken, parent active)
     stack: list[tuple[bool, bool, bool]] = []
     active = True
@@ -94,14 +119,35 @@ def lex(text: str, macros: dict[str, str]) -> LexedFile:
             end = index + 1
             while end < count and tokens[end].kind != "newline":
                 end += 1
-            active = _directive(tokens[index + 1 : end], token.line, table, stack, active, result)
+            words = tokens[index + 1 : end]
+            active = _directive(words, token.line, table, stack, active, result, keep_tokens)
+            if active and len(words) > 1 and words[0].text == "include":
+                _include(words[1:], table, result, read_include, depth, keep_tokens)
             index = end
             continue
         at_line_start = False
-        if active:
+        if active and keep_tokens:
             result.tokens.append(token)
         index += 1
-    return result
+
+
+def _include(
+    words: list[Token],
+    table: dict[str, str],
+    result: LexedFile,
+    read_include: IncludeReader | None,
+    depth: int,
+    keep_tokens: bool,
+) -> None:
+    if words[0].text == "<":
+        if keep_tokens and result.first_system_include is None:
+            result.first_system_include = len(result.defines)
+        return
+    if words[0].kind != "string" or read_include is None or depth > 8:
+        return
+    included = read_include(words[0].text.strip('"'))
+    if included is not None:
+        _lex_into(included, table, result, read_include, depth + 1, keep_tokens=False)
 
 
 def _directive(
@@ -111,6 +157,7 @@ def _directive(
     stack: list[tuple[bool, bool, bool]],
     active: bool,
     result: LexedFile,
+    own_file: bool = True,
 ) -> bool:
     if not words:
         return active
@@ -164,10 +211,15 @@ def _directive(
         else:
             table.pop(macro, None)
             table[f"{macro}()"] = ""  # known to exist, value unknown
+            close = next((i for i, t in enumerate(rest) if t.text == ")"), None)
+            if close is not None:
+                params = [t.text for t in rest[2:close] if t.kind == "ident" or t.text == "..."]
+                result.functions[macro] = (params, rest[close + 1 :])
     elif name == "undef" and rest:
         table.pop(rest[0].text, None)
+        result.functions.pop(rest[0].text, None)
         result.defines.append((len(result.tokens), rest[0].text, ""))
-    elif name == "include" and rest and rest[0].kind == "string":
+    elif name == "include" and rest and rest[0].kind == "string" and own_file:
         result.local_includes.append(rest[0].text.strip('"'))
     return active
 

@@ -7,6 +7,9 @@ name, and top-level definitions and declarations by shape.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from kmodlint.cfront.ctype import function_type, variable_type
 from kmodlint.cfront.facts import (
     Definition,
@@ -17,7 +20,7 @@ from kmodlint.cfront.facts import (
     Param,
     SourceExport,
 )
-from kmodlint.cfront.lexer import LexedFile, Token
+from kmodlint.cfront.lexer import LexedFile, Token, tokenize
 
 _EXPORTS = {
     "EXPORT_SYMBOL": ("EXPORT_SYMBOL", False),
@@ -119,48 +122,65 @@ _KEYWORDS = frozenset(
 def scan(lexed: LexedFile, path: str, predefined: dict[str, str]) -> FileFacts:
     facts = FileFacts(path=path)
     tokens = lexed.tokens
-    default_ns = _default_namespaces(lexed, predefined)
+    context = _Context(lexed, path, _default_namespaces(lexed, predefined))
     depth = 0  # brace depth
     statement: list[Token] = []  # top-level tokens since the last ; or }
+    initializer = False  # the statement has a top-level `=`
     index, count = 0, len(tokens)
     while index < count:
         token = tokens[index]
         text = token.text
         nxt = tokens[index + 1].text if index + 1 < count else ""
         if token.kind == "ident" and nxt == "(":
-            handled = _macro(facts, tokens, index, path, default_ns)
+            handled = _macro(facts, tokens, index, context)
             if handled is not None:
                 if depth == 0:
-                    statement = []
+                    statement, initializer = [], False
                 index = handled
                 continue
         if text == "{":
             if depth == 0 and _is_function_body(statement):
                 _record_function(facts, statement, path)
-                statement = []
+                statement, initializer = [], False
             depth += 1
         elif text == "}":
             depth = max(0, depth - 1)
-            if depth == 0 and statement and not _in_initializer(statement):
+            if depth == 0 and statement and not initializer:
                 statement = []
         elif text == ";" and depth == 0:
             _record_declaration(facts, statement, path)
-            statement = []
+            statement, initializer = [], False
         elif depth == 0:
             statement.append(token)
-        if depth > 0 or (depth == 0 and _in_initializer(statement)):
+            initializer = initializer or text == "="
+        if depth > 0 or initializer:
             _reference(facts, tokens, index, path)
         index += 1
     return facts
 
 
+@dataclass(slots=True)
+class _Context:
+    lexed: LexedFile
+    path: str
+    default_ns: list[tuple[int, str]]
+    expanding: int = 0  # depth of wrapper-macro expansion
+
+
 def _default_namespaces(lexed: LexedFile, predefined: dict[str, str]) -> list[tuple[int, str]]:
-    """(token index, namespace) changes of DEFAULT_SYMBOL_NAMESPACE through the file."""
+    """(token index, namespace) changes of DEFAULT_SYMBOL_NAMESPACE through the file.
+
+    6.1's include/linux/export.h tests `#ifdef DEFAULT_SYMBOL_NAMESPACE` when it is
+    included (with the first kernel header), so a `#define` after the first
+    `#include <...>` has no effect; a Kbuild `-D` always has. (6.13+ expands the macro
+    at each export; the shipped stub environment and this scan follow 6.1.)
+    """
     changes = []
     initial = predefined.get("DEFAULT_SYMBOL_NAMESPACE", "")
     changes.append((0, initial.strip().strip('"')))
-    for at, name, value in lexed.defines:
-        if name == "DEFAULT_SYMBOL_NAMESPACE":
+    cutoff = lexed.first_system_include
+    for order, (at, name, value) in enumerate(lexed.defines):
+        if name == "DEFAULT_SYMBOL_NAMESPACE" and (cutoff is None or order < cutoff):
             changes.append((at, value.strip().strip('"')))
     return changes
 
@@ -222,19 +242,42 @@ def _loc(path: str, token: Token) -> Loc:
     return Loc(path, token.line, token.col)
 
 
+def _resolve_name(arg: list[Token], table: dict[str, str]) -> str | None:
+    """An identifier argument, followed through object-like renames of the file and its
+    own headers (`#define ieee80211_rx ieee80211_rx_rsl`)."""
+    name = _name_of(arg)
+    for _ in range(8):
+        if name is None or name not in table:
+            return name
+        value = table[name].strip()
+        if not value.isidentifier() or value == name:
+            return name
+        name = value
+    return name
+
+
+# include/linux/tracepoint.h: EXPORT_TRACEPOINT_SYMBOL*(name) exports the tracepoint, its
+# iterator and (HAVE_STATIC_CALL, x86) the static call key and trampoline.
+_TRACEPOINT_PARTS = ("__tracepoint_{}", "__traceiter_{}", "__SCK__tp_func_{}", "__SCT__tp_func_{}")
+# include/linux/pm.h (6.1): EXPORT_[NS_][GPL_]{SIMPLE,RUNTIME}_DEV_PM_OPS(name, ..., [ns])
+# export the dev_pm_ops object when CONFIG_PM is set.
+_PM_OPS = re.compile(r"EXPORT_(NS_)?(GPL_)?(SIMPLE|RUNTIME)_DEV_PM_OPS")
+
+
 def _macro(
     facts: FileFacts,
     tokens: list[Token],
     index: int,
-    path: str,
-    default_ns: list[tuple[int, str]],
+    context: _Context,
 ) -> int | None:
     """Read a fact-carrying macro call at `index`; the index after it, or None."""
     name = tokens[index].text
+    path = context.path
+    table = context.lexed.table
     if name in _EXPORTS:
         args, end = _arguments(tokens, index + 1)
         kind, takes_namespace = _EXPORTS[name]
-        symbol = _name_of(args[0])
+        symbol = _resolve_name(args[0], table)
         if symbol is None:
             return end
         namespace = ""
@@ -243,14 +286,53 @@ def _macro(
             if "FOR_MODULES" in name:
                 namespace = f"module:{namespace}"
         elif not takes_namespace:
-            namespace = _namespace_at(default_ns, index)
+            namespace = _namespace_at(context.default_ns, index)
         facts.exports.append(
             SourceExport(symbol, kind, namespace or None, _loc(path, tokens[index]))
         )
         return end
+    if name in ("EXPORT_TRACEPOINT_SYMBOL", "EXPORT_TRACEPOINT_SYMBOL_GPL"):
+        args, end = _arguments(tokens, index + 1)
+        # A tracepoint name may start with a digit (9p_fid_ref): pasted, it is valid.
+        point = "".join(t.text for t in args[0]) if args[0] else ""
+        kind = "EXPORT_SYMBOL_GPL" if name.endswith("_GPL") else "EXPORT_SYMBOL"
+        if point.replace("_", "a").isalnum():
+            for pattern in _TRACEPOINT_PARTS:
+                facts.exports.append(
+                    SourceExport(pattern.format(point), kind, None, _loc(path, tokens[index]))
+                )
+        return end
+    if name in ("EXPORT_PER_CPU_SYMBOL", "EXPORT_PER_CPU_SYMBOL_GPL"):
+        args, end = _arguments(tokens, index + 1)
+        symbol = _resolve_name(args[0], table)
+        kind = "EXPORT_SYMBOL_GPL" if name.endswith("_GPL") else "EXPORT_SYMBOL"
+        if symbol:
+            namespace = _namespace_at(context.default_ns, index) or None
+            facts.exports.append(SourceExport(symbol, kind, namespace, _loc(path, tokens[index])))
+        return end
+    pm_ops = _PM_OPS.fullmatch(name)
+    if pm_ops:
+        args, end = _arguments(tokens, index + 1)
+        symbol = _name_of(args[0])
+        if symbol and "CONFIG_PM" in table:
+            kind = "EXPORT_SYMBOL_GPL" if pm_ops.group(2) else "EXPORT_SYMBOL"
+            namespace = None
+            if pm_ops.group(1) and len(args) > 1:
+                namespace = _string_value(args[-1]) or _name_of(args[-1])
+            facts.exports.append(SourceExport(symbol, kind, namespace, _loc(path, tokens[index])))
+            facts.definitions.setdefault(
+                symbol, Definition(symbol, False, False, None, _loc(path, tokens[index]))
+            )
+        return end
+    wrapper = context.lexed.functions.get(name)
+    if wrapper is not None and context.expanding < 4 and _exports_inside(wrapper[1]):
+        return _expand_wrapper(facts, tokens, index, wrapper, context)
     if name in _MODINFO:
         args, end = _arguments(tokens, index + 1)
         value = _string_value(args[0])
+        if value is None and _name_of(args[0]) in table:
+            # MODULE_LICENSE(DRIVER_LICENSE) with #define DRIVER_LICENSE "GPL"
+            value = _string_value(list(tokenize_value(table[_name_of(args[0]) or ""])))
         if value is None and name == "MODULE_IMPORT_NS":
             value = _name_of(args[0])
         if value is not None:
@@ -541,3 +623,65 @@ def _reference(facts: FileFacts, tokens: list[Token], index: int, path: str) -> 
     ):
         return  # a label
     facts.references.setdefault(token.text, _loc(path, token))
+
+
+def tokenize_value(text: str) -> list[Token]:
+    return [t for t in tokenize(text) if t.kind != "newline"]
+
+
+def _exports_inside(body: list[Token]) -> bool:
+    return any(t.text.startswith("EXPORT_") for t in body)
+
+
+def _expand_wrapper(
+    facts: FileFacts,
+    tokens: list[Token],
+    index: int,
+    wrapper: tuple[list[str], list[Token]],
+    context: _Context,
+) -> int:
+    """A macro of the file or its own headers whose body exports its argument
+    (`#define IWL_EXPORT_SYMBOL(sym) EXPORT_SYMBOL_NS_GPL(sym, IWLWIFI)`): substitute the
+    arguments, paste `##`, and read the exports of the expansion at the call's line."""
+    params, body = wrapper
+    args, end = _arguments(tokens, index + 1)
+    values = {p: a for p, a in zip(params, args, strict=False)}
+    call = tokens[index]
+    expanded: list[Token] = []
+    position = 0
+    while position < len(body):
+        token = body[position]
+        if token.text == "#" and position + 1 < len(body) and body[position + 1].text != "#":
+            position += 1  # stringification: not an export name
+            continue
+        if token.text == "##" and expanded and position + 1 < len(body):
+            following = body[position + 1]
+            pasted = "".join(t.text for t in values.get(following.text, [following]))
+            previous = expanded.pop()
+            expanded.append(Token("ident", previous.text + pasted, call.line, call.col))
+            position += 2
+            continue
+        replacement = values.get(token.text) if token.kind == "ident" else None
+        if replacement is not None:
+            expanded.extend(Token(t.kind, t.text, call.line, call.col) for t in replacement)
+        else:
+            expanded.append(Token(token.kind, token.text, call.line, call.col))
+        position += 1
+    context.expanding += 1
+    try:
+        inner = 0
+        while inner < len(expanded):
+            token = expanded[inner]
+            if (
+                token.kind == "ident"
+                and inner + 1 < len(expanded)
+                and expanded[inner + 1].text == "("
+            ):
+                handled = _macro(facts, expanded, inner, context)
+                if handled is not None:
+                    inner = handled
+                    continue
+            inner += 1
+    finally:
+        context.expanding -= 1
+    return end

@@ -54,6 +54,11 @@ def load_sources(
         ]
         plans.append((kmod.name, Location(kmod.kbuild_path, kmod.line, 1), jobs_of))
     for orphan in grouping.orphan_sources:
+        folder = os.path.dirname(orphan) or "."
+        if any(os.path.isfile(os.path.join(folder, k)) for k in ("Kbuild", "Makefile")):
+            # The folder's Kbuild does not build it (a skeleton, a test, a helper
+            # #included elsewhere): not a module of its own.
+            continue
         name = os.path.basename(orphan)[:-2]
         macros = dict(base)
         macros["MODULE"] = "1"
