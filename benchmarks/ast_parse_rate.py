@@ -69,6 +69,8 @@ def makefile_includes(tree: str, directory: str) -> list[str]:
             text = fh.read()
         for raw in _MAKE_I.findall(text):
             d = raw
+            for var in ("$(srctree)/$(src)", "${srctree}/${src}", "$(srctree)/$(obj)"):
+                d = d.replace(var, directory)
             for var in ("$(srctree)", "${srctree}"):
                 d = d.replace(var, tree)
             for var in ("$(src)", "$(obj)", "${src}", "${obj}"):
@@ -102,9 +104,10 @@ def sample_files(tree: str, dirs: list[str], sample: int) -> list[str]:
 _STATE: dict[str, object] = {}
 
 
-def _init(tree: str, defines: dict[str, str]) -> None:
+def _init(tree: str, defines: dict[str, str], stub_env: str | None = None) -> None:
     _STATE["tree"] = tree
     _STATE["defines"] = defines
+    _STATE["stub_env"] = stub_env
 
 
 def _run(path: str) -> tuple[str, bool, str | None, float]:
@@ -114,7 +117,13 @@ def _run(path: str) -> tuple[str, bool, str | None, float]:
     defines["KBUILD_MODNAME"] = f'"{stem}"'
     include_dirs = makefile_includes(tree, os.path.dirname(path))
     t0 = time.perf_counter()
-    res = analyse_ast(path, defines=defines, include_dirs=include_dirs)
+    stub_env = _STATE.get("stub_env")
+    res = analyse_ast(
+        path,
+        defines=defines,
+        include_dirs=include_dirs,
+        stub_env=str(stub_env) if stub_env else None,
+    )
     return path, res.ok, res.error, time.perf_counter() - t0
 
 
@@ -142,14 +151,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--failures", help="write every failure (path<TAB>error) here")
+    ap.add_argument("--stub-env", help="a stub environment directory (default: the shipped one)")
     args = ap.parse_args(argv)
 
-    stub_env_dir()  # materialise once before the workers start
+    stub_env_dir(args.stub_env)  # materialise once before the workers start
     files = sample_files(args.tree, args.dirs, args.sample)
     defines = config_defines(args.config)
     t0 = time.perf_counter()
     results = []
-    with Pool(args.jobs, initializer=_init, initargs=(args.tree, defines)) as pool:
+    with Pool(args.jobs, initializer=_init, initargs=(args.tree, defines, args.stub_env)) as pool:
         for r in pool.imap_unordered(_run, files, chunksize=4):
             results.append(r)
     wall = time.perf_counter() - t0

@@ -185,36 +185,123 @@ def test_preprocess_uses_linemarkers_into_the_original_file() -> None:
     text = preprocess(path, defines=DEFINES, include_dirs=[])
     assert f'"{path}"' in text
     env = stub_env_dir()
-    assert os.path.isfile(os.path.join(env, "include", "linux", "module.h"))
-    assert os.path.getsize(os.path.join(env, "include", "linux", "module.h")) == 0
+    shadow = Path(env, "include", "linux", "module.h").read_text()
+    # a shadow: the real header's includes and its own macros' stubs, nothing else
+    assert "#include <linux/list.h>" in shadow
+    assert "#define MODULE_LICENSE(...)" in shadow
+    assert "static inline" not in shadow and "struct module {" not in shadow
 
 
 def test_stubgen_from_a_small_tree(tmp_path: Path) -> None:
     inc = tmp_path / "k" / "include" / "linux"
     inc.mkdir(parents=True)
     (inc / "demo.h").write_text(
+        "#include <linux/other.h>\n"
+        '#include "missing_everywhere.h"\n'
         "typedef unsigned int demo_t;\n"
         "typedef int (*demo_fn)(int (*cleanup)(void));\n"
+        "typedef void (demo_end_io_t)(int);\n"
         "#define demo_for_each(pos, head) for (pos = (head); pos; pos = pos->next)\n"
         "#define DEMO_DECLARE(name) struct demo name = { 0 }\n"
         "#define __demo_attr __attribute__((unused))\n"
         "#define demo_inline inline __demo_attr\n"
         '#define DEMO_STR "demo"\n'
         "#define DEMO_OPS(a) .open = (a),\n"
+        "#define DEMO_PASS(args...) args\n"
+        "#define DEMO_ALIAS DEMO_DECLARE\n"
+        "#define __demo_helper(x) x\n"
+        "#undef __demo_helper\n"
         "#ifdef CONFIG_DEMO_OFF\n#define demo_twice(x) for (;;)\n#else\n"
         "#define demo_twice(x) ((x) * 2)\n#endif\n"
     )
+    (inc / "other.h").write_text("#define demo_other(x) ((x) + 1)\n")
     cfg = tmp_path / "config"
     cfg.write_text("CONFIG_DEMO_ON=y\n")
     out = tmp_path / "env"
     stubgen.generate(str(tmp_path / "k"), str(out), config=str(cfg))
-    prelude = (out / "prelude.h").read_text()
-    assert "linux/demo.h" in (out / "headers.txt").read_text().split()
-    assert (out / "typedefs.txt").read_text().split() == ["demo_fn", "demo_t"]
-    assert "#define demo_for_each(...) for (;;)" in prelude
-    assert "#define DEMO_DECLARE(...) int __kmodlint_decl" in prelude
-    assert "#define demo_inline inline" in prelude
-    assert '#define DEMO_STR ""' in prelude
-    assert "#define DEMO_OPS(...) .__kmodlint = 0," in prelude
+    text = (out / "headers.txt").read_text()
+    paths = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+    assert "linux/demo.h" in paths and "linux/other.h" in paths
+    demo = text.split("linux/demo.h\n", 1)[1].split("\nlinux/", 1)[0]
+    assert (out / "typedefs.txt").read_text().split() == ["demo_end_io_t", "demo_fn", "demo_t"]
+    # the shadow keeps the includes that resolve, then its own stubs
+    assert demo.startswith("#include <linux/other.h>\n")
+    assert "missing_everywhere" not in demo
+    assert "#define demo_for_each(...) for (;;)" in demo
+    assert "#define DEMO_DECLARE(...) int __kmodlint_decl" in demo
+    assert "#define demo_inline inline" in demo
+    assert '#define DEMO_STR ""' in demo
+    assert "#define DEMO_OPS(...) .__kmodlint = 0," in demo
+    assert "#define DEMO_PASS(args...) args" in demo
+    assert "#define DEMO_ALIAS DEMO_DECLARE" in demo
+    assert "__demo_helper" not in demo  # #define'd and #undef'd: the header's own helper
+    assert "demo_other" not in demo  # other.h's macro lives in other.h's shadow
     # CONFIG_DEMO_OFF is not set: the #else branch is the one kept
-    assert "#define demo_twice(x) ( ( x ) * 2 )" in prelude
+    assert "#define demo_twice(x) ( ( x ) * 2 )" in demo
+    assert "#define" not in (out / "prelude.h").read_text().split("Kbuild -include")[1]
+
+
+def test_macros_come_from_the_included_headers_only(tmp_path: Path) -> None:
+    """A function-like macro of a header the file does not include (``free(a)`` of
+    linux/decompress/mm.h) must not expand inside the file's own code."""
+    src = tmp_path / "clash.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        "struct ops { void (*free)(void *p); };\n"
+        "static void PRIV(struct ops *o) { o->free(o); }\n"
+        "static int n;\n"
+        "static LIST_HEAD(items);\n"
+        'MODULE_LICENSE("GPL");\n'
+    )
+    res = run(src)
+    assert res.ok, res.error
+    assert {"PRIV", "n"} <= set(defs(res))
+
+
+def test_own_macro_wins_over_a_header_stub(tmp_path: Path) -> None:
+    """``#define pr_fmt`` before the includes is the file's, as printk.h's #ifndef lets it."""
+    src = tmp_path / "fmt.c"
+    src.write_text(
+        '#define pr_fmt(fmt) "fmt: " fmt\n'
+        "#include <linux/printk.h>\n"
+        'static const char *msg = pr_fmt("x");\n'
+    )
+    text = preprocess(str(src), defines=DEFINES, include_dirs=[])
+    assert '"fmt: " "x"' in text
+
+
+def test_fragment_without_includes_falls_back_to_every_stub(tmp_path: Path) -> None:
+    """A .c fragment #include'd by another file uses macros it never includes."""
+    src = tmp_path / "frag.c"
+    src.write_text(
+        "static int count(struct list_head *head)\n"
+        "{\n"
+        "\tstruct list_head *p;\n"
+        "\tint n = 0;\n"
+        "\tlist_for_each(p, head)\n"
+        "\t\tn++;\n"
+        "\treturn n;\n"
+        "}\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    assert defs(res)["count"].ctype == "int (struct list_head *)"
+
+
+def test_parse_error_reason_carries_path_line_and_column(tmp_path: Path) -> None:
+    src = tmp_path / "bad.c"
+    src.write_text("#include <linux/module.h>\nint ok;\nint broken = ;\n")
+    res = run(src)
+    assert not res.ok and res.error is not None
+    assert f"{src}:3:" in res.error and "\n" not in res.error
+
+
+def test_relative_include_climbing_out_of_a_makefile_dir(tmp_path: Path) -> None:
+    """``#include "../../x.h"`` resolved against a deeper -I the Makefile would add."""
+    top = tmp_path / "drv"
+    (top / "sub" / "deeper").mkdir(parents=True)
+    (top / "shared.h").write_text("int shared_value(void);\n")
+    (top / "sub" / "user.c").write_text('#include "../../shared.h"\nint x;\n')
+    res = run(top / "sub" / "user.c")
+    assert res.ok, res.error
+    assert [e.name for e in res.externs] == ["shared_value"]

@@ -106,6 +106,16 @@ def _newlines(toks: list[tuple[str, str]], a: int, b: int) -> str:
     return "".join(t if k in ("nl", "line") else "" for k, t in toks[a : b + 1])
 
 
+# A run of linemarkers and blank lines that another linemarker follows says nothing: the
+# last marker alone sets the position. The shadow headers make hundreds of such runs.
+_IDLE_LINES = re.compile(r"(?:^(?:#[^\n]*|[ \t]*)\n)+(?=# \d)", re.M)
+
+
+def squeeze_linemarkers(text: str) -> str:
+    """Drop what a following linemarker overrides, so the lexers see less (same positions)."""
+    return _IDLE_LINES.sub("", text)
+
+
 def gnu_to_iso(text: str) -> str:
     """Rewrite what cpp left of GNU C into ISO C pycparser accepts.
 
@@ -576,6 +586,46 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())[:300]
 
 
+def _preprocess_and_parse(
+    path: str,
+    defines: dict[str, str],
+    include_dirs: list[str],
+    stub_env: str | None,
+    env: str,
+    union: bool,
+) -> c_ast.FileAST | AstResult:
+    try:
+        text = preprocess(
+            path, defines=defines, include_dirs=include_dirs, stub_env=stub_env, union=union
+        )
+    except PreprocessorNotFound:
+        raise
+    except PreprocessError as exc:
+        return AstResult(False, _one_line(str(exc)))
+    except Exception as exc:
+        return AstResult(False, _one_line(f"cpp: {type(exc).__name__}: {exc}"))
+    try:
+        iso = gnu_to_iso(squeeze_linemarkers(text))
+        typedefs = kernel_typedefs(env)
+        for attempt in range(TYPEDEF_RETRIES + 1):
+            try:
+                return _parse(iso, path, typedefs)
+            except c_parser.ParseError as exc:
+                # A kernel typedef name the file uses as an ordinary identifier (a label,
+                # a member, a variable): forget that typedef and parse again.
+                m = re.search(r"before: ([A-Za-z_]\w*)$", str(exc))
+                if attempt == TYPEDEF_RETRIES or not m or m.group(1) not in typedefs:
+                    raise
+                typedefs = typedefs - {m.group(1)}
+    except c_parser.ParseError as exc:
+        return AstResult(False, _one_line(f"pycparser: {exc}"))
+    except RecursionError:
+        return AstResult(False, "pycparser: nesting too deep")
+    except Exception as exc:
+        return AstResult(False, _one_line(f"pycparser: {type(exc).__name__}: {exc}"))
+    raise AssertionError("unreachable")
+
+
 def analyse_ast(
     path: str,
     *,
@@ -591,33 +641,25 @@ def analyse_ast(
     """
     try:
         env = stub_env_dir(stub_env)
-        text = preprocess(path, defines=defines, include_dirs=include_dirs, stub_env=stub_env)
-    except PreprocessorNotFound:
-        raise
-    except PreprocessError as exc:
-        return AstResult(False, _one_line(str(exc)))
     except Exception as exc:
         return AstResult(False, _one_line(f"cpp: {type(exc).__name__}: {exc}"))
-    try:
-        iso = gnu_to_iso(text)
-        typedefs = kernel_typedefs(env)
-        for attempt in range(TYPEDEF_RETRIES + 1):
-            try:
-                ast = _parse(iso, path, typedefs)
-                break
-            except c_parser.ParseError as exc:
-                # A kernel typedef name the file uses as an ordinary identifier (a label,
-                # a member, a variable): forget that typedef and parse again.
-                m = re.search(r"before: ([A-Za-z_]\w*)$", str(exc))
-                if attempt == TYPEDEF_RETRIES or not m or m.group(1) not in typedefs:
-                    raise
-                typedefs = typedefs - {m.group(1)}
-    except c_parser.ParseError as exc:
-        return AstResult(False, _one_line(f"pycparser: {exc}"))
-    except RecursionError:
-        return AstResult(False, "pycparser: nesting too deep")
-    except Exception as exc:
-        return AstResult(False, _one_line(f"pycparser: {type(exc).__name__}: {exc}"))
+    first: AstResult | None = None
+    ast: c_ast.FileAST | None = None
+    # First the faithful environment (each #include brings its own header's stubs); if
+    # pycparser refuses that, once more with every stub visible (a .c fragment another file
+    # #include's, a header behind a Makefile -I nobody told us about).
+    for union in (False, True):
+        got = _preprocess_and_parse(path, defines, include_dirs, stub_env, env, union)
+        if isinstance(got, c_ast.FileAST):
+            ast = got
+            break
+        if first is None:
+            first = got
+        if not got.error or not got.error.startswith("pycparser: "):
+            break
+    if ast is None:
+        assert first is not None
+        return first
     try:
         return _walk(ast, _Locator(path, env))
     except Exception as exc:

@@ -6,6 +6,7 @@ cacheable per (file, settings).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field, replace
 
@@ -21,10 +22,22 @@ _HEADER_DEPTH = 4
 @dataclass(frozen=True, slots=True)
 class SourceJob:
     path: str
-    macros: tuple[tuple[str, str], ...]  # configuration and Kbuild -D, sorted
+    macros: tuple[tuple[str, str], ...]  # this module's own: MODULE, KBUILD_MODNAME, Kbuild -D
+    config_id: str = ""  # the configuration's macros, registered with register_config()
     include_dirs: tuple[str, ...] = ()
     use_ast: bool = True
     stub_env: str | None = None  # a generated stub environment; None: the shipped one
+
+
+# Configuration macros by id. A kernel .config gives ~10,000 of them: a job names its
+# configuration instead of carrying it, and pool workers (forked) inherit this table.
+_CONFIGS: dict[str, dict[str, str]] = {}
+
+
+def register_config(macros: dict[str, str]) -> str:
+    ident = hashlib.sha256(repr(sorted(macros.items())).encode()).hexdigest()[:16]
+    _CONFIGS[ident] = macros
+    return ident
 
 
 @dataclass(slots=True)
@@ -44,7 +57,8 @@ def analyse_source(job: SourceJob) -> SourceExtraction:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         return SourceExtraction(None, [InputProblem("unreadable-path", job.path, reason)])
-    macros = dict(job.macros)
+    macros = dict(_CONFIGS.get(job.config_id, {}))
+    macros.update(job.macros)
     base = os.path.dirname(job.path)
 
     def read_include(name: str) -> str | None:
@@ -73,7 +87,7 @@ def _add_header_declarations(
         if header is None or os.path.abspath(header) in seen or depth > _HEADER_DEPTH:
             continue
         seen.add(os.path.abspath(header))
-        scanned = _scan_header(header, job.macros, macros)
+        scanned = _scan_header(header, (job.config_id, job.macros), macros)
         if scanned is None:
             continue
         header_facts, header_includes = scanned
@@ -134,9 +148,9 @@ _HEADER_CACHE: dict[tuple[str, int], tuple[FileFacts, list[str]] | None] = {}
 
 
 def _scan_header(
-    header: str, frozen: tuple[tuple[str, str], ...], macros: dict[str, str]
+    header: str, settings: tuple[str, tuple[tuple[str, str], ...]], macros: dict[str, str]
 ) -> tuple[FileFacts, list[str]] | None:
-    key = (os.path.abspath(header), hash(frozen))
+    key = (os.path.abspath(header), hash(settings))
     if key not in _HEADER_CACHE:
         if len(_HEADER_CACHE) > 4096:
             _HEADER_CACHE.clear()
@@ -165,7 +179,7 @@ def _merge_ast(facts: FileFacts, job: SourceJob) -> None:
         return  # a partial installation: the token path alone, and ast_parsed stays False
     result = analyse_ast(
         job.path,
-        defines=dict(job.macros),
+        defines={**_CONFIGS.get(job.config_id, {}), **dict(job.macros)},
         include_dirs=list(job.include_dirs),
         stub_env=job.stub_env,
     )

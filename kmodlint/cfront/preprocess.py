@@ -1,9 +1,12 @@
 """Run the system C preprocessor on one source file against kmodlint's stub kernel headers.
 
-The stub environment (see :mod:`kmodlint.cfront.stubgen`) ships as two files, ``prelude.h``
-and ``headers.txt``; the shadow tree of empty headers is materialised once per content hash
-under the user cache directory (``$XDG_CACHE_HOME/kmodlint/stubenv-<hash>/``), never in the
-analysed tree. cpp writes to a pipe; nothing is written next to the analysed file.
+The stub environment (see :mod:`kmodlint.cfront.stubgen`) ships as ``prelude.h``,
+``headers.txt`` and ``typedefs.txt``; the shadow tree (one small header per kernel header: its
+includes and its macros' stubs) and ``union.h`` (every stub, the fallback) are materialised
+once per content hash under the user cache directory
+(``$XDG_CACHE_HOME/kmodlint/stubenv-<hash>/``), never in the analysed tree. Empty stand-ins
+for headers nothing provides live in a per-call directory there. cpp writes to a pipe; nothing
+is written next to the analysed file.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ import tempfile
 from importlib import resources
 
 SHIPPED = "stubenv"
+# How the shipped files are turned into the cached tree; part of the cache key.
+FORMAT = b"shadow-2"
+UNION = "union.h"
 
 
 class PreprocessorNotFound(RuntimeError):
@@ -47,9 +53,9 @@ _MATERIALISED: dict[str, str] = {}
 
 
 def stub_env_dir(stub_env: str | None = None) -> str:
-    """The materialised stub environment: ``prelude.h``, ``typedefs.txt``, ``include/`` (the
-    empty shadow of every kernel header) and ``missing/`` (empty stand-ins for headers no
-    include path provides, created on demand).
+    """The materialised stub environment: ``prelude.h``, ``typedefs.txt``, ``union.h``,
+    ``include/`` (the shadow of every kernel header) and ``missing/`` (where each call keeps
+    the empty stand-ins for headers no include path provides).
 
     ``stub_env`` is a directory with ``prelude.h``, ``headers.txt`` and ``typedefs.txt``
     (default: the one shipped with kmodlint).
@@ -65,7 +71,9 @@ def stub_env_dir(stub_env: str | None = None) -> str:
     if os.path.isfile(os.path.join(src, "typedefs.txt")):
         with open(os.path.join(src, "typedefs.txt"), "rb") as fh:
             typedefs = fh.read()
-    digest = hashlib.sha256(prelude + b"\0" + headers + b"\0" + typedefs).hexdigest()[:16]
+    digest = hashlib.sha256(
+        FORMAT + b"\0" + prelude + b"\0" + headers + b"\0" + typedefs
+    ).hexdigest()[:16]
     root = _cache_root()
     target = os.path.join(root, f"stubenv-{digest}")
     if not os.path.isfile(os.path.join(target, ".complete")):
@@ -73,13 +81,14 @@ def stub_env_dir(stub_env: str | None = None) -> str:
         tmp = tempfile.mkdtemp(prefix="stubenv-tmp-", dir=root)
         try:
             inc = os.path.join(tmp, "include")
-            for rel in headers.decode("utf-8").splitlines():
-                rel = rel.strip()
-                if not rel or rel.startswith("/") or ".." in rel.split("/"):
-                    continue
+            for rel, body in _shadows(headers.decode("utf-8")):
                 path = os.path.join(inc, rel)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-                open(path, "wb").close()
+                with open(path, "w", encoding="utf-8") as fh:
+                    if body:
+                        fh.write(_shadow_text(rel, body))
+            with open(os.path.join(tmp, UNION), "w", encoding="utf-8") as fh:
+                fh.write(_union_text(_shadows(headers.decode("utf-8"))))
             with open(os.path.join(tmp, "prelude.h"), "wb") as fh:
                 fh.write(prelude)
             with open(os.path.join(tmp, "typedefs.txt"), "wb") as fh:
@@ -96,6 +105,57 @@ def stub_env_dir(stub_env: str | None = None) -> str:
             raise
     _MATERIALISED[src] = target
     return target
+
+
+def _shadows(text: str) -> list[tuple[str, list[str]]]:
+    """``headers.txt``: each header path on a line of its own, followed by the directives
+    of its shadow (lines starting with ``#``: the stubs of its macros and its includes)."""
+    out: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            if out:
+                out[-1][1].append(line)
+            continue
+        if line.startswith("/") or ".." in line.split("/"):
+            out.append(("", []))  # never written: its directives are dropped with it
+            continue
+        out.append((line, []))
+    return [(rel, body) for rel, body in out if rel]
+
+
+_DEFINE_NAME = re.compile(r"#define\s+([A-Za-z_]\w*)")
+
+
+def _shadow_text(rel: str, body: list[str]) -> str:
+    """One shadow header: an include guard, and each stub under ``#ifndef``, so a macro the
+    analysed file defines before the #include wins, as the real headers' ``#ifndef pr_fmt``
+    let it (a header that really redefines a macro #undef's it first, and that is kept)."""
+    guard = "__KMODLINT_SHADOW_" + re.sub(r"\W", "_", rel)
+    out = [f"#ifndef {guard}", f"#define {guard}"]
+    for line in body:
+        m = _DEFINE_NAME.match(line)
+        if m:
+            out += [f"#ifndef {m.group(1)}", line, "#endif"]
+        else:
+            out.append(line)
+    out.append("#endif")
+    return "\n".join(out) + "\n"
+
+
+def _union_text(shadows: list[tuple[str, list[str]]]) -> str:
+    """Every stub of every header, whatever the file includes: the fallback for a file the
+    include graph leaves short (a ``.c`` fragment #include'd by another file, a header
+    reached through a Makefile -I the caller did not know)."""
+    seen: dict[str, str] = {}
+    for _, body in shadows:
+        for line in body:
+            m = _DEFINE_NAME.match(line)
+            if m and m.group(1) not in seen:
+                seen[m.group(1)] = line
+    return "\n".join(seen[k] for k in sorted(seen)) + "\n"
 
 
 def _define_args(defines: dict[str, str], path: str) -> list[str]:
@@ -142,20 +202,29 @@ def _defines_header(defines: dict[str, str]) -> str:
 
 
 def cpp_command(
-    path: str, *, defines: dict[str, str], include_dirs: list[str], stub_env: str | None = None
+    path: str,
+    *,
+    defines: dict[str, str],
+    include_dirs: list[str],
+    stub_env: str | None = None,
+    union: bool = False,
 ) -> list[str]:
+    """The cpp command line; ``union``: every header's stubs up front (the fallback)."""
     env = stub_env_dir(stub_env)
     cmd = [find_cpp()]
     if os.path.basename(cmd[0]).startswith("gcc"):
         cmd.append("-E")
     cmd += ["-nostdinc", "-std=gnu11", "-w", "-Ulinux", "-Uunix", "-Ui386"]
+    # Kbuild's LINUXINCLUDE (the kernel headers) comes before a Makefile's own -I flags
+    cmd += ["-I", os.path.join(env, "include")]
     for d in include_dirs:
         cmd += ["-I", d]
     cmd += ["-I", os.path.dirname(os.path.abspath(path)) or "."]
-    cmd += ["-I", os.path.join(env, "include")]
     # configuration first (the prelude's conditionals may test it), then the prelude
     cmd += _define_args(defines, path)
     cmd += ["-include", os.path.join(env, "prelude.h")]
+    if union and os.path.isfile(os.path.join(env, UNION)):
+        cmd += ["-include", os.path.join(env, UNION)]
     cmd.append(path)
     return cmd
 
@@ -173,17 +242,51 @@ MAX_MISSING = 40
 ANCESTOR_LEVELS = 6
 
 
+def _candidates(d: str, siblings: bool = False) -> list[str]:
+    """Where a Makefile near ``d`` usually points -I: ``d``, ``d/include``, ``d/inc``, the
+    directories right under ``d/include`` (nouveau's ``include/nvkm``) and, with
+    ``siblings``, those right under ``d`` (xfs's ``-I $(src)/libxfs``)."""
+    out = [d]
+    if siblings:
+        try:
+            names = sorted(os.listdir(d))
+        except OSError:
+            names = []
+        out += [
+            p
+            for n in names
+            if n not in ("include", "inc") and os.path.isdir(p := os.path.join(d, n))
+        ]
+    for sub in ("include", "inc"):
+        inc = os.path.join(d, sub)
+        if os.path.isdir(inc):
+            out.append(inc)
+            if sub == "include":
+                try:
+                    names = sorted(os.listdir(inc))
+                except OSError:
+                    names = []
+                out += [p for n in names if os.path.isdir(p := os.path.join(inc, n))]
+    return out
+
+
 def _find_in_ancestors(including: str, name: str, analysed: str) -> str | None:
     """An include directory that provides ``name`` near the including file, or None.
 
     Kbuild often adds ``-I$(src)/../include`` or ``-I$(srctree)/drivers/foo`` in Makefile
-    variables; looking in the ancestors of the including file (and their ``include/``) finds
-    most of those headers without evaluating make.
+    variables; looking in the ancestors of the including file (and their ``include/``, see
+    :func:`_candidates`) finds most of those headers without evaluating make.
     """
+    parts = name.split("/")
+    ups = 0
+    while ups < len(parts) - 1 and parts[ups] == "..":
+        ups += 1
+    if ups:
+        return _find_above(including, "/".join(parts[ups:]), ups, analysed)
     for start in (os.path.dirname(os.path.abspath(including)), os.path.dirname(analysed)):
         d = start
-        for _ in range(ANCESTOR_LEVELS):
-            for cand in (d, os.path.join(d, "include")):
+        for level in range(ANCESTOR_LEVELS):
+            for cand in _candidates(d, siblings=level < 2):
                 if os.path.isfile(os.path.join(cand, name)):
                     return cand
             parent = os.path.dirname(d)
@@ -193,10 +296,47 @@ def _find_in_ancestors(including: str, name: str, analysed: str) -> str | None:
     return None
 
 
-def _stand_in(env: str, name: str) -> None:
-    """An empty header under the cache's ``missing/`` directory."""
-    target = os.path.normpath(os.path.join(env, "missing", name))
-    if not target.startswith(os.path.join(env, "missing") + os.sep):
+def _find_above(including: str, rest: str, ups: int, analysed: str) -> str | None:
+    """An include directory ``ups`` levels below an ancestor that holds ``rest``: where a
+    Makefile's -I must point for ``#include "../../rest"`` to work (only real directories
+    count, as cpp resolves ``..`` on the file system)."""
+    for start in (os.path.dirname(os.path.abspath(including)), os.path.dirname(analysed)):
+        d = start
+        for _ in range(ANCESTOR_LEVELS):
+            for base in _candidates(d):
+                if os.path.isfile(os.path.join(base, rest)):
+                    inc = _descend(base, start, ups)
+                    if inc is not None:
+                        return inc
+            parent = os.path.dirname(d)
+            if parent == d:
+                break
+            d = parent
+    return None
+
+
+def _descend(base: str, towards: str, depth: int) -> str | None:
+    """A real directory ``depth`` levels below ``base``, on the way to ``towards`` if it can."""
+    cur = base
+    rel = os.path.relpath(towards, base).split(os.sep)
+    for i in range(depth):
+        nxt = rel[i] if i < len(rel) and rel[i] not in ("..", ".") else None
+        if nxt is None or not os.path.isdir(os.path.join(cur, nxt)):
+            try:
+                subs = sorted(e for e in os.listdir(cur) if os.path.isdir(os.path.join(cur, e)))
+            except OSError:
+                return None
+            if not subs:
+                return None
+            nxt = subs[0]
+        cur = os.path.join(cur, nxt)
+    return cur
+
+
+def _stand_in(missing_dir: str, name: str) -> None:
+    """An empty header under this run's stand-in directory."""
+    target = os.path.normpath(os.path.join(missing_dir, name))
+    if not target.startswith(missing_dir + os.sep):
         raise PreprocessError(f"cpp: cannot stand in for include {name}")
     os.makedirs(os.path.dirname(target), exist_ok=True)
     if not os.path.exists(target):
@@ -211,21 +351,49 @@ def preprocess(
     stub_env: str | None = None,
     timeout: float = 60.0,
     missing: list[str] | None = None,
+    union: bool = False,
 ) -> str:
     """The preprocessed text of ``path`` (with linemarkers), or PreprocessError.
 
     An ``#include`` no include directory provides is looked for in the ancestors of the
     including file; failing that, it becomes an empty stand-in header (in the cache) and its
-    name is appended to ``missing`` when a list is given.
+    name is appended to ``missing`` when a list is given. ``union`` makes every kernel
+    macro's stub visible, included or not (the fallback when the include graph fails).
     """
     env = stub_env_dir(stub_env)
+    # Stand-ins live for one file only: shared ones would hide from later files a header
+    # they can find (and its includes) behind an empty file.
+    os.makedirs(os.path.join(env, "missing"), exist_ok=True)
+    missing_dir = tempfile.mkdtemp(prefix="run-", dir=os.path.join(env, "missing"))
+    try:
+        return _preprocess(
+            path, defines, include_dirs, stub_env, timeout, missing, missing_dir, union
+        )
+    finally:
+        shutil.rmtree(missing_dir, ignore_errors=True)
+
+
+def _preprocess(
+    path: str,
+    defines: dict[str, str],
+    include_dirs: list[str],
+    stub_env: str | None,
+    timeout: float,
+    missing: list[str] | None,
+    missing_dir: str,
+    union: bool,
+) -> str:
     extra: list[str] = []
     analysed = os.path.abspath(path)
     for _ in range(MAX_MISSING):
         cmd = cpp_command(
-            path, defines=defines, include_dirs=list(include_dirs) + extra, stub_env=stub_env
+            path,
+            defines=defines,
+            include_dirs=list(include_dirs) + extra,
+            stub_env=stub_env,
+            union=union,
         )
-        cmd[-1:-1] = ["-idirafter", os.path.join(env, "missing")]
+        cmd[-1:-1] = ["-idirafter", missing_dir]
         try:
             proc = subprocess.run(
                 cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False
@@ -245,7 +413,7 @@ def preprocess(
         if found and found not in extra and found not in include_dirs:
             extra.append(found)
             continue
-        _stand_in(env, name)
+        _stand_in(missing_dir, name)
         if missing is not None:
             missing.append(name)
     raise PreprocessError(f"cpp: more than {MAX_MISSING} missing includes")

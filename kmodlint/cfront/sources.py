@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 from kmodlint.cache import Cache
 from kmodlint.cfront.assemble import build_module
 from kmodlint.cfront.facts import FileFacts
-from kmodlint.cfront.frontend import SourceExtraction, SourceJob, analyse_source
+from kmodlint.cfront.frontend import (
+    SourceExtraction,
+    SourceJob,
+    analyse_source,
+    register_config,
+)
 from kmodlint.cfront.kbuild import group_sources
 from kmodlint.cfront.kconfig import config_macros
 from kmodlint.model import InputProblem, Location, Module
@@ -41,16 +46,15 @@ def load_sources(
     result.skipped_by_config = grouping.skipped_by_config
     for path, line, message in grouping.problems:
         result.problems.append(InputProblem("unparsable-source", path, message, line=line or None))
-    base = config_macros(config)
+    config_id = register_config(config_macros(config))
     plans: list[tuple[str, Location, list[SourceJob]]] = []
     for kmod in grouping.modules:
-        macros = dict(base)
-        macros["MODULE"] = "1"
-        macros["KBUILD_MODNAME"] = '"' + kmod.name.replace("-", "_") + '"'
+        macros = {"MODULE": "1", "KBUILD_MODNAME": '"' + kmod.name.replace("-", "_") + '"'}
         macros.update(kmod.defines)
         frozen = tuple(sorted(macros.items()))
         jobs_of = [
-            SourceJob(src, frozen, kmod.include_dirs, use_ast, stub_env) for src in kmod.sources
+            SourceJob(src, frozen, config_id, kmod.include_dirs, use_ast, stub_env)
+            for src in kmod.sources
         ]
         plans.append((kmod.name, Location(kmod.kbuild_path, kmod.line, 1), jobs_of))
     for orphan in grouping.orphan_sources:
@@ -60,11 +64,8 @@ def load_sources(
             # #included elsewhere): not a module of its own.
             continue
         name = os.path.basename(orphan)[:-2]
-        macros = dict(base)
-        macros["MODULE"] = "1"
-        macros["KBUILD_MODNAME"] = '"' + name.replace("-", "_") + '"'
-        frozen = tuple(sorted(macros.items()))
-        job = SourceJob(orphan, frozen, (), use_ast, stub_env)
+        macros = {"MODULE": "1", "KBUILD_MODNAME": '"' + name.replace("-", "_") + '"'}
+        job = SourceJob(orphan, tuple(sorted(macros.items())), config_id, (), use_ast, stub_env)
         plans.append((name, Location(orphan, 1, 1), [job]))
     all_jobs = [job for _, _, plan_jobs in plans for job in plan_jobs]
     keys = [_cache_key(cache, job) for job in all_jobs]
@@ -93,7 +94,9 @@ def load_sources(
 def _cache_key(cache: Cache | None, job: SourceJob) -> str | None:
     if cache is None:
         return None
-    settings = repr((job.macros, job.include_dirs, job.use_ast, job.stub_env)).encode()
+    settings = repr(
+        (job.macros, job.config_id, job.include_dirs, job.use_ast, job.stub_env)
+    ).encode()
     return cache.key(job.path, salt="src:" + hashlib.sha256(settings).hexdigest())
 
 

@@ -4,13 +4,18 @@ pycparser parses ISO C; kernel headers are GNU C through thousands of macros and
 big to parse per file. The AST path therefore preprocesses a driver against a *stub*
 environment instead of the real headers:
 
-- every real header path (``linux/module.h``, ``asm/io.h``, ...) resolves to an EMPTY shadow
-  file, so ``#include`` lines succeed and cost nothing;
+- every real header path (``linux/module.h``, ``asm/io.h``, ...) resolves to a SHADOW file
+  that holds only the header's ``#include`` lines (those outside branches known to be false)
+  and the stubs of the macros it defines itself, so a file sees exactly the macros of the
+  headers it transitively includes, as with the real kernel: ``free(a)`` of
+  linux/decompress/mm.h cannot expand inside ``ops->free(p)`` of a file that never includes
+  it. A macro a header defines and #undef's again is its own helper and is left out;
 - every typedef name of the real headers is listed (pycparser only needs to know which
   identifiers are types; the AST path declares them ``typedef int u32;``-style);
 - one prelude header, ``-include``-d before the file, neutralises GNU syntax
-  (``__attribute__``, ``typeof``, ``__extension__``, ...), and stubs the headers' macros
-  by the role their real body plays:
+  (``__attribute__``, ``typeof``, ``__extension__``, ...) and includes the shadows of what
+  Kbuild itself ``-include``'s (kconfig.h, compiler_types.h). Each macro is stubbed by the
+  role its real body plays (one stub per name, the same in every shadow):
 
   ======== ============================================== ===============================
   class    real body looks like                           stub
@@ -24,6 +29,9 @@ environment instead of the real headers:
   string   string literals                                ``""``
   numeric  integer arithmetic (used in ``#if``)           the real body
   paste    token pasting helpers                          the real body
+  asm      top-level ``asm(...)`` (BTF_ID)                ``__asm__("")`` (then dropped)
+  braces   half a block (``do_each_pid_task(...) {``)     the unbalanced ``{``/``}``
+  alias    the name of a function-like macro              the real body (``#define A B``)
   expr     anything else                                  ``0``
   ======== ============================================== ===============================
 
@@ -40,9 +48,10 @@ Header conditionals are evaluated against the kernel configuration when it is kn
 
 Usage: ``python -m kmodlint.cfront.stubgen --from <kernel source or headers dir> [--from
 <another dir, e.g. the -amd64 headers with generated/>] [--config .config] --out <dir>``.
-The output directory receives ``prelude.h``, ``headers.txt`` (every header path, one a line)
-and ``typedefs.txt`` (every typedef name, one a line; the AST path declares them to the parser
-directly instead of making it parse 1,500 ``typedef int x;`` lines per file).
+The output directory receives ``prelude.h``, ``headers.txt`` (every header path on a line of
+its own, followed by its shadow's directives, lines starting with ``#``) and ``typedefs.txt``
+(every typedef name, one a line; the AST path declares them to the parser directly instead of
+making it parse 1,500 ``typedef int x;`` lines per file).
 """
 
 from __future__ import annotations
@@ -256,9 +265,10 @@ EXPORT_MACROS = frozenset(
 )
 
 # What is known while evaluating header conditionals (besides the kernel configuration).
+# MODULE is not one of them: built-in-only code (``postcore_initcall`` from linux/init.h's
+# ``#ifndef MODULE`` branch) and modules (linux/module.h's) both need their macros.
 KNOWN_TRUE = {
     "__KERNEL__": 1,
-    "MODULE": 1,
     "__x86_64__": 1,
     "__GNUC__": 12,
     "__GNUC_MINOR__": 2,
@@ -370,6 +380,9 @@ class HeaderScan:
     if_idents: set[str] = field(default_factory=set)
     # top-level macro invocations with simple arguments (for macros that make typedefs)
     invocations: list[tuple[str, list[str]]] = field(default_factory=list)
+    # the header's own directives in order: ("define", name), ("undef", name),
+    # ("include", "<name>" or '"name"'); only those outside branches known to be false
+    order: list[tuple[str, str]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- configuration
@@ -497,6 +510,7 @@ def _logical_lines(text: str) -> Iterator[str]:
 
 _INVOCATION_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*\(((?:[^()]|\([^()]*\))*)\)\s*;?\s*$", re.M)
 _TYPEDEF_NAME_PTR = re.compile(r"\(\s*(?:\*|\^)\s*(?:const\s+|volatile\s+)*([A-Za-z_]\w*)")
+_TYPEDEF_NAME_PAREN = re.compile(r"\(\s*([A-Za-z_]\w*)\s*\)\s*\(")
 _ATTR_RE = re.compile(r"__attribute(?:__)?\s*\(\(")
 
 
@@ -534,6 +548,38 @@ def _split_top(text: str, sep: str) -> list[str]:
     return parts
 
 
+def _top_groups(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each top-level parenthesised group of ``text``."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+            if depth == 0:
+                out.append((start, i + 1))
+    return out
+
+
+def _declarator_name(part: str) -> str | None:
+    """The name one declarator of a typedef declares: ``(*name)(...)``, ``(name)(...)``,
+    ``name(...)``, ``name[...]`` or plain ``name``; groups after a macro name that more
+    text follows (``__printf(2, 3) void (*name)(...)``) are not declarators."""
+    for start, end in _top_groups(part):
+        m = _TYPEDEF_NAME_PTR.match(part, start) or _TYPEDEF_NAME_PAREN.match(part, start)
+        if m:  # typedef int (*name)(...);  typedef void (name)(...);
+            return m.group(1)
+        before = re.search(r"([A-Za-z_]\w*)\s*$", part[:start])
+        rest = part[end:].strip()
+        if before and before.group(1) not in C_KEYWORDS and (not rest or rest[0] in "(["):
+            return before.group(1)  # typedef int name(...);
+    head = part.split("(", 1)[0] if not _top_groups(part) else part[: _top_groups(part)[0][0]]
+    ids = re.findall(r"[A-Za-z_]\w*", head.split("[", 1)[0])
+    return ids[-1] if ids else None
+
+
 def typedef_names(statement: str) -> list[str]:
     """Names declared by one ``typedef ...;`` statement (without the semicolon)."""
     text = _drop_attributes(statement)
@@ -541,17 +587,9 @@ def typedef_names(statement: str) -> list[str]:
     text = text[close + 1 :] if close >= 0 else re.sub(r"^\s*typedef\b", "", text)
     names = []
     for part in _split_top(text, ","):
-        paren = part.find("(")
-        if paren >= 0:
-            m = _TYPEDEF_NAME_PTR.match(part, paren)
-            if m:  # typedef int (*name)(...);
-                names.append(m.group(1))
-                continue
-            part = part[:paren]  # typedef int name(...);
-        part = part.split("[", 1)[0]
-        ids = re.findall(r"[A-Za-z_]\w*", part)
-        if ids:
-            names.append(ids[-1])
+        name = _declarator_name(part)
+        if name:
+            names.append(name)
     return [n for n in names if n not in C_KEYWORDS and n not in TYPE_KEYWORDS]
 
 
@@ -559,7 +597,10 @@ def scan_header(path: str, rel: str, evaluator: CondEvaluator) -> HeaderScan:
     scan = HeaderScan()
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
-            text = _strip_comments(fh.read())
+            # splice continued lines first (translation phase 2), then drop comments: a
+            # comment inside a multi-line #define must not cut the definition short
+            raw = fh.read().replace("\\\r\n", "").replace("\\\n", "")
+            text = _strip_comments(raw)
     except OSError:
         return scan
     skip_defines = rel.endswith(SKIP_DEFINES_IN)
@@ -612,6 +653,15 @@ def scan_header(path: str, rel: str, evaluator: CondEvaluator) -> HeaderScan:
                 if params is not None:
                     plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
                 scan.defines.append(MacroDef(name, plist, tokens(body), rel))
+                scan.order.append(("define", name))
+        elif directive == "undef" and active() and not skip_defines:
+            name = rest.split()[0] if rest.split() else ""
+            if name:
+                scan.order.append(("undef", name))
+        elif directive in ("include", "include_next") and active():
+            im = re.match(r'(<[^>]+>|"[^"]+")', rest)
+            if im:
+                scan.order.append(("include", im.group(1)))
     joined = "\n".join(code)
     for m in _INVOCATION_RE.finditer(joined):
         args = [a.strip() for a in _split_top(m.group(2), ",")]
@@ -692,6 +742,8 @@ def iter_headers(roots: Iterable[str]) -> Iterator[tuple[str, str]]:
 
 # --------------------------------------------------------------------------- classification
 
+ASM = "asm"  # top-level asm (the AST path drops it)
+BRACES = "braces"  # unbalanced braces: one half of a pair of macros around a block
 EMPTY, LOOP, DECL, FNHDR, BLOCK, DESIG, TYPE, STRING, NUMERIC, PASTE, EXPR, EXPORTING = (
     "empty",
     "loop",
@@ -707,7 +759,22 @@ EMPTY, LOOP, DECL, FNHDR, BLOCK, DESIG, TYPE, STRING, NUMERIC, PASTE, EXPR, EXPO
     "exporting",
 )
 # When one name has several definitions, the strongest role wins.
-PRIORITY = [EXPORTING, LOOP, FNHDR, DECL, BLOCK, DESIG, TYPE, EXPR, NUMERIC, PASTE, STRING, EMPTY]
+PRIORITY = [
+    EXPORTING,
+    BRACES,
+    LOOP,
+    FNHDR,
+    DECL,
+    BLOCK,
+    DESIG,
+    TYPE,
+    ASM,
+    EXPR,
+    NUMERIC,
+    PASTE,
+    STRING,
+    EMPTY,
+]
 
 
 def _skip_group(toks: list[str], i: int) -> int:
@@ -772,7 +839,9 @@ class Classifier:
 
     def classify(self, d: MacroDef) -> tuple[str, list[str]]:
         toks = d.body
-        params = set(d.params or ())
+        # GNU named variadics: ``args...`` is the parameter ``args``
+        params = {p[:-3].strip() if p.endswith("...") else p for p in d.params or ()}
+        params.discard("")
         if "__VA_ARGS__" in toks:
             params.add("__VA_ARGS__")
         if any(t in EXPORT_MACROS for t in toks) or any(
@@ -807,13 +876,34 @@ class Classifier:
         rest = toks[i:]
         if not rest:
             return (EMPTY, kept)
+        balance = rest.count("{") - rest.count("}")
+        if (balance > 0 and rest[-1] == "{") or balance < 0:
+            # half a construct: ``do_each_pid_task(...) {`` ... ``} while_each_pid_task()``
+            return (BRACES, [str(balance)])
+        if rest[0] in ("asm", "__asm__", "__asm") or (
+            self.is_macro(rest[0]) and rest[0] != d.name and self.macro_class(rest[0])[0] == ASM
+        ):
+            # top-level asm (BTF_ID), perhaps followed by a declaration (BTF_ID_LIST)
+            j = 1
+            while j < len(rest) and rest[j] in ("volatile", "__volatile__", "goto", "inline"):
+                j += 1
+            end = _skip_group(rest, j) if j < len(rest) and rest[j] == "(" else j
+            tail = rest[end:]
+            if not tail or tail == [";"]:
+                return (ASM, [])
+            return self.classify(MacroDef(d.name, d.params, tail, d.origin))
         items = _split_statements(rest)
         if len(items) > 1:
             classes = [self.classify(MacroDef(d.name, d.params, item, d.origin)) for item in items]
             best = min(classes, key=lambda r: PRIORITY.index(r[0]))
+            if classes[-1][0] == FNHDR and rest[-1] not in (";", "}"):
+                return (FNHDR, [])  # declarations, then the header of a function
             if best[0] in (DECL, FNHDR, EXPORTING, LOOP):
                 if best[0] == DECL or best[0] == FNHDR:
-                    return (DECL, ["semi"] if rest[-1] in (";", "}") else [])
+                    semi = rest[-1] in (";", "}") or (
+                        classes[-1][0] == DECL and "semi" in classes[-1][1]
+                    )
+                    return (DECL, ["semi"] if semi else [])
                 return best
             return (EXPR, [])
         first = rest[0]
@@ -821,6 +911,12 @@ class Classifier:
             return (LOOP, [])
         if first == "if" and rest[-1] == "else":
             return (LOOP, [])
+        if first == "if" and len(rest) > 1 and rest[1] == "(":
+            nxt = rest[_skip_group(rest, 1)] if _skip_group(rest, 1) < len(rest) else ""
+            if nxt in ("for", "while") or (
+                self.is_macro(nxt) and nxt != d.name and self.macro_class(nxt)[0] == LOOP
+            ):
+                return (LOOP, [])  # if (x) for (...): __rq_for_each_bio
         if first == "do":
             return (EXPR, [])
         if first == "{":
@@ -893,6 +989,21 @@ class Classifier:
                 j -= 1
             before = rest[:j]
             if (
+                len(before) == 2
+                and before[0] in ("struct", "union")
+                and self.is_macro(before[1])
+                and self.macro_class(before[1])[0] == BLOCK
+            ):
+                return (TYPE, [])  # struct __STRUCT_KFIFO(...): an anonymous struct type
+            if (
+                len(before) > 1
+                and self.is_macro(before[-1])
+                and self.macro_class(before[-1])[0] in (DECL, FNHDR)
+            ):
+                # ``A(...) B(...)``: declaring macros in a row; the last one says what
+                # the code after the invocation must be (a body, or nothing)
+                return self.macro_class(before[-1])
+            if (
                 before
                 and (re.match(r"[A-Za-z_]", before[-1]) or before[-1] == "##")
                 and not any(t in ("=", "{", ";") for t in before)
@@ -913,6 +1024,13 @@ class Classifier:
                 i += 1
             elif t in ("KBUILD_MODNAME", "KBUILD_BASENAME") or t in params:
                 pass
+            elif (
+                re.match(r"[A-Za-z_]", t)
+                and i + 2 < len(rest)
+                and rest[i + 1] == "##"
+                and rest[i + 2] in params
+            ):
+                i += 2  # PREFIX_##param: a string macro chosen by name
             elif self.is_macro(t) and self.macro_class(t)[0] == STRING:
                 saw = True
                 if i + 1 < len(rest) and rest[i + 1] == "(":
@@ -1057,6 +1175,8 @@ class StubEnv:
     headers: list[str]
     prelude: str
     typedefs: list[str]  # typedef names of the real headers (the parser is told about them)
+    # the directives of each header's shadow (its stubs and its includes), by header path
+    shadows: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _stub_for(name: str, d: MacroDef, cls: str, kept: list[str]) -> str | None:
@@ -1084,6 +1204,11 @@ def _stub_for(name: str, d: MacroDef, cls: str, kept: list[str]) -> str | None:
         return f"{head} int"
     if cls == STRING:
         return f'{head} ""'
+    if cls == ASM:
+        return f'{head} __asm__("")'
+    if cls == BRACES:
+        n = int(kept[0]) if kept and kept[0].lstrip("-").isdigit() else 0
+        return f"{head} {' '.join('{' * n if n > 0 else '}' * -n)}" if n else None
     if cls in (NUMERIC, PASTE, EXPORTING):
         return f"{verbatim} {body}"
     if cls == EXPR:
@@ -1107,9 +1232,13 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
     typedefs: set[str] = set()
     if_idents: set[str] = set()
     invocations: list[tuple[str, list[str]]] = []
+    winners: dict[str, tuple[str, HeaderScan]] = {}  # rel -> the file cpp would find first
+    rel_of: dict[str, str] = {}
     for full, rel in iter_headers(roots):
         headers.add(rel)
         scan = scan_header(full, rel, evaluator)
+        winners.setdefault(rel, (full, scan))
+        rel_of.setdefault(os.path.normpath(full), rel)
         typedefs |= scan.typedefs
         invocations += scan.invocations
         if_idents |= scan.if_idents
@@ -1137,6 +1266,16 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
         d = next((x for x in defs[name] if classifier.classify(x)[0] == cls), defs[name][0])
         chosen[name] = (d, cls, kept)
     for name, (d, cls, kept) in chosen.items():
+        if (
+            d.params is None
+            and len(d.body) == 1
+            and d.body[0] != name
+            and any(x.params is not None for x in defs.get(d.body[0], ()))
+        ):
+            # an alias of a function-like macro (``#define DECLARE_TLV_DB_SCALE
+            # SNDRV_CTL_TLVD_DECLARE_DB_SCALE``): its arguments follow it in the code
+            lines.append((name, f"#define {name} {d.body[0]}"))
+            continue
         if d.params is None and cls == NUMERIC and name not in if_idents:
             continue
         if d.params is None and cls == DESIG and "comma" not in kept:
@@ -1162,18 +1301,70 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
         emitted.add(name)
         lines.append((name, f"#define {name} {' '.join(d.body)}"))
         queue.extend(t for t in d.body if t in defs and t not in emitted)
+    stubs = dict(lines)
+    shadows = {
+        rel: _shadow(rel, full, scan, stubs, winners, rel_of)
+        for rel, (full, scan) in sorted(winners.items())
+    }
     out = [
         "/* kmodlint stub kernel prelude: generated by kmodlint.cfront.stubgen; do not edit. */",
         "#ifndef __KMODLINT_PRELUDE_H",
         "#define __KMODLINT_PRELUDE_H",
         HANDWRITTEN_PRELUDE.strip(),
         "",
-        "/* ---- macro stubs derived from the real headers ---- */",
+        "/* ---- what Kbuild -include's before every file (their shadows, next to this file) */",
     ]
-    out += [stub for _, stub in sorted(lines)]
+    out += [f'#include "include/{h}"' for h in FORCED_INCLUDES if h in winners]
     out += ["", "#endif"]
-    names = sorted(t for t in typedefs if t not in defs)
-    return StubEnv(sorted(headers), "\n".join(out) + "\n", names)
+    # a typedef name that is also an object-like macro (``#define u32 unsigned int`` in a
+    # header that #undef's it again) stays a type; function-like ones are scan artefacts
+    names = sorted(t for t in typedefs if all(d.params is None for d in defs.get(t, ())))
+    return StubEnv(sorted(headers), "\n".join(out) + "\n", names, shadows)
+
+
+# Kbuild's c_flags -include these before every file (scripts/Makefile.lib, Makefile).
+FORCED_INCLUDES = ("linux/compiler-version.h", "linux/kconfig.h", "linux/compiler_types.h")
+
+
+def _shadow(
+    rel: str,
+    full: str,
+    scan: HeaderScan,
+    stubs: dict[str, str],
+    winners: dict[str, tuple[str, HeaderScan]],
+    rel_of: dict[str, str],
+) -> list[str]:
+    """The directives of one header's shadow: its includes (resolved to header paths, so
+    ``#include "x.h"`` works from the flat shadow tree) and the stubs of its own macros,
+    in the header's order. A macro the header defines and later #undef's is its own helper
+    and leaves nothing behind; no other #undef is kept."""
+    body: list[tuple[str, str]] = []
+    here = os.path.dirname(full)
+    for kind, arg in scan.order:
+        if kind == "include":
+            name = arg[1:-1]
+            target = None
+            if arg.startswith('"'):
+                target = rel_of.get(os.path.normpath(os.path.join(here, name)))
+            if target is None and name in winners:
+                target = name
+            if target is not None and target != rel:
+                body.append((kind, f"#include <{target}>"))
+        elif kind == "define":
+            if arg in stubs:
+                body.append((arg, stubs[arg]))
+        elif kind == "undef":
+            # only cancels the header's own definition: every stub of a name is the same
+            # one, and an #undef of another header's macro (trace/define_trace.h's) is
+            # undone in the real kernel by re-reading that header, which a shadow never is
+            body = [(k, v) for k, v in body if k != arg]
+    seen: set[str] = set()
+    out = []
+    for _, line in body:
+        if line not in seen:
+            seen.add(line)
+            out.append(line)
+    return out
 
 
 def generate(source_dir: str | list[str], out_dir: str, config: str | None = None) -> None:
@@ -1184,7 +1375,10 @@ def generate(source_dir: str | list[str], out_dir: str, config: str | None = Non
     with open(os.path.join(out_dir, "prelude.h"), "w", encoding="utf-8") as fh:
         fh.write(env.prelude)
     with open(os.path.join(out_dir, "headers.txt"), "w", encoding="utf-8") as fh:
-        fh.write("\n".join(env.headers) + "\n")
+        for rel in env.headers:
+            fh.write(rel + "\n")
+            for line in env.shadows.get(rel, ()):
+                fh.write(line + "\n")
     with open(os.path.join(out_dir, "typedefs.txt"), "w", encoding="utf-8") as fh:
         fh.write("\n".join(env.typedefs) + "\n")
 
