@@ -67,7 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="report findings")
     _add_input_options(check)
-    check.add_argument("--format", choices=["text", "json"], default="text")
+    check.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text")
+    check.add_argument(
+        "--color",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="colour text output (default auto: only on a terminal and without NO_COLOR)",
+    )
+    check.add_argument(
+        "--statistics",
+        action="store_true",
+        help="add a table of findings per rule (after text output; on stderr for other formats)",
+    )
+    check.add_argument("--output", metavar="FILE", help="write the report to FILE, not stdout")
     check.add_argument("--select", metavar="NAMES", help="comma-separated rules to run")
     check.add_argument("--ignore", metavar="NAMES", help="comma-separated rules to skip")
     check.add_argument(
@@ -161,16 +173,24 @@ def _split(value: str | None) -> list[str]:
 
 
 def _check(args: argparse.Namespace, loaded: LoadedSet) -> int:
-    from kmodlint.reporters.findings import format_json, format_text
-
     select = resolve_selection(_split(args.select)) if args.select else None
     ignore = resolve_selection(_split(args.ignore)) if args.ignore else None
     findings = run_rules(loaded.module_set, select, ignore)
-    if args.format == "json":
-        sys.stdout.write(format_json(findings))
-    else:
-        sys.stdout.write(format_text(findings, len(loaded.module_set.modules)))
+    _report(args, findings, len(loaded.module_set.modules))
     if args.fail_on == "never":
         return EXIT_OK
     threshold = Severity(args.fail_on).rank
     return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in findings) else EXIT_OK
+
+
+def _report(args: argparse.Namespace, findings: list, modules_checked: int) -> None:
+    from kmodlint.reporters.render import render
+
+    if args.output is None:
+        render(findings, modules_checked, args.format, args.color, args.statistics, sys.stdout)
+        return
+    try:
+        with open(args.output, "w", encoding="utf-8") as out:
+            render(findings, modules_checked, args.format, args.color, args.statistics, out)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc

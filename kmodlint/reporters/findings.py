@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 from kmodlint import __version__
 from kmodlint.engine import Finding
+from kmodlint.fingerprint import fingerprint
+from kmodlint.reporters.colour import BOLD, RESET, SEVERITY_COLOURS
 
 
 def _where(finding: Finding) -> str:
@@ -17,8 +20,16 @@ def _where(finding: Finding) -> str:
     return f"{finding.path}:{finding.line}:{finding.col}"
 
 
-def format_text(findings: list[Finding], modules_checked: int) -> str:
-    lines = [f"{_where(f)}: {f.severity.value}: {f.message} [{f.code} {f.name}]" for f in findings]
+def _line(finding: Finding, colour: bool) -> str:
+    severity, code = finding.severity.value, finding.code
+    if colour:
+        severity = f"{SEVERITY_COLOURS[severity]}{severity}{RESET}"
+        code = f"{BOLD}{code}{RESET}"
+    return f"{_where(finding)}: {severity}: {finding.message} [{code} {finding.name}]"
+
+
+def format_text(findings: list[Finding], modules_checked: int, colour: bool = False) -> str:
+    lines = [_line(f, colour) for f in findings]
     lines.append(summary_line(findings, modules_checked))
     return "\n".join(lines) + "\n"
 
@@ -35,7 +46,8 @@ def summary_line(findings: list[Finding], modules_checked: int) -> str:
     )
 
 
-def format_json(findings: list[Finding]) -> str:
+def format_json(findings: list[Finding], root: Path | None = None) -> str:
+    # Fields are only ever added here: scripts written against version 1 keep working.
     document = {
         "version": 1,
         "tool": {"name": "kmodlint", "version": __version__},
@@ -51,6 +63,7 @@ def format_json(findings: list[Finding]) -> str:
                 "module": f.module,
                 "symbol": f.symbol,
                 "key": f.key,
+                "fingerprint": fingerprint(f, root),
             }
             for f in findings
         ],

@@ -1,0 +1,51 @@
+"""A finding's identity that survives edits: sha256 of `code|module|key`.
+
+Line numbers are left out on purpose, so moving code does not turn an old finding into a
+new one. SARIF (`partialFingerprints["kmodlint/v1"]`), the JSON report and the baseline all
+use this one function, so the three always agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from kmodlint.engine import Finding
+
+VERSION_TAG = "kmodlint/v1"  # bump the suffix if the recipe below ever changes
+
+
+def under_root(path: str, root: Path | None = None) -> str | None:
+    """`path` relative to `root` (default: the current directory) with POSIX separators, or
+    None when it lies outside. Symlinks are resolved first so two spellings of one file agree.
+    """
+    base = (root or Path.cwd()).resolve()
+    resolved = Path(os.path.abspath(path)).resolve()
+    try:
+        return resolved.relative_to(base).as_posix()
+    except ValueError:
+        return None
+
+
+def relative_form(path: str, root: Path | None = None) -> str:
+    """The path under the root, else as given: `..` chains would depend on where the tool
+    was started, an absolute path at least names the same file from everywhere."""
+    if path == "-":
+        return path
+    relative = under_root(path, root)
+    return relative if relative is not None else Path(path).as_posix()
+
+
+def fingerprint(finding: Finding, root: Path | None = None) -> str:
+    """Hex sha256 of `code|module|key`; module-less findings use "" for the module.
+
+    An empty key means the rule has nothing finer than the module to tell findings apart
+    (e.g. missing-license) or no module at all (an unreadable input); the relative path and
+    the message stand in for it. Neither holds a line number.
+    """
+    module = finding.module or ""
+    key = finding.key
+    if not key:
+        key = f"{relative_form(finding.path, root)}|{finding.message}"
+    return hashlib.sha256(f"{finding.code}|{module}|{key}".encode()).hexdigest()

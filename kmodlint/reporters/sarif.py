@@ -1,0 +1,120 @@
+"""Findings as SARIF 2.1.0, shaped for GitHub code scanning.
+
+GitHub rejects empty strings in required properties and truncates descriptions above 1024
+characters, neither of which the JSON schema checks, so both are handled here
+(linter-conventions.md §3).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+from kmodlint import __version__
+from kmodlint.engine import Finding
+from kmodlint.fingerprint import VERSION_TAG, fingerprint, under_root
+from kmodlint.rule import Rule
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+# The project has no published home yet; change this one line when it has one.
+INFORMATION_URI = "https://github.com/kmodlint/kmodlint"
+SRCROOT = "%SRCROOT%"
+MAX_DESCRIPTION = 1024  # GitHub's limit for shortDescription and fullDescription
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def format_sarif(findings: list[Finding], rules: list[Rule], root: Path | None = None) -> str:
+    base = (root or Path.cwd()).resolve()
+    index = {rule.code: i for i, rule in enumerate(rules)}
+    run = {
+        "tool": {
+            "driver": {
+                "name": "kmodlint",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": [_descriptor(rule) for rule in rules],
+            }
+        },
+        # Columns count characters of the decoded line, not UTF-16 units (SARIF's default).
+        "columnKind": "unicodeCodePoints",
+        "results": [_result(f, index, base) for f in findings],
+    }
+    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2) + "\n"
+
+
+def _descriptor(rule: Rule) -> dict:
+    doc = rule.doc.strip() or rule.summary
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": _cut(rule.summary or rule.name)},
+        "fullDescription": {"text": _cut(what_it_does(rule.doc) or rule.summary or rule.name)},
+        "help": {"text": doc, "markdown": doc},
+        "defaultConfiguration": {"level": LEVELS[rule.severity.value]},
+        "properties": {"tags": _tags(rule)},
+    }
+
+
+def what_it_does(doc: str) -> str:
+    """The `## What it does` section, its lines joined into one paragraph."""
+    match = re.search(r"^## What it does[ \t]*\n(.*?)(?=^## |\Z)", doc, re.M | re.S)
+    if not match:
+        return ""
+    return " ".join(line.strip() for line in match.group(1).splitlines() if line.strip())
+
+
+def _cut(text: str, limit: int = MAX_DESCRIPTION) -> str:
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    # Cut at a word boundary when one is near, so the ellipsis does not split a word.
+    space = head.rfind(" ")
+    if space > limit // 2:
+        head = head[:space]
+    return head.rstrip() + "…"
+
+
+def _tags(rule: Rule) -> list[str]:
+    family = rule.check.__module__.rsplit(".", 1)[-1]  # rules/<family>.py
+    return ["kernel-module", family, *rule.modes]
+
+
+def _result(finding: Finding, index: dict[str, int], base: Path) -> dict:
+    result: dict = {"ruleId": finding.code}
+    if finding.code in index:  # always, unless a rule was registered after the catalogue
+        result["ruleIndex"] = index[finding.code]
+    result |= {
+        "level": LEVELS[finding.severity.value],
+        "message": {"text": finding.message or finding.name},
+        "locations": [{"physicalLocation": _physical(finding, base)}],
+        "partialFingerprints": {VERSION_TAG: fingerprint(finding, base)},
+    }
+    # Extra context for people reading the raw log; empty values are left out (GitHub).
+    properties = {
+        name: value
+        for name, value in (("module", finding.module), ("symbol", finding.symbol))
+        if value
+    }
+    if finding.key:
+        properties["key"] = finding.key
+    if properties:
+        result["properties"] = properties
+    return result
+
+
+def _physical(finding: Finding, base: Path) -> dict:
+    relative = None if finding.path == "-" else under_root(finding.path, base)
+    if relative is not None:
+        artifact = {"uri": quote(relative, safe="/"), "uriBaseId": SRCROOT}
+    elif finding.path != "-":
+        # Outside the root (e.g. a /lib/modules tree): an absolute file URI still opens it.
+        artifact = {"uri": Path(finding.path).resolve().as_uri()}
+    else:
+        artifact = {"uri": "-"}  # a finding tied to no input file at all
+    # A .ko has no lines, but GitHub requires a region: point at the file's start.
+    region = {"startLine": finding.line or 1, "startColumn": finding.col or 1}
+    return {"artifactLocation": artifact, "region": region}
