@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from kmodlint import __version__
 from kmodlint.cfront.kconfig import ConfigError
-from kmodlint.engine import SelectionError, resolve_selection, run_rules
+from kmodlint.engine import Finding, SelectionError, resolve_selection, run_rules
 from kmodlint.kernel.load import KernelSpecError
 from kmodlint.loading import LoadedSet, load_set
 from kmodlint.rule import Severity, all_rules, find_rule
@@ -183,7 +183,7 @@ def _check(args: argparse.Namespace, loaded: LoadedSet) -> int:
     return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in findings) else EXIT_OK
 
 
-def _report(args: argparse.Namespace, findings: list, modules_checked: int) -> None:
+def _report(args: argparse.Namespace, findings: list[Finding], modules_checked: int) -> None:
     from kmodlint.reporters.render import render
 
     if args.output is None:
