@@ -101,7 +101,9 @@ def test_sarif_has_what_github_requires(mixed_sarif: dict, catalogue: list[dict]
     run = mixed_sarif["runs"][0]
     driver = run["tool"]["driver"]
     assert driver["name"] == "kmodlint"
-    assert driver["version"] and driver["informationUri"].startswith("https://")
+    # no informationUri: the project has no published home to point at, and an invented
+    # address would send users nowhere
+    assert driver["version"] and "informationUri" not in driver
     # Every rule of the catalogue, not only those that fired, so GitHub can show them all.
     assert [r["id"] for r in driver["rules"]] == [r["code"] for r in catalogue]
     by_code = {r["code"]: r for r in catalogue}

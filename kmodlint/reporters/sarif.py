@@ -18,8 +18,6 @@ from kmodlint.fingerprint import VERSION_TAG, fingerprint, under_root
 from kmodlint.rule import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-# The project has no published home yet; change this one line when it has one.
-INFORMATION_URI = "https://github.com/kmodlint/kmodlint"
 SRCROOT = "%SRCROOT%"
 MAX_DESCRIPTION = 1024  # GitHub's limit for shortDescription and fullDescription
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -34,7 +32,6 @@ def format_sarif(findings: list[Finding], rules: list[Rule], root: Path | None =
                 "name": "kmodlint",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
                 "rules": [_descriptor(rule) for rule in rules],
             }
         },
