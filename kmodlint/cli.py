@@ -239,8 +239,9 @@ def _check(args: argparse.Namespace, loaded: LoadedSet, options: Settings) -> in
         findings = filtered.new
         if filtered.gone and not args.quiet:
             print(
-                f"kmodlint: {filtered.gone} baseline entr{'y' if filtered.gone == 1 else 'ies'}"
-                f" no longer occur; rewrite {args.baseline} with --write-baseline to shrink it",
+                f"kmodlint: {filtered.gone} baseline "
+                + ("entry no longer occurs" if filtered.gone == 1 else "entries no longer occur")
+                + f"; rewrite {args.baseline} with --write-baseline to shrink it",
                 file=sys.stderr,
             )
     if args.format == "json":

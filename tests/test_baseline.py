@@ -53,7 +53,7 @@ def test_round_trip_moved_line_new_finding_and_stale_entries(tmp_path: Path) -> 
     replace_line(source, STATIC_LINE + 2 - 4, "int modstatic_hidden(int x)")
     result = check(str(drv), "--baseline", str(base), "--format", "json")
     assert [f["key"] for f in json.loads(result.stdout)["findings"]] == ["extra"]
-    assert "1 baseline entry no longer occur" in result.stderr
+    assert "1 baseline entry no longer occurs" in result.stderr
 
 
 def test_a_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
