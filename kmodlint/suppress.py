@@ -48,16 +48,23 @@ def apply(findings: list[Finding], extra_files: Iterable[str], selected: set[str
     """Drop suppressed findings; report the suppressions of selected rules that matched
     nothing (only worth computing when unused-suppression itself is selected)."""
     want_unused = UNUSED_CODE in selected
-    files = {f.path for f in findings if f.line is not None}
+    # One file may be named two ways ("./a.c", "a.c"): keyed by absolute path so it is
+    # read once, shown as its findings show it.
+    files: dict[str, str] = {}
+    for finding in findings:
+        if finding.line is not None:
+            files.setdefault(os.path.abspath(finding.path), finding.path)
     if want_unused:
-        files |= set(extra_files)
+        for path in extra_files:
+            files.setdefault(os.path.abspath(path), path)
     notes: list[str] = []
     by_file: dict[str, list[Suppression]] = {}
-    for path in sorted(files):
-        by_file[path] = scan(path, notes)
+    for key, shown in sorted(files.items()):
+        by_file[key] = scan(shown, notes)
     kept = []
     for finding in findings:
-        if finding.line is not None and _suppressed(finding, by_file.get(finding.path, [])):
+        found = by_file.get(os.path.abspath(finding.path), [])
+        if finding.line is not None and _suppressed(finding, found):
             continue
         kept.append(finding)
     unused: list[Finding] = []
