@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.corpus_support import CORPUS
 from tests.test_corpus import run_kmodlint
 from tests.tree_support import NO_DESCRIPTION, STATIC_EXPORT, check, copy_case, findings
 
@@ -128,3 +129,14 @@ def test_mistakes_are_usage_errors_with_a_suggestion(tmp_path: Path) -> None:
     result = check(str(drv), "--extend-select", "unused-supression")
     assert result.returncode == 2
     assert "did you mean unused-suppression?" in result.stderr
+
+
+def test_per_module_ignores_reach_binaries(tmp_path: Path) -> None:
+    built = CORPUS / "km301-unresolved-symbol" / "built"
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[per-module-ignores]\n"mod*2" = ["unresolved-symbol"]\n')
+    target = ["--kernel", str(CORPUS / "targets" / "deb-6.1.0-56")]  # the last --kernel wins
+    before = findings(str(built), "--isolated", *target)
+    assert ("mod2.ko", None, "KM301") in before
+    after = findings(str(built), "--settings", str(settings), *target)
+    assert after == [f for f in before if f != ("mod2.ko", None, "KM301")]
