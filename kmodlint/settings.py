@@ -68,17 +68,38 @@ class Settings:
     fail_on: str = "warning"
 
     def selected(self) -> set[str]:
-        """Default (every rule but the opt-in ones), then the file's layer, then the CLI's."""
-        chosen = {r.code for r in all_rules()} - OPT_IN
+        """Default (every rule but the opt-in ones), then the file's layer, then the CLI's.
+        Within a layer the most specific selector wins (ruff): `ignore = ["KM9"]` with
+        `extend-select = ["KM950"]` runs KM950; a tie goes to ignore."""
+        codes = [r.code for r in all_rules()]
+        chosen = set(codes) - OPT_IN
         for layer in (self.file_layer, self.cli_layer):
-            if layer.select is not None:
-                chosen = resolve_selection(layer.select)
-            chosen |= resolve_selection(layer.extend_select)
-            chosen -= resolve_selection(layer.ignore + layer.extend_ignore)
+            on = _specificity([*(layer.select or []), *layer.extend_select])
+            off = _specificity([*layer.ignore, *layer.extend_ignore])
+            base = set() if layer.select is not None else chosen
+            chosen = {
+                code
+                for code in codes
+                if (on.get(code, -1) > off.get(code, -1))
+                or (code in base and code not in on and code not in off)
+            }
         return chosen
 
     def is_excluded(self, path: str) -> bool:
         return bool(self.exclude) and _matches_path(self.exclude, path, self.base)
+
+
+def _specificity(selectors: list[str]) -> dict[str, int]:
+    """Code -> length of the longest selector naming it (ALL 0, a name beats any prefix)."""
+    best: dict[str, int] = {}
+    for selector in selectors:
+        selector = selector.strip()
+        if not selector:
+            continue
+        weight = 0 if selector.upper() == "ALL" else 99 if "-" in selector else len(selector)
+        for code in resolve_selection([selector]):
+            best[code] = max(best.get(code, -1), weight)
+    return best
 
 
 def find_settings_file(paths: Iterable[str]) -> str | None:

@@ -140,3 +140,18 @@ def test_per_module_ignores_reach_binaries(tmp_path: Path) -> None:
     assert ("mod2.ko", None, "KM301") in before
     after = findings(str(built), "--settings", str(settings), *target)
     assert after == [f for f in before if f != ("mod2.ko", None, "KM301")]
+
+
+def test_selection_layers_and_specificity() -> None:
+    from kmodlint.settings import Layer, Settings
+
+    def km9(settings: Settings) -> list[str]:
+        return sorted(c for c in settings.selected() if c.startswith("KM9"))
+
+    assert "KM950" not in Settings().selected()  # opt-in
+    assert "KM950" in Settings(file_layer=Layer(select=["ALL"])).selected()
+    # Within a layer the longest selector wins: KM950 beats the KM9 prefix.
+    assert km9(Settings(file_layer=Layer(ignore=["KM9"], extend_select=["KM950"]))) == ["KM950"]
+    # The command line's layer applies on top of the file's.
+    layered = Settings(file_layer=Layer(ignore=["static-export"]), cli_layer=Layer(select=["KM1"]))
+    assert sorted(layered.selected()) == ["KM101", "KM102", "KM103", "KM104"]
