@@ -58,6 +58,11 @@ class Filtered:
     new: list[Finding]
     gone: int  # baselined occurrences that no longer occur
 
+    def note(self, path: str) -> str:
+        # Said every run, so the file only shrinks (conventions: Baseline).
+        entries = "entry no longer occurs" if self.gone == 1 else "entries no longer occur"
+        return f"{self.gone} baseline {entries}; rewrite {path} with --write-baseline to shrink it"
+
 
 def read(path: str) -> Counter[Identity]:
     try:

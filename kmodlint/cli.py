@@ -219,13 +219,7 @@ def _check(args: argparse.Namespace, loaded: LoadedSet, options: Settings) -> in
     selected = options.selected()
     findings = run_rules(loaded.module_set, selected, None)
     findings = settings.apply_severity(settings.apply_ignores(findings, options), options)
-    sources = [
-        path
-        for m in loaded.module_set.modules
-        if m.source is not None
-        for path in (*m.source.files, m.source.location.path)
-    ]
-    outcome = suppress.apply(findings, sources, selected)
+    outcome = suppress.apply(findings, suppress.source_files(loaded.module_set), selected)
     unused = settings.apply_severity(settings.apply_ignores(outcome.unused, options), options)
     findings = sorted(outcome.kept + unused, key=lambda f: f.sort_key())
     for note in outcome.notes if not args.quiet else []:
@@ -238,12 +232,7 @@ def _check(args: argparse.Namespace, loaded: LoadedSet, options: Settings) -> in
         filtered = baseline.apply(args.baseline, findings)
         findings = filtered.new
         if filtered.gone and not args.quiet:
-            print(
-                f"kmodlint: {filtered.gone} baseline "
-                + ("entry no longer occurs" if filtered.gone == 1 else "entries no longer occur")
-                + f"; rewrite {args.baseline} with --write-baseline to shrink it",
-                file=sys.stderr,
-            )
+            print(f"kmodlint: {filtered.note(args.baseline)}", file=sys.stderr)
     if args.format == "json":
         sys.stdout.write(format_json(findings))
     else:

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kmodlint.engine import Finding
+from kmodlint.moduleset import ModuleSet
 from kmodlint.rule import find_rule
 
 UNUSED_CODE = "KM950"
@@ -72,6 +73,16 @@ def apply(findings: list[Finding], extra_files: Iterable[str], selected: set[str
         for path in sorted(by_file):
             unused.extend(_unused(s, selected) for s in by_file[path] if _is_unused(s, selected))
     return Outcome(kept, unused, notes)
+
+
+def source_files(ms: ModuleSet) -> list[str]:
+    """Every C file and Kbuild of the source modules: where unused suppressions may hide."""
+    return [
+        path
+        for m in ms.modules
+        if m.source is not None
+        for path in (*m.source.files, m.source.location.path)
+    ]
 
 
 def _suppressed(finding: Finding, suppressions: list[Suppression]) -> bool:
