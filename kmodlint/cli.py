@@ -11,12 +11,14 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from kmodlint import __version__
+from kmodlint import __version__, baseline, settings, suppress
+from kmodlint.baseline import BaselineError
 from kmodlint.cfront.kconfig import ConfigError
-from kmodlint.engine import Finding, SelectionError, resolve_selection, run_rules
+from kmodlint.engine import Finding, SelectionError, run_rules
 from kmodlint.kernel.load import KernelSpecError
 from kmodlint.loading import LoadedSet, load_set
 from kmodlint.rule import Severity, all_rules, find_rule
+from kmodlint.settings import Layer, Settings, SettingsError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -55,6 +57,17 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         help="token scan only: skip pycparser (faster; no C types for extern-mismatch and "
         "param-type-mismatch)",
     )
+    # --config is taken by the kernel .config, hence --settings for kmodlint's own file.
+    parser.add_argument(
+        "--settings",
+        metavar="FILE",
+        help="kmodlint settings file (default: the closest pyproject.toml with "
+        "[tool.kmodlint], .kmodlint.toml or kmodlint.toml above the paths)",
+    )
+    parser.add_argument("--isolated", action="store_true", help="ignore all settings files")
+    parser.add_argument(
+        "--show-settings", action="store_true", help="print the effective settings and exit"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,12 +94,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--output", metavar="FILE", help="write the report to FILE, not stdout")
     check.add_argument("--select", metavar="NAMES", help="comma-separated rules to run")
+    check.add_argument("--extend-select", metavar="NAMES", help="rules to run in addition")
     check.add_argument("--ignore", metavar="NAMES", help="comma-separated rules to skip")
+    check.add_argument("--extend-ignore", metavar="NAMES", help="rules to skip in addition")
     check.add_argument(
         "--fail-on",
         choices=["error", "warning", "info", "never"],
-        default="warning",
+        default=None,
         help="lowest severity that makes the exit status 1 (default: warning)",
+    )
+    check.add_argument("--baseline", metavar="FILE", help="report only findings not in FILE")
+    check.add_argument(
+        "--write-baseline", metavar="FILE", help="write today's findings to FILE and exit 0"
     )
 
     deps = commands.add_parser("deps", help="dependency graph and load order")
@@ -110,7 +129,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
-    except (UsageError, KernelSpecError, SelectionError, ConfigError) as exc:
+    except (
+        UsageError,
+        KernelSpecError,
+        SelectionError,
+        ConfigError,
+        SettingsError,
+        BaselineError,
+    ) as exc:
         print(f"kmodlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -135,21 +161,26 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown rule '{args.rule}' (see `kmodlint rules`)")
         sys.stdout.write(f"# {found.code} {found.name} ({found.severity})\n\n{found.doc}\n")
         return EXIT_OK
+    options = _settings(args)
+    if args.show_settings:
+        sys.stdout.write(settings.describe(options))
+        return EXIT_OK
     loaded = load_set(
         args.paths,
-        kernel_spec=args.kernel,
+        kernel_spec=options.kernel,
         jobs=args.jobs,
         use_cache=not args.no_cache,
         cache_dir=args.cache_dir,
-        config_spec=args.config,
+        config_spec=options.config,
         kernel_source=args.kernel_source,
         use_ast=not args.no_ast,
+        exclude=options.is_excluded if options.exclude else None,
     )
     if not args.quiet:
         for note in loaded.notes:
             print(f"kmodlint: {note}", file=sys.stderr)
     if args.command == "check":
-        return _check(args, loaded)
+        return _check(args, loaded, options)
     if args.command == "deps":
         from kmodlint.reporters.graph import format_deps
 
@@ -172,14 +203,50 @@ def _split(value: str | None) -> list[str]:
     return [part for part in (value or "").split(",") if part.strip()]
 
 
-def _check(args: argparse.Namespace, loaded: LoadedSet) -> int:
-    select = resolve_selection(_split(args.select)) if args.select else None
-    ignore = resolve_selection(_split(args.ignore)) if args.ignore else None
-    findings = run_rules(loaded.module_set, select, ignore)
-    _report(args, findings, len(loaded.module_set.modules))
-    if args.fail_on == "never":
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings file (unless --isolated) with the command line on top."""
+    select = getattr(args, "select", None)
+    cli = Layer(
+        select=_split(select) if select else None,
+        extend_select=_split(getattr(args, "extend_select", None)),
+        ignore=_split(getattr(args, "ignore", None)),
+        extend_ignore=_split(getattr(args, "extend_ignore", None)),
+    )
+    return settings.resolve(
+        args.paths,
+        args.settings,
+        args.isolated,
+        cli,
+        args.kernel,
+        args.config,
+        getattr(args, "fail_on", None),
+    )
+
+
+def _check(args: argparse.Namespace, loaded: LoadedSet, options: Settings) -> int:
+    # discovery (exclude) -> rules (selection) -> per-file/per-module ignores -> severity
+    # -> inline suppressions -> baseline -> report and exit status.
+    selected = options.selected()
+    findings = run_rules(loaded.module_set, selected, None)
+    findings = settings.apply_severity(settings.apply_ignores(findings, options), options)
+    outcome = suppress.apply(findings, suppress.source_files(loaded.module_set), selected)
+    unused = settings.apply_severity(settings.apply_ignores(outcome.unused, options), options)
+    findings = sorted(outcome.kept + unused, key=lambda f: f.sort_key())
+    for note in outcome.notes if not args.quiet else []:
+        print(f"kmodlint: {note}", file=sys.stderr)
+    if args.write_baseline:
+        count = baseline.write(args.write_baseline, findings)
+        print(f"kmodlint: wrote {count} finding(s) to {args.write_baseline}", file=sys.stderr)
         return EXIT_OK
-    threshold = Severity(args.fail_on).rank
+    if args.baseline:
+        filtered = baseline.apply(args.baseline, findings)
+        findings = filtered.new
+        if filtered.gone and not args.quiet:
+            print(f"kmodlint: {filtered.note(args.baseline)}", file=sys.stderr)
+    _report(args, findings, len(loaded.module_set.modules))
+    if options.fail_on == "never":
+        return EXIT_OK
+    threshold = Severity(options.fail_on).rank
     return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in findings) else EXIT_OK
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from stat import S_ISREG
 
@@ -32,12 +33,14 @@ def is_module_file(name: str) -> bool:
     return name.endswith(MODULE_SUFFIXES)
 
 
-def discover(paths: list[str]) -> Inputs:
+def discover(paths: list[str], exclude: Callable[[str], bool] | None = None) -> Inputs:
+    """*exclude* (the settings' globs) prunes what the walk finds; a path named
+    explicitly is always read, as in ruff without --force-exclude."""
     inputs = Inputs()
     seen: set[str] = set()
     for given in paths:
         if os.path.isdir(given):
-            _walk(given, inputs, seen)
+            _walk(given, inputs, seen, exclude)
         elif os.path.isfile(given):
             _add_file(given, given, os.path.basename(given), inputs, seen, explicit=True)
         elif os.path.lexists(given):
@@ -51,7 +54,7 @@ def discover(paths: list[str]) -> Inputs:
     return inputs
 
 
-def _walk(root: str, inputs: Inputs, seen: set[str]) -> None:
+def _walk(root: str, inputs: Inputs, seen: set[str], exclude: Callable[[str], bool] | None) -> None:
     def report(error: OSError) -> None:
         where = error.filename or root
         inputs.problems.append(
@@ -68,9 +71,13 @@ def _walk(root: str, inputs: Inputs, seen: set[str]) -> None:
     for directory, subdirs, files in os.walk(root, onerror=report):
         if modules_tree:
             subdirs[:] = [d for d in subdirs if d not in ("build", "source")]
+        if exclude is not None:
+            subdirs[:] = [d for d in subdirs if not exclude(os.path.join(directory, d))]
         subdirs.sort()
         for name in sorted(files):
             full = os.path.join(directory, name)
+            if exclude is not None and exclude(full):
+                continue
             relative = os.path.relpath(full, root)
             _add_file(full, full, relative, inputs, seen, explicit=False)
 

@@ -37,15 +37,24 @@ def relative_form(path: str, root: Path | None = None) -> str:
     return relative if relative is not None else Path(path).as_posix()
 
 
-def fingerprint(finding: Finding, root: Path | None = None) -> str:
-    """Hex sha256 of `code|module|key`; module-less findings use "" for the module.
+def identity(finding: Finding, root: Path | None = None) -> tuple[str, str, str]:
+    """(code, module or "", key): what the baseline stores and the fingerprint hashes.
 
     An empty key means the rule has nothing finer than the module to tell findings apart
-    (e.g. missing-license) or no module at all (an unreadable input); the relative path and
-    the message stand in for it. Neither holds a line number.
+    (e.g. missing-license): the message stands in, so the same module-level finding made
+    from sources (at the Kbuild line) and from the built `.ko` is one finding. A finding
+    with no module at all (an unreadable input) is told apart by its path relative to
+    `root`, and its message. Neither holds a line number.
     """
     module = finding.module or ""
     key = finding.key
-    if not key:
+    if not key and module:
+        key = finding.message
+    elif not key:
         key = f"{relative_form(finding.path, root)}|{finding.message}"
-    return hashlib.sha256(f"{finding.code}|{module}|{key}".encode()).hexdigest()
+    return (finding.code, module, key)
+
+
+def fingerprint(finding: Finding, root: Path | None = None) -> str:
+    """Hex sha256 of `code|module|key` as :func:`identity` spells them."""
+    return hashlib.sha256("|".join(identity(finding, root)).encode()).hexdigest()

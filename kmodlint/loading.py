@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,9 +36,10 @@ def load_set(
     config_spec: str | None = None,
     kernel_source: str | None = None,
     use_ast: bool = True,
+    exclude: Callable[[str], bool] | None = None,
 ) -> LoadedSet:
     cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
-    inputs = discover(paths)
+    inputs = discover(paths, exclude)
     notes: list[str] = []
 
     def read_tree(files: list[tuple[str, str]]) -> list[tuple[Module | None, list[InputProblem]]]:
@@ -75,6 +77,8 @@ def load_set(
             use_ast=use_ast,
             stub_env=stub_env,
         )
+        if exclude is not None:
+            _drop_excluded(sources, exclude)
         modules.extend(sources.modules)
         for module in sources.modules:
             # The .ko kbuild would write beside the Kbuild that declares the module.
@@ -89,6 +93,16 @@ def load_set(
             )
     module_set = ModuleSet(modules, kernel, problems)
     return LoadedSet(module_set, relative, inputs.modules_order, notes, sources)
+
+
+def _drop_excluded(sources: SourceSet, exclude: Callable[[str], bool]) -> None:
+    """Kbuild grouping walks folders on its own; what it found only in excluded files goes."""
+    sources.modules = [
+        m
+        for m in sources.modules
+        if m.source is None or not m.source.files or not all(map(exclude, m.source.files))
+    ]
+    sources.problems = [p for p in sources.problems if not exclude(p.path)]
 
 
 def choose_config(spec: str | None) -> tuple[dict[str, str] | None, str]:

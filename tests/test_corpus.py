@@ -62,6 +62,12 @@ def run_kmodlint(*args: str, cwd: Path | None = None, env_extra: dict | None = N
     )
 
 
+def _settings_args(case: Path) -> list[str]:
+    """corpus-format.md §1: no user settings, unless the case holds its own kmodlint.toml."""
+    own = case / "kmodlint.toml"
+    return ["--settings", str(own)] if own.is_file() else ["--isolated"]
+
+
 def describe(items: Counter, messages: dict) -> str:
     lines = []
     for (module, code, key), count in sorted(items.items()):
@@ -84,7 +90,7 @@ def test_binary_case(case: Path, tmp_path: Path) -> None:
     config = case_config(case)
     target = (case / config["target"]).resolve() if "target" in config else None
     args = ["check", str(case / "built"), "--format", "json", "--fail-on", "never"]
-    args += ["--kernel", str(target) if target else "none"]
+    args += ["--kernel", str(target) if target else "none", *_settings_args(case)]
     result = run_kmodlint(*args, env_extra={"KMODLINT_CACHE_DIR": str(tmp_path / "cache")})
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -131,6 +137,7 @@ def run_source_case(case: Path, tmp_path: Path) -> list[dict]:
     args = ["check", *map(str, _source_inputs(case)), "--format", "json", "--fail-on", "never"]
     args += ["--kernel", str(target) if target else "none"]
     args += ["--config", str(case / config["config"]) if "config" in config else "none"]
+    args += _settings_args(case)
     result = run_kmodlint(*args, env_extra={"KMODLINT_CACHE_DIR": str(tmp_path / "cache")})
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr

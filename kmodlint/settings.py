@@ -1,0 +1,327 @@
+"""kmodlint's own settings file: `[tool.kmodlint]` in pyproject.toml, or `.kmodlint.toml` /
+`kmodlint.toml` (same keys, no header).
+
+The closest ancestor of the paths given wins and files are never merged (ruff's model); the
+command line is a second layer on top of the file. Every mistake in the file is a usage
+error naming the file, with a did-you-mean, because a silently ignored key is a check that
+silently does not run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import os
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from kmodlint.engine import Finding, SelectionError, resolve_selection
+from kmodlint.rule import Severity, all_rules
+
+# Searched in this order in each folder, like ruff's .ruff.toml, ruff.toml, pyproject.toml.
+FILE_NAMES = (".kmodlint.toml", "kmodlint.toml", "pyproject.toml")
+# Rules that run only when selected by name, code or prefix (or ALL), never by default:
+# they report on kmodlint's own comments, not on the driver.
+OPT_IN = frozenset({"KM950"})
+FAIL_ON = ("error", "warning", "info", "never")
+RULE_LISTS = ("select", "extend-select", "ignore", "extend-ignore")
+KNOWN_KEYS = (
+    *RULE_LISTS,
+    "per-file-ignores",
+    "per-module-ignores",
+    "severity",
+    "kernel",
+    "config",
+    "exclude",
+    "fail-on",
+)
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(slots=True)
+class Layer:
+    """One source of selection options: the settings file, then the command line."""
+
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    extend_ignore: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Settings:
+    file: str | None = None  # the settings file used, if any
+    base: str = "."  # folder relative globs and paths are resolved against
+    file_layer: Layer = field(default_factory=Layer)
+    cli_layer: Layer = field(default_factory=Layer)
+    per_file_ignores: dict[str, set[str]] = field(default_factory=dict)  # glob -> codes
+    per_module_ignores: dict[str, set[str]] = field(default_factory=dict)
+    severity: dict[str, Severity] = field(default_factory=dict)  # code -> severity
+    kernel: str | None = None
+    config: str | None = None
+    exclude: list[str] = field(default_factory=list)
+    fail_on: str = "warning"
+
+    def selected(self) -> set[str]:
+        """Default (every rule but the opt-in ones), then the file's layer, then the CLI's.
+        Within a layer the most specific selector wins (ruff): `ignore = ["KM9"]` with
+        `extend-select = ["KM950"]` runs KM950; a tie goes to ignore."""
+        codes = [r.code for r in all_rules()]
+        chosen = set(codes) - OPT_IN
+        for layer in (self.file_layer, self.cli_layer):
+            on = _specificity([*(layer.select or []), *layer.extend_select])
+            off = _specificity([*layer.ignore, *layer.extend_ignore])
+            base = set() if layer.select is not None else chosen
+            chosen = {
+                code
+                for code in codes
+                if (on.get(code, -1) > off.get(code, -1))
+                or (code in base and code not in on and code not in off)
+            }
+        return chosen
+
+    def is_excluded(self, path: str) -> bool:
+        return bool(self.exclude) and _matches_path(self.exclude, path, self.base)
+
+
+def _specificity(selectors: list[str]) -> dict[str, int]:
+    """Code -> length of the longest selector naming it (ALL 0, a name beats any prefix)."""
+    best: dict[str, int] = {}
+    for selector in selectors:
+        selector = selector.strip()
+        if not selector:
+            continue
+        weight = 0 if selector.upper() == "ALL" else 99 if "-" in selector else len(selector)
+        for code in resolve_selection([selector]):
+            best[code] = max(best.get(code, -1), weight)
+    return best
+
+
+def find_settings_file(paths: Iterable[str]) -> str | None:
+    """The closest settings file above the first path that has one."""
+    for given in paths:
+        folder = os.path.abspath(given if os.path.isdir(given) else os.path.dirname(given) or ".")
+        while True:
+            for name in FILE_NAMES:
+                candidate = os.path.join(folder, name)
+                if os.path.isfile(candidate) and _is_settings_file(candidate):
+                    return candidate
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+    return None
+
+
+def _is_settings_file(path: str) -> bool:
+    # A pyproject.toml counts only when it has a [tool.kmodlint] table (ruff does the same),
+    # so a Python project above a driver tree does not hide a closer kmodlint.toml.
+    if os.path.basename(path) != "pyproject.toml":
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return "kmodlint" in tomllib.load(handle).get("tool", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def load_settings(path: str) -> Settings:
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: invalid TOML: {exc}") from exc
+    table: Any = document
+    if os.path.basename(path) == "pyproject.toml":
+        table = document.get("tool", {}).get("kmodlint", {})
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path}: [tool.kmodlint] must be a table")
+    return _parse(table, path)
+
+
+def _parse(table: dict[str, Any], path: str) -> Settings:
+    base = os.path.dirname(os.path.abspath(path))
+    settings = Settings(file=path, base=base)
+
+    def fail(message: str) -> SettingsError:
+        return SettingsError(f"{path}: {message}")
+
+    for key in table:
+        if key not in KNOWN_KEYS:
+            raise fail(f"unknown key '{key}'{_did_you_mean(key, KNOWN_KEYS)}")
+
+    def strings(key: str, value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise fail(f"'{key}' must be a list of strings")
+        return value
+
+    def rules(key: str, value: Any) -> set[str]:
+        selectors = strings(key, value)
+        try:
+            return resolve_selection(selectors)
+        except SelectionError as exc:
+            raise fail(f"'{key}': {exc}") from exc
+
+    layer = settings.file_layer
+    for key in RULE_LISTS:
+        if key in table:
+            rules(key, table[key])  # validated now, so the error names the file
+            setattr(layer, key.replace("-", "_"), table[key])
+    for key, target in (
+        ("per-file-ignores", settings.per_file_ignores),
+        ("per-module-ignores", settings.per_module_ignores),
+    ):
+        value = table.get(key, {})
+        if not isinstance(value, dict):
+            raise fail(f"'{key}' must be a table of glob = [rules]")
+        for glob, listed in value.items():
+            target[glob] = rules(f"{key}.{glob}", listed)
+    severity = table.get("severity", {})
+    if not isinstance(severity, dict):
+        raise fail("'severity' must be a table of rule = \"error|warning|info\"")
+    levels = [s.value for s in Severity]
+    for selector, level in severity.items():
+        if level not in levels:
+            hint = _did_you_mean(str(level), levels)
+            raise fail(f"severity.{selector}: '{level}' is not one of {', '.join(levels)}{hint}")
+        for code in rules(f"severity.{selector}", [selector]):
+            settings.severity[code] = Severity(level)
+    for key in ("kernel", "config"):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, str):
+                raise fail(f"'{key}' must be a string (a path, or 'none')")
+            # Relative to the settings file, so the file means the same from any cwd.
+            setattr(settings, key, value if value == "none" else os.path.join(base, value))
+    if "exclude" in table:
+        settings.exclude = strings("exclude", table["exclude"])
+    if "fail-on" in table:
+        if table["fail-on"] not in FAIL_ON:
+            value = str(table["fail-on"])
+            raise fail(f"'fail-on': '{value}' is not one of {', '.join(FAIL_ON)}")
+        settings.fail_on = table["fail-on"]
+    return settings
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    hint = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {hint[0]}?)" if hint else ""
+
+
+def resolve(
+    paths: list[str],
+    explicit: str | None,
+    isolated: bool,
+    cli_layer: Layer,
+    kernel: str | None,
+    config: str | None,
+    fail_on: str | None,
+) -> Settings:
+    """The effective settings: the file's (unless --isolated) with the command line on top."""
+    if isolated:
+        settings = Settings()
+    elif explicit is not None:
+        settings = load_settings(explicit)
+    else:
+        found = find_settings_file(paths)
+        settings = load_settings(found) if found else Settings()
+    settings.cli_layer = cli_layer
+    try:
+        for selectors in (cli_layer.select or [], cli_layer.extend_select, cli_layer.ignore):
+            resolve_selection(selectors)
+        resolve_selection(cli_layer.extend_ignore)
+    except SelectionError as exc:
+        raise SettingsError(str(exc)) from exc
+    if kernel is not None:
+        settings.kernel = kernel
+    if config is not None:
+        settings.config = config
+    if fail_on is not None:
+        settings.fail_on = fail_on
+    return settings
+
+
+def apply_ignores(findings: list[Finding], settings: Settings) -> list[Finding]:
+    """Drop what per-file-ignores (by path) and per-module-ignores (by module) switch off."""
+    if not settings.per_file_ignores and not settings.per_module_ignores:
+        return findings
+    kept = []
+    for finding in findings:
+        if any(
+            finding.code in codes and _matches_path([glob], finding.path, settings.base)
+            for glob, codes in settings.per_file_ignores.items()
+        ):
+            continue
+        module = (finding.module or "").replace("-", "_")
+        if finding.module is not None and any(
+            finding.code in codes and fnmatch.fnmatchcase(module, glob.replace("-", "_"))
+            for glob, codes in settings.per_module_ignores.items()
+        ):
+            continue
+        kept.append(finding)
+    return kept
+
+
+def apply_severity(findings: list[Finding], settings: Settings) -> list[Finding]:
+    if not settings.severity:
+        return findings
+    return [
+        replace(f, severity=settings.severity[f.code]) if f.code in settings.severity else f
+        for f in findings
+    ]
+
+
+def _matches_path(globs: list[str], path: str, base: str) -> bool:
+    """Globs are relative to the settings file's folder; one without a '/' also matches a
+    file or folder name anywhere below it (ruff and .gitignore read them the same way)."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute, base).replace(os.sep, "/")
+    parts = relative.split("/")
+    for glob in globs:
+        pattern = glob.strip("/")
+        if pattern.startswith("./"):
+            pattern = pattern[2:]
+        if "/" not in pattern and any(fnmatch.fnmatchcase(p, pattern) for p in parts):
+            return True
+        # A pattern naming a folder covers everything below it.
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        if any(fnmatch.fnmatchcase(p, pattern) for p in prefixes):
+            return True
+    return False
+
+
+def describe(settings: Settings) -> str:
+    """--show-settings: the effective values, one per line, TOML-shaped."""
+    names = {r.code: r.name for r in all_rules()}
+    lines = [f"# settings file: {settings.file or '(none)'}"]
+    lines.append(f"selected = {_codes(settings.selected(), names)}")
+    for glob, codes in sorted(settings.per_file_ignores.items()):
+        lines.append(f'per-file-ignores."{glob}" = {_codes(codes, names)}')
+    for glob, codes in sorted(settings.per_module_ignores.items()):
+        lines.append(f'per-module-ignores."{glob}" = {_codes(codes, names)}')
+    for code, level in sorted(settings.severity.items()):
+        lines.append(f'severity.{code} = "{level.value}"  # {names[code]}')
+    lines.append(f"kernel = {_text(settings.kernel)}")
+    lines.append(f"config = {_text(settings.config)}")
+    lines.append(f"exclude = {_list(settings.exclude)}")
+    lines.append(f'fail-on = "{settings.fail_on}"')
+    return "\n".join(lines) + "\n"
+
+
+def _codes(codes: Iterable[str], names: dict[str, str]) -> str:
+    return _list(f"{c} {names[c]}" for c in sorted(codes))
+
+
+def _list(items: Iterable[str]) -> str:
+    return "[" + ", ".join(f'"{i}"' for i in items) + "]"
+
+
+def _text(value: str | None) -> str:
+    return f'"{value}"' if value is not None else "(default)"

@@ -1,0 +1,157 @@
+"""The settings file: discovery, keys, validation, and the command line on top of it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.corpus_support import CORPUS
+from tests.test_corpus import run_kmodlint
+from tests.tree_support import NO_DESCRIPTION, STATIC_EXPORT, check, copy_case, findings
+
+STATIC = ("modstatic.c", 16, "KM101")
+NODESC = ("Kbuild", 1, "KM205")
+
+
+def two_modules(root: Path) -> Path:
+    """root/drv/a: a static export (error), root/drv/b: a missing description (warning)."""
+    copy_case(STATIC_EXPORT, root / "drv" / "a")
+    copy_case(NO_DESCRIPTION, root / "drv" / "b")
+    return root / "drv"
+
+
+def test_without_settings_both_findings_are_reported(tmp_path: Path) -> None:
+    assert findings(str(two_modules(tmp_path))) == [NODESC, STATIC]
+
+
+def test_closest_settings_file_wins_without_merging(tmp_path: Path) -> None:
+    drv = two_modules(tmp_path)
+    (tmp_path / "kmodlint.toml").write_text('ignore = ["missing-description"]\n')
+    assert findings(str(drv / "a"), str(drv / "b")) == [STATIC]
+    # A closer pyproject.toml with [tool.kmodlint] replaces it entirely (no merge).
+    (drv / "pyproject.toml").write_text('[tool.kmodlint]\nignore = ["KM1"]\n')
+    assert findings(str(drv)) == [NODESC]
+    # A pyproject.toml without [tool.kmodlint] is not a settings file.
+    (drv / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert findings(str(drv)) == [STATIC]
+    (drv / ".kmodlint.toml").write_text('select = ["KM2"]\n')
+    assert findings(str(drv)) == [NODESC]
+
+
+def test_isolated_and_explicit_settings(tmp_path: Path) -> None:
+    drv = two_modules(tmp_path)
+    (drv / "kmodlint.toml").write_text('ignore = ["KM101", "KM205"]\n')
+    assert findings(str(drv)) == []
+    assert findings(str(drv), "--isolated") == [NODESC, STATIC]
+    other = tmp_path / "elsewhere.toml"
+    other.write_text('extend-ignore = ["static-export"]\n')
+    assert findings(str(drv), "--settings", str(other)) == [NODESC]
+
+
+def test_command_line_beats_the_file(tmp_path: Path) -> None:
+    drv = two_modules(tmp_path)
+    (drv / "kmodlint.toml").write_text('ignore = ["static-export"]\nfail-on = "error"\n')
+    assert findings(str(drv)) == [NODESC]
+    assert findings(str(drv), "--select", "static-export") == [STATIC]
+    assert findings(str(drv), "--extend-ignore", "KM205") == []
+    # fail-on = "error" in the file: a warning alone passes, --fail-on warning fails it.
+    assert check(str(drv)).returncode == 0
+    assert check(str(drv), "--fail-on", "warning").returncode == 1
+
+
+def test_per_file_and_per_module_ignores(tmp_path: Path) -> None:
+    drv = two_modules(tmp_path)
+    settings = drv / "kmodlint.toml"
+    settings.write_text('[per-file-ignores]\n"a/*.c" = ["static-export"]\n')
+    assert findings(str(drv)) == [NODESC]
+    settings.write_text('[per-file-ignores]\n"b/*.c" = ["static-export"]\n')
+    assert findings(str(drv)) == [NODESC, STATIC]  # the glob is relative to the file
+    settings.write_text('[per-module-ignores]\n"modno*" = ["KM205"]\n"modstatic" = ["KM1"]\n')
+    assert findings(str(drv)) == []
+
+
+def test_severity_override_changes_the_exit_status(tmp_path: Path) -> None:
+    drv = copy_case(STATIC_EXPORT, tmp_path / "drv")
+    assert check(str(drv)).returncode == 1
+    (drv / "kmodlint.toml").write_text('[severity]\nstatic-export = "info"\n')
+    result = check(str(drv), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    [finding] = json.loads(result.stdout)["findings"]
+    assert (finding["code"], finding["severity"]) == ("KM101", "info")
+    assert check(str(drv), "--fail-on", "info").returncode == 1
+
+
+def test_exclude_prunes_discovery(tmp_path: Path) -> None:
+    drv = two_modules(tmp_path)
+    (drv / "kmodlint.toml").write_text('exclude = ["b"]\n')
+    assert findings(str(drv)) == [STATIC]
+    (drv / "kmodlint.toml").write_text('exclude = ["a/*.c"]\n')
+    assert findings(str(drv)) == [NODESC]
+
+
+def test_show_settings_resolves_paths_against_the_file(tmp_path: Path) -> None:
+    drv = two_modules(tmp_path)
+    (drv / "kmodlint.toml").write_text(
+        'kernel = "k/Module.symvers"\nextend-select = ["unused-suppression"]\n'
+        '[severity]\nKM205 = "info"\n'
+    )
+    result = run_kmodlint("check", str(drv), "--show-settings")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"# settings file: {drv / 'kmodlint.toml'}" in out
+    assert f'kernel = "{drv / "k" / "Module.symvers"}"' in out
+    assert '"KM950 unused-suppression"' in out
+    assert 'severity.KM205 = "info"' in out
+    # --kernel on the command line wins; the default selection leaves KM950 out.
+    out = check(str(drv), "--show-settings", "--isolated").stdout
+    assert 'kernel = "none"' in out and "KM950" not in out
+
+
+def test_mistakes_are_usage_errors_with_a_suggestion(tmp_path: Path) -> None:
+    drv = copy_case(STATIC_EXPORT, tmp_path / "drv")
+    settings = drv / "kmodlint.toml"
+    cases = {
+        'extend-ignor = ["KM101"]\n': "unknown key 'extend-ignor' (did you mean extend-ignore?)",
+        'select = ["static-exports"]\n': "did you mean static-export?",
+        '[per-file-ignores]\n"*.c" = ["KM1O1"]\n': "unknown rule selector 'KM1O1'",
+        '[severity]\nKM101 = "eror"\n': "'eror' is not one of error, warning, info (did you",
+        'fail-on = "warnings"\n': "'fail-on': 'warnings' is not one of",
+        "select = 'KM101'\n": "'select' must be a list of strings",
+        "select = [\n": "invalid TOML",
+    }
+    for text, message in cases.items():
+        settings.write_text(text)
+        result = check(str(drv))
+        assert result.returncode == 2, text
+        assert str(settings) in result.stderr, result.stderr
+        assert message in result.stderr, result.stderr
+    settings.unlink()
+    result = check(str(drv), "--extend-select", "unused-supression")
+    assert result.returncode == 2
+    assert "did you mean unused-suppression?" in result.stderr
+
+
+def test_per_module_ignores_reach_binaries(tmp_path: Path) -> None:
+    built = CORPUS / "km301-unresolved-symbol" / "built"
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[per-module-ignores]\n"mod*2" = ["unresolved-symbol"]\n')
+    target = ["--kernel", str(CORPUS / "targets" / "deb-6.1.0-56")]  # the last --kernel wins
+    before = findings(str(built), "--isolated", *target)
+    assert ("mod2.ko", None, "KM301") in before
+    after = findings(str(built), "--settings", str(settings), *target)
+    assert after == [f for f in before if f != ("mod2.ko", None, "KM301")]
+
+
+def test_selection_layers_and_specificity() -> None:
+    from kmodlint.settings import Layer, Settings
+
+    def km9(settings: Settings) -> list[str]:
+        return sorted(c for c in settings.selected() if c.startswith("KM9"))
+
+    assert "KM950" not in Settings().selected()  # opt-in
+    assert "KM950" in Settings(file_layer=Layer(select=["ALL"])).selected()
+    # Within a layer the longest selector wins: KM950 beats the KM9 prefix.
+    assert km9(Settings(file_layer=Layer(ignore=["KM9"], extend_select=["KM950"]))) == ["KM950"]
+    # The command line's layer applies on top of the file's.
+    layered = Settings(file_layer=Layer(ignore=["static-export"]), cli_layer=Layer(select=["KM1"]))
+    assert sorted(layered.selected()) == ["KM101", "KM102", "KM103", "KM104"]
