@@ -79,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     deps = commands.add_parser("deps", help="dependency graph and load order")
     _add_input_options(deps)
-    deps.add_argument("--format", choices=["text", "modules.dep", "dot", "json"], default="text")
+    deps.add_argument(
+        "--format", choices=["text", "modules.dep", "dot", "mermaid", "json"], default="text"
+    )
+    deps.add_argument("--symbols", action="store_true", help="list the symbols on each edge")
 
     symbols = commands.add_parser("symbols", help="what the front ends saw, per module")
     _add_input_options(symbols)
@@ -141,7 +144,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "deps":
         from kmodlint.reporters.graph import format_deps
 
-        sys.stdout.write(format_deps(loaded, args.format))
+        sys.stdout.write(format_deps(loaded, args.format, args.symbols))
         return EXIT_OK
     from kmodlint.reporters.symbols import format_symbols
 
