@@ -16,6 +16,7 @@ from kmodlint.cfront.kconfig import ConfigError
 from kmodlint.engine import SelectionError, resolve_selection, run_rules
 from kmodlint.kernel.load import KernelSpecError
 from kmodlint.loading import LoadedSet, load_set
+from kmodlint.progress import Progress
 from kmodlint.rule import Severity, all_rules, find_rule
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -33,10 +34,19 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         help="target kernel: Module.symvers, headers folder, System.map, /lib/modules/<ver> "
         "or 'none' (default: the running kernel's /lib/modules tree if present)",
     )
-    parser.add_argument("-j", "--jobs", type=int, default=None, help="worker processes")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes for reading modules and C files (default: CPU count; 1: none)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     parser.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: user cache)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no notes or progress bar on stderr"
+    )
     parser.add_argument(
         "--config",
         metavar="FILE",
@@ -126,16 +136,21 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown rule '{args.rule}' (see `kmodlint rules`)")
         sys.stdout.write(f"# {found.code} {found.name} ({found.severity})\n\n{found.doc}\n")
         return EXIT_OK
-    loaded = load_set(
-        args.paths,
-        kernel_spec=args.kernel,
-        jobs=args.jobs,
-        use_cache=not args.no_cache,
-        cache_dir=args.cache_dir,
-        config_spec=args.config,
-        kernel_source=args.kernel_source,
-        use_ast=not args.no_ast,
-    )
+    progress = Progress(enabled=not args.quiet)  # draws only on a terminal, for long runs
+    try:
+        loaded = load_set(
+            args.paths,
+            kernel_spec=args.kernel,
+            jobs=args.jobs,
+            use_cache=not args.no_cache,
+            cache_dir=args.cache_dir,
+            config_spec=args.config,
+            kernel_source=args.kernel_source,
+            use_ast=not args.no_ast,
+            progress=progress,
+        )
+    finally:
+        progress.close()
     if not args.quiet:
         for note in loaded.notes:
             print(f"kmodlint: {note}", file=sys.stderr)
