@@ -137,3 +137,23 @@ def test_output_is_deterministic() -> None:
     # Uncached runs: a second process, inputs given in another order.
     again = run_kmodlint("deps", *args, "--no-cache", "-j", "1").stdout
     assert again == deps(SEEDS, CHAIN, CYCLE, *args[3:]) == deps(*args)
+
+
+def test_kernel_modules_the_set_needs_are_named_in_the_kernel_box() -> None:
+    # No corpus case imports from a kernel module, so the picture is built by hand.
+    from kmodlint.reporters.graph import Picture
+    from kmodlint.reporters.stacking import stacking_text
+
+    drawn = Picture(
+        layers=[["mydrv"]],
+        edges=[],
+        cycles=[],
+        cycle_of={},
+        load_order=["mydrv"],
+        kernel="6.1.0-56-amd64 (Module.symvers)",
+        kernel_edges={"mydrv": ["usb_register_driver"]},
+        kernel_modules=["usbcore"],
+    )
+    text = stacking_text(drawn, symbols=True)
+    assert "its modules needed: usbcore" in text
+    assert "    mydrv -> kernel: usb_register_driver" in text.splitlines()

@@ -33,6 +33,8 @@ class Picture:
     load_order: list[str]
     kernel: str | None  # what the kernel table is, None when kernel checks are off
     kernel_edges: dict[str, list[str]]  # module -> symbols it takes from the kernel
+    # The kernel's own modules the set needs (modprobe loads them; insmod would not).
+    kernel_modules: list[str]
 
 
 def picture(ms: ModuleSet) -> Picture:
@@ -53,6 +55,12 @@ def picture(ms: ModuleSet) -> Picture:
         name: sorted(s for s, provider in providers.items() if not provider.in_set)
         for name, providers in sorted(ms.resolution.items())
     }
+    kernel_modules = {
+        provider.owner
+        for providers in ms.resolution.values()
+        for provider in providers.values()
+        if not provider.in_set and provider.owner != "vmlinux"
+    }
     return Picture(
         layers=ms.layers,
         edges=edges,
@@ -61,6 +69,7 @@ def picture(ms: ModuleSet) -> Picture:
         load_order=[name for layer in ms.layers for name in layer],
         kernel=describe_kernel(ms),
         kernel_edges={name: symbols for name, symbols in kernel_edges.items() if symbols},
+        kernel_modules=sorted(kernel_modules),
     )
 
 
@@ -112,5 +121,6 @@ def _json(drawn: Picture) -> str:
         ],
         "cycles": drawn.cycles,
         "kernel": drawn.kernel,
+        "kernel_modules": drawn.kernel_modules,
     }
     return json.dumps(document, indent=2) + "\n"

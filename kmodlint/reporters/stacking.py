@@ -29,12 +29,14 @@ def stacking_text(drawn: Picture, symbols: bool) -> str:
     ]
     rows = {depth: _layer_row(drawn, depth) for depth in range(len(drawn.layers), 0, -1)}
     kernel_row = ("kernel", _kernel_text(drawn))
-    width = _box_width([*rows.values(), kernel_row])
+    # Not part of the set, so not in the load order: modprobe pulls them in first.
+    needed = f"its modules needed: {cap(drawn.kernel_modules, _SYMBOLS_SHOWN)}"
+    width = _box_width([*rows.values(), kernel_row, ("", needed)])
     for depth, row in rows.items():
         lines += _box(row, width, "-")
         lines += _edges_below(drawn, drawn.layers[depth - 1], symbols)
     lines += _kernel_edges(drawn, symbols)
-    lines += _box(kernel_row, width, "=")
+    lines += _box(kernel_row, width, "=", [needed] if drawn.kernel_modules else [])
     if drawn.cycles:
         lines += ["", "cycles (each module needs the other loaded first; the kernel loads none):"]
         lines += [f"  cycle {n}: {' -> '.join(c)}" for n, c in enumerate(drawn.cycles, start=1)]
@@ -65,12 +67,15 @@ def _box_width(rows: list[tuple[str, str]]) -> int:
     return max(_MIN_WIDTH, min(_MAX_WIDTH, widest))
 
 
-def _box(row: tuple[str, str], width: int, rule: str) -> list[str]:
+def _box(row: tuple[str, str], width: int, rule: str, more: list[str] | None = None) -> list[str]:
+    """One layer as a box; `more` are further paragraphs, each starting on its own line."""
     label, text = row
     label = label.ljust(_LABEL)
-    wrapped = textwrap.wrap(
-        text, width - len(label) - 3, break_long_words=False, break_on_hyphens=False
-    ) or [""]
+    wrapped: list[str] = []
+    for paragraph in [text, *(more or [])]:
+        wrapped += textwrap.wrap(
+            paragraph, width - len(label) - 3, break_long_words=False, break_on_hyphens=False
+        ) or [""]
     border = "+" + rule * (width + 2) + "+"
     body = [f"| {label} | {part}" for part in wrapped[:1]]
     body += [f"| {'':{len(label)}} | {part}" for part in wrapped[1:]]
