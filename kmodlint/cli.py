@@ -17,6 +17,7 @@ from kmodlint.cfront.kconfig import ConfigError
 from kmodlint.engine import Finding, SelectionError, run_rules
 from kmodlint.kernel.load import KernelSpecError
 from kmodlint.loading import LoadedSet, load_set
+from kmodlint.progress import Progress
 from kmodlint.rule import Severity, all_rules, find_rule
 from kmodlint.settings import Layer, Settings, SettingsError
 
@@ -35,10 +36,19 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         help="target kernel: Module.symvers, headers folder, System.map, /lib/modules/<ver> "
         "or 'none' (default: the running kernel's /lib/modules tree if present)",
     )
-    parser.add_argument("-j", "--jobs", type=int, default=None, help="worker processes")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes for reading modules and C files (default: CPU count; 1: none)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     parser.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: user cache)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no notes on stderr")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no notes or progress bar on stderr"
+    )
     parser.add_argument(
         "--config",
         metavar="FILE",
@@ -110,7 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     deps = commands.add_parser("deps", help="dependency graph and load order")
     _add_input_options(deps)
-    deps.add_argument("--format", choices=["text", "modules.dep", "dot", "json"], default="text")
+    deps.add_argument(
+        "--format", choices=["text", "modules.dep", "dot", "mermaid", "json"], default="text"
+    )
+    deps.add_argument("--symbols", action="store_true", help="list the symbols on each edge")
 
     symbols = commands.add_parser("symbols", help="what the front ends saw, per module")
     _add_input_options(symbols)
@@ -165,17 +178,22 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.show_settings:
         sys.stdout.write(settings.describe(options))
         return EXIT_OK
-    loaded = load_set(
-        args.paths,
-        kernel_spec=options.kernel,
-        jobs=args.jobs,
-        use_cache=not args.no_cache,
-        cache_dir=args.cache_dir,
-        config_spec=options.config,
-        kernel_source=args.kernel_source,
-        use_ast=not args.no_ast,
-        exclude=options.is_excluded if options.exclude else None,
-    )
+    progress = Progress(enabled=not args.quiet)  # draws only on a terminal, for long runs
+    try:
+        loaded = load_set(
+            args.paths,
+            kernel_spec=options.kernel,
+            jobs=args.jobs,
+            use_cache=not args.no_cache,
+            cache_dir=args.cache_dir,
+            config_spec=options.config,
+            kernel_source=args.kernel_source,
+            use_ast=not args.no_ast,
+            exclude=options.is_excluded if options.exclude else None,
+            progress=progress,
+        )
+    finally:
+        progress.close()
     if not args.quiet:
         for note in loaded.notes:
             print(f"kmodlint: {note}", file=sys.stderr)
@@ -184,7 +202,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "deps":
         from kmodlint.reporters.graph import format_deps
 
-        sys.stdout.write(format_deps(loaded, args.format))
+        sys.stdout.write(format_deps(loaded, args.format, args.symbols))
         return EXIT_OK
     from kmodlint.reporters.symbols import format_symbols
 

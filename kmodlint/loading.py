@@ -16,6 +16,7 @@ from kmodlint.kernel.load import choose_kernel
 from kmodlint.model import InputProblem, Module
 from kmodlint.moduleset import ModuleSet
 from kmodlint.pool import extract_all
+from kmodlint.progress import Progress
 
 
 @dataclass(slots=True)
@@ -37,16 +38,20 @@ def load_set(
     kernel_source: str | None = None,
     use_ast: bool = True,
     exclude: Callable[[str], bool] | None = None,
+    progress: Progress | None = None,
 ) -> LoadedSet:
     cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
     inputs = discover(paths, exclude)
     notes: list[str] = []
+    progress = progress or Progress(enabled=False)
 
     def read_tree(files: list[tuple[str, str]]) -> list[tuple[Module | None, list[InputProblem]]]:
-        return [(e.module, e.problems) for e in extract_all(files, jobs, cache)]
+        tree = extract_all(files, jobs, cache, progress.phase("reading the kernel's modules"))
+        return [(e.module, e.problems) for e in tree]
 
     choice = choose_kernel(kernel_spec, read_tree)
-    extractions = extract_all([(b.path, b.display) for b in inputs.binaries], jobs, cache)
+    binaries = [(b.path, b.display) for b in inputs.binaries]
+    extractions = extract_all(binaries, jobs, cache, progress.phase("reading modules"))
     modules: list[Module] = []
     problems = list(inputs.problems)
     relative: dict[str, str] = {}
@@ -76,6 +81,7 @@ def load_set(
             cache,
             use_ast=use_ast,
             stub_env=stub_env,
+            progress=progress.phase("analysing C files"),
         )
         if exclude is not None:
             _drop_excluded(sources, exclude)

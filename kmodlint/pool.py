@@ -55,6 +55,7 @@ def run_cached(
     jobs: int | None,
     cache: Cache | None,
     result_type: type,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Any]:
     """`function` over `items` in input order: cached results first, the misses in a
     process pool when there are enough of them."""
@@ -70,17 +71,15 @@ def run_cached(
     pending = [items[i] for i in misses]
     if workers > 1 and len(pending) >= _POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=workers) as executor:
-            fresh = list(executor.map(function, pending, chunksize=8))
+            fresh = executor.map(function, pending, chunksize=8)
+            _collect(fresh, misses, results, keys, cache, progress, len(items))
     else:
-        fresh = [function(item) for item in pending]
-    for index, value in zip(misses, fresh, strict=True):
-        results[index] = value
-        if cache and keys[index]:
-            cache.store(keys[index], value)
+        _collect(map(function, pending), misses, results, keys, cache, progress, len(items))
     return results
 
 
 def _collect(fresh, misses, results, keys, cache, progress, total) -> None:
+    """Store results as they arrive (in input order), reporting each one to `progress`."""
     done = total - len(misses)
     for index, extraction in zip(misses, fresh, strict=True):
         results[index] = extraction

@@ -74,8 +74,8 @@ def test_deps_layers_json_and_dot() -> None:
     assert data["load_order"] == ["modchainc", "modchainb", "modchaina"]
     assert data["cycles"] == []
     text = run_kmodlint("deps", str(CHAIN), "--kernel", "none").stdout
-    assert "layer 3: modchaina" in text.splitlines()[0]
-    assert "unload order: rmmod modchaina; rmmod modchainb; rmmod modchainc;" in text
+    assert "| layer 3  | modchaina" in text
+    assert "unload order:\n  rmmod modchaina\n  rmmod modchainb\n  rmmod modchainc\n" in text
     dot = run_kmodlint("deps", str(CYCLE), "--format", "dot").stdout
     assert dot.startswith("digraph modules {")
     assert dot.count('color="red"') == 2

@@ -60,7 +60,7 @@ def test_source_module_resolves_against_a_built_base_module(tmp_path: Path) -> N
         "none",
         "--no-cache",
     )
-    assert "modprobe mod1; modprobe mod2;" in deps.stdout
+    assert "  modprobe mod1\n  modprobe mod2\n" in deps.stdout
     dep_lines = run_kmodlint(
         "deps",
         str(tree),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kmodlint.cache import Cache
@@ -40,6 +41,7 @@ def load_sources(
     cache: Cache | None,
     use_ast: bool = True,
     stub_env: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SourceSet:
     result = SourceSet()
     grouping = group_sources(paths, config, c_files)
@@ -69,7 +71,9 @@ def load_sources(
         plans.append((name, Location(orphan, 1, 1), [job]))
     all_jobs = [job for _, _, plan_jobs in plans for job in plan_jobs]
     keys = [_cache_key(cache, job) for job in all_jobs]
-    extractions = run_cached(analyse_source, all_jobs, keys, jobs, cache, SourceExtraction)
+    extractions = run_cached(
+        analyse_source, all_jobs, keys, jobs, cache, SourceExtraction, progress
+    )
     by_job = dict(zip(all_jobs, extractions, strict=True))
     for name, location, plan_jobs in plans:
         facts: list[FileFacts] = []

@@ -1,56 +1,126 @@
-"""The module set's dependencies: stacking layers, modules.dep, DOT, JSON."""
+"""The module set's dependencies: stacking picture, modules.dep, DOT, Mermaid, JSON.
+
+Shared here: the facts every drawing needs (edges with their symbols, which edges belong to
+a cycle, the load order, what the kernel is), so the formats cannot disagree.
+"""
 
 from __future__ import annotations
 
-import itertools
 import json
+from dataclasses import dataclass
 
 from kmodlint.depmod import modules_dep_lines
 from kmodlint.loading import LoadedSet
+from kmodlint.moduleset import ModuleSet
+
+FORMATS = ("text", "modules.dep", "dot", "mermaid", "json")
 
 
-def format_deps(loaded: LoadedSet, fmt: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Edge:
+    upper: str  # the importer
+    lower: str  # the module it needs loaded first
+    symbols: list[str]
+    cycle: int  # 1-based number of the cycle the edge belongs to, 0 when none
+
+
+@dataclass(slots=True)
+class Picture:
+    layers: list[list[str]]  # index 0 = base
+    edges: list[Edge]
+    cycles: list[list[str]]
+    cycle_of: dict[str, int]  # module -> 1-based cycle number
+    load_order: list[str]
+    kernel: str | None  # what the kernel table is, None when kernel checks are off
+    kernel_edges: dict[str, list[str]]  # module -> symbols it takes from the kernel
+    # The kernel's own modules the set needs (modprobe loads them; insmod would not).
+    kernel_modules: list[str]
+
+
+def picture(ms: ModuleSet) -> Picture:
+    cycle_of: dict[str, int] = {}
+    cycle_pairs: dict[tuple[str, str], int] = {}
+    for number, cycle in enumerate(ms.cycles, start=1):
+        cycle_of.update(dict.fromkeys(cycle, number))
+    for upper, lower in ms.graph.edges:
+        # Every edge inside one strongly connected component is part of some cycle, not
+        # only the one path ms.cycles names.
+        if upper in cycle_of and cycle_of.get(lower) == cycle_of[upper]:
+            cycle_pairs[upper, lower] = cycle_of[upper]
+    edges = [
+        Edge(a, b, sorted(data["symbols"]), cycle_pairs.get((a, b), 0))
+        for a, b, data in sorted(ms.graph.edges(data=True))
+    ]
+    kernel_edges = {
+        name: sorted(s for s, provider in providers.items() if not provider.in_set)
+        for name, providers in sorted(ms.resolution.items())
+    }
+    kernel_modules = {
+        provider.owner
+        for providers in ms.resolution.values()
+        for provider in providers.values()
+        if not provider.in_set and provider.owner != "vmlinux"
+    }
+    return Picture(
+        layers=ms.layers,
+        edges=edges,
+        cycles=ms.cycles,
+        cycle_of=cycle_of,
+        load_order=[name for layer in ms.layers for name in layer],
+        kernel=describe_kernel(ms),
+        kernel_edges={name: symbols for name, symbols in kernel_edges.items() if symbols},
+        kernel_modules=sorted(kernel_modules),
+    )
+
+
+def describe_kernel(ms: ModuleSet) -> str | None:
+    if ms.kernel is None:
+        return None
+    # vermagic starts with the release ("6.1.0-56-amd64 SMP preempt mod_unload ...").
+    release = ms.kernel.vermagic.split()[0] if ms.kernel.vermagic else None
+    where = ms.kernel.source
+    return f"{release} ({where})" if release else where
+
+
+def cap(symbols: list[str], limit: int) -> str:
+    """`a, b, c ... and N more`: a long edge stays one readable line."""
+    shown = ", ".join(symbols[:limit])
+    rest = len(symbols) - limit
+    return shown + (f" ... and {rest} more" if rest > 0 else "")
+
+
+def format_deps(loaded: LoadedSet, fmt: str, symbols: bool = False) -> str:
     ms = loaded.module_set
     if fmt == "modules.dep":
         return "".join(line + "\n" for line in modules_dep_lines(ms, loaded.relative, loaded.order))
-    graph = ms.graph
-    edges = [
-        {"from": a, "to": b, "symbols": sorted(data["symbols"])}
-        for a, b, data in sorted(graph.edges(data=True))
-    ]
+    drawn = picture(ms)
     if fmt == "json":
-        document = {
-            "layers": ms.layers,
-            "load_order": [name for layer in ms.layers for name in layer],
-            "edges": edges,
-            "cycles": ms.cycles,
-        }
-        return json.dumps(document, indent=2) + "\n"
+        return _json(drawn)
     if fmt == "dot":
-        lines = ["digraph modules {", "  rankdir=BT;"]
-        lines += [f'  "{name}";' for name in sorted(graph.nodes)]
-        in_cycle = {(a, b) for cycle in ms.cycles for a, b in itertools.pairwise(cycle)}
-        for edge in edges:
-            label = ", ".join(edge["symbols"][:3]) + (" ..." if len(edge["symbols"]) > 3 else "")
-            style = ', color="red"' if (edge["from"], edge["to"]) in in_cycle else ""
-            lines.append(f'  "{edge["from"]}" -> "{edge["to"]}" [label="{label}"{style}];')
-        lines.append("}")
-        return "\n".join(lines) + "\n"
-    return _layers_text(loaded)
+        from kmodlint.reporters.diagrams import dot
+
+        return dot(drawn)
+    if fmt == "mermaid":
+        from kmodlint.reporters.diagrams import mermaid
+
+        return mermaid(drawn)
+    from kmodlint.reporters.stacking import stacking_text
+
+    return stacking_text(drawn, symbols)
 
 
-def _layers_text(loaded: LoadedSet) -> str:
-    ms = loaded.module_set
-    layers = ms.layers
-    lines = []
-    for depth in range(len(layers), 0, -1):
-        lines.append(f"layer {depth}: {' '.join(layers[depth - 1])}")
-    kernel = ms.kernel.source if ms.kernel is not None else "not checked"
-    lines.append(f"kernel: {kernel}")
-    for cycle in ms.cycles:
-        lines.append(f"cycle: {' -> '.join(cycle)}")
-    order = [name for layer in layers for name in layer]
-    if order:
-        lines.append("load order: " + " ".join(f"modprobe {name};" for name in order))
-        lines.append("unload order: " + " ".join(f"rmmod {name};" for name in reversed(order)))
-    return "\n".join(lines) + "\n"
+def _json(drawn: Picture) -> str:
+    # layers/load_order/edges/cycles keep their original shape; the rest was added later.
+    document = {
+        "layers": drawn.layers,
+        "load_order": drawn.load_order,
+        "unload_order": list(reversed(drawn.load_order)),
+        "edges": [
+            {"from": e.upper, "to": e.lower, "symbols": e.symbols, "cycle": e.cycle > 0}
+            for e in drawn.edges
+        ],
+        "cycles": drawn.cycles,
+        "kernel": drawn.kernel,
+        "kernel_modules": drawn.kernel_modules,
+    }
+    return json.dumps(document, indent=2) + "\n"
