@@ -1,8 +1,8 @@
 """Per-file cache of extracted models, outside the analysed tree.
 
-Key: kmodlint version + absolute path + size + mtime (the fast path the conventions allow),
-so a file that changes in any of those is read again. Values are pickles of `Extraction`,
-written atomically so parallel runs never see half a file.
+Key: kmodlint version + absolute path (and its spelling) + size + mtime (the fast path the
+conventions allow), so a file that changes in any of those is read again. Values are pickles
+of `Extraction`, written atomically so parallel runs never see half a file.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ class Cache:
             stat = os.stat(path)
         except OSError:
             return None
-        ident = f"{os.path.abspath(path)}\0{stat.st_size}\0{stat.st_mtime_ns}\0{salt}"
+        # The spelling too: the extracted facts carry the path as given, and findings must
+        # show (and --focus must match) this run's spelling, not the first run's.
+        ident = f"{os.path.abspath(path)}\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{salt}"
         return hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()
 
     def _file(self, key: str) -> Path:

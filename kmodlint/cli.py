@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from kmodlint import __version__
 from kmodlint.cfront.kconfig import ConfigError
 from kmodlint.engine import SelectionError, resolve_selection, run_rules
+from kmodlint.focus import plan_focus
 from kmodlint.kernel.load import KernelSpecError
 from kmodlint.loading import LoadedSet, load_set
 from kmodlint.rule import Severity, all_rules, find_rule
@@ -76,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="warning",
         help="lowest severity that makes the exit status 1 (default: warning)",
     )
+    check.add_argument(
+        "--focus",
+        action="store_true",
+        help="report only findings that touch PATHs (or their modules), analysing each PATH's "
+        "whole project as context (for pre-commit, which passes only changed files)",
+    )
 
     deps = commands.add_parser("deps", help="dependency graph and load order")
     _add_input_options(deps)
@@ -123,8 +130,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown rule '{args.rule}' (see `kmodlint rules`)")
         sys.stdout.write(f"# {found.code} {found.name} ({found.severity})\n\n{found.doc}\n")
         return EXIT_OK
+    args.focus = plan_focus(args.paths) if getattr(args, "focus", False) else None
     loaded = load_set(
-        args.paths,
+        args.focus.context if args.focus else args.paths,
         kernel_spec=args.kernel,
         jobs=args.jobs,
         use_cache=not args.no_cache,
@@ -166,6 +174,8 @@ def _check(args: argparse.Namespace, loaded: LoadedSet) -> int:
     select = resolve_selection(_split(args.select)) if args.select else None
     ignore = resolve_selection(_split(args.ignore)) if args.ignore else None
     findings = run_rules(loaded.module_set, select, ignore)
+    if args.focus:
+        findings = args.focus.select(findings, loaded.module_set)
     if args.format == "json":
         sys.stdout.write(format_json(findings))
     else:
