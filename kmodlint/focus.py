@@ -15,6 +15,7 @@ import subprocess
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
 from kmodlint.discover import KBUILD_NAMES, SOURCE_SUFFIXES, is_module_file
 from kmodlint.engine import Finding
@@ -90,10 +91,15 @@ def plan_focus(paths: list[str]) -> Focus:
 
 
 def project_root(start: str) -> str:
+    return _project_root(os.path.abspath(start))
+
+
+@cache  # pre-commit may pass hundreds of files of a few folders
+def _project_root(folder: str) -> str:
     """Nearest folder with a kmodlint configuration; else the topmost folder of the unbroken
-    chain of Kbuild/Makefile folders above the nearest one; else the git root; else `start`.
-    The search never leaves the git work tree: a folder above it is not this project."""
-    folder = os.path.abspath(start)
+    chain of Kbuild/Makefile folders above the nearest one; else the git root; else the
+    folder itself. The search never leaves the git work tree: a folder above it is not this
+    project."""
     top = git_root(folder)
     chain = _ancestors(folder, top)
     for candidate in chain:
@@ -108,6 +114,7 @@ def project_root(start: str) -> str:
     return top or folder
 
 
+@cache
 def git_root(folder: str) -> str | None:
     try:
         done = subprocess.run(
