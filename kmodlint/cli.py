@@ -142,6 +142,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         use_ast=not args.no_ast,
     )
     if not args.quiet:
+        for note in [args.focus.note] if args.focus else []:
+            print(f"kmodlint: {note}", file=sys.stderr)
         for note in loaded.notes:
             print(f"kmodlint: {note}", file=sys.stderr)
     if args.command == "check":

@@ -40,6 +40,13 @@ class Focus:
     roots: list[str] = field(default_factory=list)  # project roots, as they will be shown
     context: list[str] = field(default_factory=list)  # what load_set analyses
 
+    @property
+    def note(self) -> str:
+        # Said every time: a finding outside the focus is left out on purpose, never silently.
+        where = ", ".join(self.roots) or "nothing kmodlint reads"
+        count = len(self.files) + len(self.dirs)
+        return f"focus: {count} path(s); context: the whole project at {where}"
+
     def covers(self, path: str) -> bool:
         real = os.path.realpath(path)
         return real in self.files or any(real.startswith(d + os.sep) for d in self.dirs)

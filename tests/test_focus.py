@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -117,3 +118,21 @@ def test_in_git_ignored_build_output_is_not_context(tmp_path: Path) -> None:
     assert not any(path.endswith(".ko") for path in focus.context)
     # No duplicate-module between sub/modprop.ko and the modprop built from sources.
     assert codes(drv, "sub/modprop.c") == (1, [("sub/modprop.c", "KM203")])
+
+
+def test_binaries_a_changed_ko_and_the_module_it_breaks(tmp_path: Path) -> None:
+    mods = tmp_path / "mods"
+    mods.mkdir()
+    for ko in (GPL / "built").glob("*.ko"):
+        shutil.copy(ko, mods)
+    target = str(CORPUS / "targets" / "deb-6.1.0-56")
+    result = run_kmodlint("check", "--focus", "--kernel", target, "modgplexp.ko", cwd=mods)
+    assert result.returncode == 1, result.stderr
+    assert "kmodlint: focus: 1 path(s); context: the whole project at ." in result.stderr
+    # modprop.ko uses modgplexp's GPL-only gplexp_secret: named, so reported; its use of the
+    # kernel's GPL-only ktime_get has nothing to do with modgplexp.ko: left out.
+    lines = result.stdout.splitlines()[:-1]
+    assert len(lines) == 1, result.stdout
+    path, rest = lines[0].split(": ", 1)
+    assert os.path.normpath(path) == "modprop.ko" and rest.startswith("error:")  # walked from .
+    assert "gplexp_secret" in lines[0] and "[KM203 gpl-only-symbol]" in lines[0]
