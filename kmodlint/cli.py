@@ -15,6 +15,7 @@ from kmodlint import __version__, baseline, settings, suppress
 from kmodlint.baseline import BaselineError
 from kmodlint.cfront.kconfig import ConfigError
 from kmodlint.engine import Finding, SelectionError, run_rules
+from kmodlint.focus import plan_focus
 from kmodlint.kernel.load import KernelSpecError
 from kmodlint.loading import LoadedSet, load_set
 from kmodlint.progress import Progress
@@ -117,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--write-baseline", metavar="FILE", help="write today's findings to FILE and exit 0"
     )
+    check.add_argument(
+        "--focus",
+        action="store_true",
+        help="report only findings that touch PATHs (or their modules), analysing each PATH's "
+        "whole project as context (for pre-commit, which passes only changed files)",
+    )
 
     deps = commands.add_parser("deps", help="dependency graph and load order")
     _add_input_options(deps)
@@ -174,6 +181,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown rule '{args.rule}' (see `kmodlint rules`)")
         sys.stdout.write(f"# {found.code} {found.name} ({found.severity})\n\n{found.doc}\n")
         return EXIT_OK
+    args.focus = plan_focus(args.paths) if getattr(args, "focus", False) else None
     options = _settings(args)
     if args.show_settings:
         sys.stdout.write(settings.describe(options))
@@ -181,7 +189,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     progress = Progress(enabled=not args.quiet)  # draws only on a terminal, for long runs
     try:
         loaded = load_set(
-            args.paths,
+            args.focus.context if args.focus else args.paths,
             kernel_spec=options.kernel,
             jobs=args.jobs,
             use_cache=not args.no_cache,
@@ -195,6 +203,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     if not args.quiet:
+        for note in [args.focus.note] if args.focus else []:
+            print(f"kmodlint: {note}", file=sys.stderr)
         for note in loaded.notes:
             print(f"kmodlint: {note}", file=sys.stderr)
     if args.command == "check":
@@ -243,13 +253,16 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _check(args: argparse.Namespace, loaded: LoadedSet, options: Settings) -> int:
     # discovery (exclude) -> rules (selection) -> per-file/per-module ignores -> severity
-    # -> inline suppressions -> baseline -> report and exit status.
+    # -> inline suppressions -> --focus -> baseline -> report and exit status.
     selected = options.selected()
     findings = run_rules(loaded.module_set, selected, None)
     findings = settings.apply_severity(settings.apply_ignores(findings, options), options)
     outcome = suppress.apply(findings, suppress.source_files(loaded.module_set), selected)
     unused = settings.apply_severity(settings.apply_ignores(outcome.unused, options), options)
     findings = sorted(outcome.kept + unused, key=lambda f: f.sort_key())
+    if args.focus:
+        # after suppressions: whether a suppression was used is judged on the whole set
+        findings = args.focus.select(findings, loaded.module_set)
     for note in outcome.notes if not args.quiet else []:
         print(f"kmodlint: {note}", file=sys.stderr)
     if args.write_baseline:

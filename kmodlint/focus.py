@@ -1,0 +1,246 @@
+"""`check --focus`: report on the given files, analyse their whole project.
+
+pre-commit passes only the staged files, but half the rules are about the set (a symbol
+exported by one module and used by another). So with `--focus` the given paths are the
+*focus*, not the input: kmodlint finds the project each one belongs to, analyses the whole
+module set there (the *context*), and keeps only the findings that touch the focus. The same
+commit then gets the same answer whether pre-commit calls kmodlint once or splits the list.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+from kmodlint.discover import KBUILD_NAMES, SOURCE_SUFFIXES, is_module_file
+from kmodlint.engine import Finding
+from kmodlint.model import Module, normalise_module_name
+from kmodlint.moduleset import ModuleSet
+
+CONFIG_NAMES = (".kmodlint.toml", "kmodlint.toml")
+_INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*[<"]([^>"]+)[>"]', re.MULTILINE)
+
+
+def understood(path: str) -> bool:
+    """What discover reads from a folder walk (and pre-commit's `files:` regex selects).
+    Anything else pre-commit hands over (Module.symvers, a README) is skipped quietly."""
+    name = os.path.basename(path)
+    return is_module_file(name) or name.endswith(SOURCE_SUFFIXES) or name in KBUILD_NAMES
+
+
+@dataclass(slots=True)
+class Focus:
+    files: set[str] = field(default_factory=set)  # real paths of the focus files
+    dirs: set[str] = field(default_factory=set)  # real paths of focus folders
+    roots: list[str] = field(default_factory=list)  # project roots, as they will be shown
+    context: list[str] = field(default_factory=list)  # what load_set analyses
+
+    @property
+    def note(self) -> str:
+        # Said every time: a finding outside the focus is left out on purpose, never silently.
+        where = ", ".join(self.roots) or "nothing kmodlint reads"
+        count = len(self.files) + len(self.dirs)
+        return f"focus: {count} path(s); context: the whole project at {where}"
+
+    def covers(self, path: str) -> bool:
+        real = os.path.realpath(path)
+        return real in self.files or any(real.startswith(d + os.sep) for d in self.dirs)
+
+    def select(self, findings: Iterable[Finding], ms: ModuleSet) -> list[Finding]:
+        """The findings located in the focus, or about a module the focus belongs to, or
+        naming a focus module's export that another module depends on (or exports too)."""
+        modules = focus_modules(self, ms)
+        exported = {
+            export.symbol: module.name
+            for module in ms.modules
+            if module.name in modules
+            for export in module.exports
+        }
+        kept = []
+        for finding in findings:
+            if self.covers(finding.path) or finding.module in modules:
+                kept.append(finding)
+            elif finding.name == "dependency-cycle" and modules & set(finding.key.split("->")):
+                kept.append(finding)  # every member of a cycle is part of it
+            elif _through_focus_export(finding, exported, ms):
+                kept.append(finding)
+        return kept
+
+
+def plan_focus(paths: list[str]) -> Focus:
+    focus = Focus()
+    roots: dict[str, str] = {}  # real root -> root as shown
+    for given in paths:
+        if os.path.isdir(given):
+            focus.dirs.add(os.path.realpath(given))
+            start = given
+        elif os.path.isfile(given) and understood(given):
+            focus.files.add(os.path.realpath(given))
+            start = os.path.dirname(given) or "."
+        else:
+            continue  # pre-commit passes what it matched; what we cannot read is not ours
+        root = project_root(start)
+        shown = root if os.path.isabs(given) else os.path.relpath(root)
+        roots.setdefault(os.path.realpath(root), shown)
+    focus.roots = sorted(roots.values())
+    context = {os.path.realpath(p): p for root in focus.roots for p in _project_files(root)}
+    # A focus file git ignores is still analysed (a focus folder is covered by its root).
+    for given in paths:
+        if os.path.isfile(given) and understood(given):
+            context.setdefault(os.path.realpath(given), given)
+    focus.context = sorted(context.values(), key=_context_order)
+    return focus
+
+
+def project_root(start: str) -> str:
+    return _project_root(os.path.abspath(start))
+
+
+@cache  # pre-commit may pass hundreds of files of a few folders
+def _project_root(folder: str) -> str:
+    """Nearest folder with a kmodlint configuration; else the topmost folder of the unbroken
+    chain of Kbuild/Makefile folders above the nearest one; else the git root; else the
+    folder itself. The search never leaves the git work tree: a folder above it is not this
+    project."""
+    top = git_root(folder)
+    chain = _ancestors(folder, top)
+    for candidate in chain:
+        if _has_config(candidate):
+            return candidate
+    nearest = next((i for i, c in enumerate(chain) if _has_kbuild(c)), None)
+    if nearest is not None:
+        end = nearest
+        while end + 1 < len(chain) and _has_kbuild(chain[end + 1]):
+            end += 1
+        return chain[end]
+    return top or folder
+
+
+@cache
+def git_root(folder: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", folder, "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:  # no git: the folder alone is the project
+        return None
+    return os.path.abspath(done.stdout.strip()) if done.returncode == 0 else None
+
+
+def focus_modules(focus: Focus, ms: ModuleSet) -> set[str]:
+    """Modules a focus path belongs to: its binary, a module built from a focus .c, a module
+    declared by (or below) a focus Kbuild/Makefile, a module whose .c includes a focus .h."""
+    kbuild_dirs = {
+        os.path.dirname(path) for path in focus.files if os.path.basename(path) in KBUILD_NAMES
+    }
+    headers = {os.path.basename(path) for path in focus.files if path.endswith(".h")}
+    found = set()
+    for module in ms.modules:
+        files = [module.path, *(module.source.files if module.source else [])]
+        real_path = os.path.realpath(module.path)
+        if (
+            any(focus.covers(path) for path in files)
+            or any(real_path.startswith(d + os.sep) for d in kbuild_dirs)
+            or (headers and module.source and _includes(module.source.files, headers))
+        ):
+            found.add(module.name)
+    return found
+
+
+def _through_focus_export(finding: Finding, exported: dict[str, str], ms: ModuleSet) -> bool:
+    """E.g. EXPORT_SYMBOL_GPL newly in moda.c breaks the unchanged modb.c: the finding sits in
+    modb but names moda's symbol, and modb depends on moda through it."""
+    owner = exported.get(finding.symbol or "")
+    if owner is None or finding.module is None or finding.module == owner:
+        return False
+    importer = ms.by_name.get(normalise_module_name(finding.module))
+    if importer is None:
+        return False
+    graph = ms.graph
+    if (
+        graph.has_edge(importer.name, owner)
+        and finding.symbol in graph.edges[importer.name, owner]["symbols"]
+    ):
+        return True
+    return _exports(importer, finding.symbol or "")  # a duplicate of the focus export
+
+
+def _exports(module: Module, symbol: str) -> bool:
+    return any(export.symbol == symbol for export in module.exports)
+
+
+def _includes(files: list[str], headers: set[str]) -> bool:
+    # The front end does not record includes; a textual scan of the module's own .c files
+    # is enough to tie a header to its users (one level: headers including headers are not
+    # followed).
+    for path in files:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        if any(os.path.basename(name) in headers for name in _INCLUDE.findall(text)):
+            return True
+    return False
+
+
+def _ancestors(folder: str, stop: str | None) -> list[str]:
+    chain = [folder]
+    while True:
+        if stop is not None and chain[-1] == stop:
+            return chain
+        parent = os.path.dirname(chain[-1])
+        if parent == chain[-1]:
+            return chain
+        chain.append(parent)
+
+
+def _has_kbuild(folder: str) -> bool:
+    return any(os.path.isfile(os.path.join(folder, name)) for name in KBUILD_NAMES)
+
+
+def _has_config(folder: str) -> bool:
+    if any(os.path.isfile(os.path.join(folder, name)) for name in CONFIG_NAMES):
+        return True
+    pyproject = os.path.join(folder, "pyproject.toml")
+    if not os.path.isfile(pyproject):
+        return False
+    try:
+        with open(pyproject, "rb") as handle:
+            return "kmodlint" in tomllib.load(handle).get("tool", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def _project_files(root: str) -> list[str]:
+    """The project's files: tracked and new-but-not-ignored ones under git (untracked build
+    output such as moda.ko beside moda.c would otherwise duplicate the source module), else
+    the root folder itself for discover to walk."""
+    if git_root(os.path.abspath(root)) is None:
+        return [root]
+    done = subprocess.run(
+        ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return [root]
+    names = {name for name in done.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
+    paths = [os.path.normpath(os.path.join(root, name)) for name in names]
+    return [path for path in paths if understood(path) and os.path.isfile(path)]
+
+
+def _context_order(path: str) -> tuple[int, int, str]:
+    # Kbuild files first and shallowest first: a parent Kbuild's `obj-m += sub/` must be read
+    # before sub/Kbuild, so sub/ inherits its flags as in a real build.
+    name = os.path.basename(path)
+    kind = 0 if name in KBUILD_NAMES else 1
+    return (kind, path.count(os.sep), path)
