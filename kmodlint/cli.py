@@ -181,15 +181,21 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown rule '{args.rule}' (see `kmodlint rules`)")
         sys.stdout.write(f"# {found.code} {found.name} ({found.severity})\n\n{found.doc}\n")
         return EXIT_OK
-    args.focus = plan_focus(args.paths) if getattr(args, "focus", False) else None
     options = _settings(args)
     if args.show_settings:
         sys.stdout.write(settings.describe(options))
         return EXIT_OK
+    focused, args.focus = getattr(args, "focus", False), None
+    paths = args.paths
+    if focused:
+        # pre-commit names every file explicitly, so `exclude` applies to named files here
+        # (ruff's --force-exclude), and to the project files found as context.
+        args.focus = plan_focus([p for p in args.paths if not options.is_excluded(p)])
+        paths = [p for p in args.focus.context if not options.is_excluded(p)]
     progress = Progress(enabled=not args.quiet)  # draws only on a terminal, for long runs
     try:
         loaded = load_set(
-            args.focus.context if args.focus else args.paths,
+            paths,
             kernel_spec=options.kernel,
             jobs=args.jobs,
             use_cache=not args.no_cache,

@@ -136,3 +136,13 @@ def test_binaries_a_changed_ko_and_the_module_it_breaks(tmp_path: Path) -> None:
     path, rest = lines[0].split(": ", 1)
     assert os.path.normpath(path) == "modprop.ko" and rest.startswith("error:")  # walked from .
     assert "gplexp_secret" in lines[0] and "[KM203 gpl-only-symbol]" in lines[0]
+
+
+def test_excluded_files_are_neither_focus_nor_context(tmp_path: Path) -> None:
+    """`exclude` in the settings applies to the files pre-commit names (--force-exclude)."""
+    drv = make_tree(tmp_path)
+    (drv / "kmodlint.toml").write_text('exclude = ["sub/modnolicense.c"]\n')
+    assert codes(drv, "sub/modnolicense.c") == (0, [])
+    # still reported when the exclusion is lifted
+    (drv / "kmodlint.toml").write_text("exclude = []\n")
+    assert codes(drv, "sub/modnolicense.c") == (1, [("sub/Kbuild", "KM201")])
