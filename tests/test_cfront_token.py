@@ -210,3 +210,35 @@ def test_config_decides_which_objects_and_blocks_are_analysed(tmp_path: Path) ->
     assert [m["name"] for m in modules] == ["drva", "drvb"]
     assert all(len(m["exports"]) == 1 for m in modules)
     assert "#ifdef CONFIG_* blocks count as off" in unconfigured.stderr
+
+
+def test_if_sees_the_macros_of_the_kernel_headers_the_file_includes(tmp_path: Path) -> None:
+    """fs/nfs/inode.c exports _nfs_display_fhandle under `#ifdef NFS_DEBUG`, which
+    <linux/nfs_fs.h> defines (CONFIG_SUNRPC_DEBUG): the token path must see it through the
+    stub environment's include graph, only for files that include it, and not after #undef.
+    """
+    from kmodlint.cfront.header_macros import HeaderMacros
+
+    env = tmp_path / "headers.txt"
+    env.write_text(
+        "linux/nfs_fs.h\n#include <linux/sunrpc/debug.h>\n#define NFS_DEBUG\n"
+        "linux/sunrpc/debug.h\n#define RPC_DEBUG_LEVEL 2\n#define ifdebug(fac) if (1)\n"
+        "linux/other.h\n#define OTHER_ONLY 1\n"
+    )
+    headers = HeaderMacros(str(env))
+    body = (
+        "#ifdef NFS_DEBUG\nvoid a(void) {}\nEXPORT_SYMBOL_GPL(a);\n#endif\n"
+        "#if RPC_DEBUG_LEVEL > 1 && defined(ifdebug)\nvoid b(void) {}\nEXPORT_SYMBOL(b);\n#endif\n"
+        "#if OTHER_ONLY\nvoid c(void) {}\nEXPORT_SYMBOL(c);\n#endif\n"
+        "#ifdef CONFIG_NFS_DEBUG_HEADER\nvoid d(void) {}\nEXPORT_SYMBOL(d);\n#endif\n"
+    )
+
+    def exports(text: str) -> list[str]:
+        facts = scan(lex(text, {}, None, headers), "t.c", {})
+        return sorted(e.symbol for e in facts.exports)
+
+    assert exports("#include <linux/nfs_fs.h>\n" + body) == ["a", "b"]
+    assert exports(body) == []  # nothing included: unknown names are 0, as cpp says
+    assert exports("#include <linux/nfs_fs.h>\n#undef NFS_DEBUG\n" + body) == ["b"]
+    # a header's macro only counts from the #include on
+    assert exports(body + "#include <linux/nfs_fs.h>\n") == []

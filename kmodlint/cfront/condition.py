@@ -9,6 +9,7 @@ function-like macro cannot be known without the headers: ConditionError.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>0[xX][0-9a-fA-F]+|\d+)[uUlL]*|(?P<char>'(?:\\.|[^'\\])')"
@@ -41,11 +42,11 @@ class ConditionError(ValueError):
     pass
 
 
-def evaluate(text: str, macros: dict[str, str]) -> bool:
+def evaluate(text: str, macros: Mapping[str, str]) -> bool:
     return value_of(text, macros) != 0
 
 
-def value_of(text: str, macros: dict[str, str]) -> int:
+def value_of(text: str, macros: Mapping[str, str]) -> int:
     """The integer value of a constant expression (identifiers from `macros`, else 0)."""
     return _Parser(_tokens(text), macros, depth=0).parse_all()
 
@@ -73,7 +74,7 @@ def _char_value(literal: str) -> int:
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]], macros: dict[str, str], depth: int):
+    def __init__(self, tokens: list[tuple[str, str]], macros: Mapping[str, str], depth: int):
         self.tokens = tokens
         self.position = 0
         self.macros = macros

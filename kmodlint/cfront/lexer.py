@@ -8,11 +8,12 @@ itself (for later `#if`s and for DEFAULT_SYMBOL_NAMESPACE) and the quoted `#incl
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from kmodlint.cfront.condition import ConditionError, evaluate
+from kmodlint.cfront.header_macros import HeaderMacros
 
 _TOKEN = re.compile(
     r"""
@@ -56,6 +57,49 @@ class LexedFile:
     first_system_include: int | None = None
     # `#if` expressions that could not be evaluated: (line, text); counted as false.
     unevaluated: list[tuple[int, str]] = field(default_factory=list)
+    # `#include <...>` met so far (the file's and its own headers'), and the kernel headers'
+    # macros they make visible to `#if` (None: not known, unknown names are 0).
+    system_includes: list[str] = field(default_factory=list)
+    headers: HeaderMacros | None = None
+    undefined: set[str] = field(default_factory=set)  # #undef'd by the file: not a header's
+
+
+class _WithHeaders(Mapping[str, str]):
+    """The file's macro table, then the macros of the kernel headers it includes. CONFIG_*
+    names are the configuration's alone, and a name the file #undef'd stays undefined."""
+
+    def __init__(self, table: dict[str, str], lexed: LexedFile) -> None:
+        self.table = table
+        self.lexed = lexed
+
+    def __getitem__(self, name: str) -> str:
+        if name in self.table:
+            return self.table[name]
+        lexed = self.lexed
+        if (
+            lexed.headers is None
+            or not lexed.system_includes
+            or name.startswith("CONFIG_")
+            or name.removesuffix("()") in lexed.undefined
+        ):
+            raise KeyError(name)
+        value = lexed.headers.lookup(name, lexed.system_includes)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            self[str(name)]
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        return len(self.table)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -84,13 +128,18 @@ def tokenize(text: str) -> list[Token]:
 IncludeReader = Callable[[str], str | None]
 
 
-def lex(text: str, macros: dict[str, str], read_include: IncludeReader | None = None) -> LexedFile:
+def lex(
+    text: str,
+    macros: dict[str, str],
+    read_include: IncludeReader | None = None,
+    headers: HeaderMacros | None = None,
+) -> LexedFile:
     """Select the active tokens. `macros` holds the predefined values (configuration,
     Kbuild -D); the file's own #define/#undef update a copy as they are met.
     `read_include` returns the text of a quoted include (the driver's own headers), whose
     directives then take effect where it is included, as in cpp."""
     table = dict(macros)
-    result = LexedFile(tokens=[], table=table)
+    result = LexedFile(tokens=[], table=table, headers=headers)
     _lex_into(text, table, result, read_include, depth=0, keep_tokens=True)
     return result
 
@@ -142,6 +191,9 @@ def _include(
     if words[0].text == "<":
         if keep_tokens and result.first_system_include is None:
             result.first_system_include = len(result.defines)
+        name = "".join(t.text for t in words[1:]).split(">", 1)[0]
+        if name and name not in result.system_includes:
+            result.system_includes.append(name)
         return
     if words[0].kind != "string" or read_include is None or depth > 8:
         return
@@ -217,6 +269,7 @@ def _directive(
                 result.functions[macro] = (params, rest[close + 1 :])
     elif name == "undef" and rest:
         table.pop(rest[0].text, None)
+        result.undefined.add(rest[0].text)
         result.functions.pop(rest[0].text, None)
         result.defines.append((len(result.tokens), rest[0].text, ""))
     elif name == "include" and rest and rest[0].kind == "string" and own_file:
@@ -227,11 +280,18 @@ def _directive(
 def _condition(
     kind: str, words: list[Token], line: int, table: dict[str, str], result: LexedFile
 ) -> bool:
+    visible = _WithHeaders(table, result)
     if kind in ("ifdef", "ifndef"):
-        defined = bool(words) and (words[0].text in table or f"{words[0].text}()" in table)
+        defined = bool(words) and (words[0].text in visible or f"{words[0].text}()" in visible)
         return defined if kind == "ifdef" else not defined
     text = " ".join(t.text for t in words)
     try:
+        return evaluate(text, visible)
+    except ConditionError:
+        pass
+    try:
+        # a header's value the evaluator cannot read (a cast, a function-like macro):
+        # decide as before, with unknown names 0
         return evaluate(text, table)
     except ConditionError:
         result.unevaluated.append((line, text))
