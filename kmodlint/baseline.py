@@ -65,10 +65,14 @@ def read(path: str) -> Counter[Identity]:
             document = json.load(handle)
     except OSError as exc:
         raise BaselineError(f"cannot read baseline {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise BaselineError(f"baseline {path} is not UTF-8 text ({exc.reason})") from exc
     except json.JSONDecodeError as exc:
         raise BaselineError(f"baseline {path} is not JSON: {exc}") from exc
     if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
         raise BaselineError(f"baseline {path}: not a version {FORMAT_VERSION} kmodlint baseline")
+    if not isinstance(document.get("findings", []), list):
+        raise BaselineError(f"baseline {path}: 'findings' must be a list")
     counts: Counter[Identity] = Counter()
     for entry in document.get("findings", []):
         try:

@@ -40,7 +40,7 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-j",
         "--jobs",
-        type=int,
+        type=_positive,
         default=None,
         metavar="N",
         help="worker processes for reading modules and C files (default: CPU count; 1: none)",
@@ -79,6 +79,16 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--show-settings", action="store_true", help="print the effective settings and exit"
     )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes >= 1, got '{text}'")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,7 +188,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "explain":
         found = find_rule(args.rule)
         if found is None:
-            raise UsageError(f"unknown rule '{args.rule}' (see `kmodlint rules`)")
+            import difflib
+
+            names = [r.name for r in all_rules()] + [r.code for r in all_rules()]
+            close = difflib.get_close_matches(args.rule, names, n=1, cutoff=0.5)
+            close = close or [n for n in names if n.startswith(args.rule)][:1]
+            hint = f" (did you mean {close[0]}?)" if close else " (see `kmodlint rules`)"
+            raise UsageError(f"unknown rule '{args.rule}'{hint}")
         sys.stdout.write(f"# {found.code} {found.name} ({found.severity})\n\n{found.doc}\n")
         return EXIT_OK
     options = _settings(args)

@@ -16,11 +16,22 @@ from kmodlint.engine import Finding
 VERSION_TAG = "kmodlint/v1"  # bump the suffix if the recipe below ever changes
 
 
+def default_root() -> Path:
+    """What report paths are relative to: the git work tree holding the current directory
+    (code scanning and workflow annotations want repository-relative paths, whichever
+    folder the job ran in), else the current directory."""
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
 def under_root(path: str, root: Path | None = None) -> str | None:
-    """`path` relative to `root` (default: the current directory) with POSIX separators, or
+    """`path` relative to `root` (default: :func:`default_root`) with POSIX separators, or
     None when it lies outside. Symlinks are resolved first so two spellings of one file agree.
     """
-    base = (root or Path.cwd()).resolve()
+    base = (root or default_root()).resolve()
     resolved = Path(os.path.abspath(path)).resolve()
     try:
         return resolved.relative_to(base).as_posix()
@@ -48,6 +59,10 @@ def identity(finding: Finding, root: Path | None = None) -> tuple[str, str, str]
     """
     module = finding.module or ""
     key = finding.key
+    if key and finding.path != "-" and finding.path in key:
+        # a key naming a file (unused-suppression, unparsable-source) names it as typed:
+        # spell it from the root, so neither the cwd nor the spelling changes the identity
+        key = key.replace(finding.path, relative_form(finding.path, root))
     if not key and module:
         key = finding.message
     elif not key:

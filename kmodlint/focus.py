@@ -39,13 +39,18 @@ class Focus:
     dirs: set[str] = field(default_factory=set)  # real paths of focus folders
     roots: list[str] = field(default_factory=list)  # project roots, as they will be shown
     context: list[str] = field(default_factory=list)  # what load_set analyses
+    missing: list[str] = field(default_factory=list)  # given paths that do not exist
 
     @property
     def note(self) -> str:
         # Said every time: a finding outside the focus is left out on purpose, never silently.
         where = ", ".join(self.roots) or "nothing kmodlint reads"
         count = len(self.files) + len(self.dirs)
-        return f"focus: {count} path(s); context: the whole project at {where}"
+        note = f"focus: {count} path(s); context: the whole project at {where}"
+        if self.missing:
+            # pre-commit never passes a deleted file, so this is a typo by hand
+            note += "; no such file: " + ", ".join(self.missing)
+        return note
 
     def covers(self, path: str) -> bool:
         real = os.path.realpath(path)
@@ -83,6 +88,8 @@ def plan_focus(paths: list[str]) -> Focus:
             focus.files.add(os.path.realpath(given))
             start = os.path.dirname(given) or "."
         else:
+            if not os.path.lexists(given):
+                focus.missing.append(given)
             continue  # pre-commit passes what it matched; what we cannot read is not ours
         root = project_root(start)
         shown = root if os.path.isabs(given) else os.path.relpath(root)

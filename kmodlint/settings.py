@@ -123,24 +123,30 @@ def _is_settings_file(path: str) -> bool:
     # so a Python project above a driver tree does not hide a closer kmodlint.toml.
     if os.path.basename(path) != "pyproject.toml":
         return True
+    # A broken pyproject.toml is reported, not skipped: skipping it would silently apply a
+    # settings file further up instead.
+    tool = _read_toml(path).get("tool", {})
+    return isinstance(tool, dict) and "kmodlint" in tool
+
+
+def _read_toml(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:
-            return "kmodlint" in tomllib.load(handle).get("tool", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return False
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: invalid TOML: {exc}") from exc
 
 
 def load_settings(path: str) -> Settings:
-    try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
-    except OSError as exc:
-        raise SettingsError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{path}: invalid TOML: {exc}") from exc
+    document = _read_toml(path)
     table: Any = document
     if os.path.basename(path) == "pyproject.toml":
-        table = document.get("tool", {}).get("kmodlint", {})
+        tool = document.get("tool", {})
+        table = tool.get("kmodlint", {}) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise SettingsError(f"{path}: [tool.kmodlint] must be a table")
     return _parse(table, path)
@@ -225,6 +231,8 @@ def resolve(
     fail_on: str | None,
 ) -> Settings:
     """The effective settings: the file's (unless --isolated) with the command line on top."""
+    if isolated and explicit is not None:
+        raise SettingsError("--isolated ignores every settings file: drop it or --settings")
     if isolated:
         settings = Settings()
     elif explicit is not None:

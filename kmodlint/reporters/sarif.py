@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from kmodlint import __version__
 from kmodlint.engine import Finding
-from kmodlint.fingerprint import VERSION_TAG, fingerprint, under_root
+from kmodlint.fingerprint import VERSION_TAG, default_root, fingerprint, under_root
 from kmodlint.rule import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -24,7 +24,7 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
 def format_sarif(findings: list[Finding], rules: list[Rule], root: Path | None = None) -> str:
-    base = (root or Path.cwd()).resolve()
+    base = (root or default_root()).resolve()
     index = {rule.code: i for i, rule in enumerate(rules)}
     run = {
         "tool": {

@@ -58,7 +58,7 @@ def _layer_row(drawn: Picture, depth: int) -> tuple[str, str]:
 
 def _kernel_text(drawn: Picture) -> str:
     if drawn.kernel is None:
-        return "not checked (give --kernel PATH)"
+        return "not checked (the reason is on stderr; --kernel PATH names a table)"
     return drawn.kernel
 
 
