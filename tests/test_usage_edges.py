@@ -100,3 +100,19 @@ def test_focus_on_a_missing_file_says_so(tmp_path: Path) -> None:
     drv = _tree(tmp_path)
     result = run_kmodlint("check", "--focus", "nope.c", "--kernel", "none", cwd=drv)
     assert result.returncode == 0 and "no such file: nope.c" in result.stderr
+
+
+def test_opt_in_rules_are_marked_in_the_catalogue_and_sarif() -> None:
+    rules = json.loads(run_kmodlint("rules", "--format", "json").stdout)["rules"]
+    assert [r["name"] for r in rules if not r["default"]] == ["unused-suppression"]
+    sarif = run_kmodlint(
+        "check",
+        str(CORPUS / "km101-static-export" / "built"),
+        "--kernel",
+        "none",
+        "--format",
+        "sarif",
+    )
+    described = json.loads(sarif.stdout)["runs"][0]["tool"]["driver"]["rules"]
+    disabled = [r["name"] for r in described if r["defaultConfiguration"].get("enabled") is False]
+    assert disabled == ["unused-suppression"]

@@ -7,6 +7,7 @@ import json
 from tabulate import tabulate
 
 from kmodlint.rule import Rule
+from kmodlint.settings import OPT_IN
 
 
 def format_rules(rules: list[Rule], fmt: str) -> str:
@@ -20,9 +21,13 @@ def format_rules(rules: list[Rule], fmt: str) -> str:
                 "modes": list(r.modes),
                 "scope": r.scope,
                 "summary": r.summary,
+                "default": r.code not in OPT_IN,
             }
             for r in rules
         ]
         return json.dumps({"rules": rows}, indent=2) + "\n"
-    table = [(r.code, r.name, r.severity.value, r.summary) for r in rules]
+    table = [
+        (r.code, r.name, r.severity.value, r.summary + (" (opt-in)" if r.code in OPT_IN else ""))
+        for r in rules
+    ]
     return tabulate(table, headers=["code", "name", "severity", "summary"]) + "\n"

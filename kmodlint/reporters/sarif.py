@@ -51,9 +51,18 @@ def _descriptor(rule: Rule) -> dict:
         "shortDescription": {"text": _cut(rule.summary or rule.name)},
         "fullDescription": {"text": _cut(what_it_does(rule.doc) or rule.summary or rule.name)},
         "help": {"text": doc, "markdown": doc},
-        "defaultConfiguration": {"level": LEVELS[rule.severity.value]},
+        "defaultConfiguration": _default_configuration(rule),
         "properties": {"tags": _tags(rule)},
     }
+
+
+def _default_configuration(rule: Rule) -> dict:
+    from kmodlint.settings import OPT_IN
+
+    configuration: dict = {"level": LEVELS[rule.severity.value]}
+    if rule.code in OPT_IN:
+        configuration["enabled"] = False  # runs only when selected
+    return configuration
 
 
 def what_it_does(doc: str) -> str:
