@@ -79,6 +79,8 @@ def _findings_of(rule: Rule, ms: ModuleSet) -> Iterable[Finding]:
             # Module-level findings point at the module's obj-m line (or line 1).
             location = hit.module.source.location
         path = location.path if location else (hit.path or (hit.module.path if hit.module else "-"))
+        if path.startswith("./"):
+            path = path[2:]  # `check .` shows `Kbuild`, as `check moda.c` shows `moda.c`
         yield Finding(
             code=rule.code,
             name=rule.name,
