@@ -305,3 +305,110 @@ def test_relative_include_climbing_out_of_a_makefile_dir(tmp_path: Path) -> None
     res = run(top / "sub" / "user.c")
     assert res.ok, res.error
     assert [e.name for e in res.externs] == ["shared_value"]
+
+
+def test_stubgen_conditions_on_values_the_headers_define(tmp_path: Path) -> None:
+    """``#if WIDTH == 64`` / ``#elif WIDTH == 32`` with WIDTH unknown keep both branches (acpi
+    actypes.h's address typedefs); a value every header defines alike is evaluated
+    (``#if GCC_VERSION >= 80000``); ``_Pragma`` bodies leave nothing at file scope."""
+    inc = tmp_path / "k" / "include" / "linux"
+    inc.mkdir(parents=True)
+    (inc / "width.h").write_text(
+        "#if DEMO_WIDTH == 64\ntypedef unsigned long demo_addr;\n"
+        "#elif DEMO_WIDTH == 32\ntypedef unsigned int demo_addr32;\n"
+        "#else\n#error unknown width\n#endif\n"
+    )
+    (inc / "gcc.h").write_text(
+        "#define DEMO_GCC (__GNUC__ * 10000 + __GNUC_MINOR__ * 100)\n"
+        "#define demo_diag(s) _Pragma(#s)\n"
+        "#if DEMO_GCC >= 80000\n#define demo_diag_8(s) demo_diag(s)\n"
+        "#else\n#define demo_diag_8(s) for (;;)\n#endif\n"
+    )
+    out = tmp_path / "env"
+    stubgen.generate(str(tmp_path / "k"), str(out))
+    typedefs = (out / "typedefs.txt").read_text().split()
+    assert {"demo_addr", "demo_addr32"} <= set(typedefs)
+    text = (out / "headers.txt").read_text()
+    assert "#define demo_diag(...)\n" in text
+    assert "#define demo_diag_8(...)\n" in text
+    e = stubgen.CondEvaluator(None, {"DEMO_W": ["64"]})
+    assert e.evaluate("DEMO_UNKNOWN == 64") is None
+    assert e.evaluate("DEMO_W == 64") is True
+    assert e.evaluate("DEMO_W == 32") is False
+    assert e.evaluate("defined(__x86_64__) || DEMO_UNKNOWN > 3") is True
+
+
+def test_pragma_macros_at_file_scope(tmp_path: Path) -> None:
+    """``__diag_push(); __diag_ignore_all(...)`` around kfuncs (net/bpf/test_run.c)."""
+    src = tmp_path / "kfuncs.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        "#include <linux/compiler.h>\n"
+        "__diag_push();\n"
+        '__diag_ignore_all("-Wmissing-prototypes",\n'
+        '\t\t  "Global functions as their definitions will be in vmlinux BTF");\n'
+        "noinline int bpf_demo_kfunc(int x)\n{\n\treturn x + 1;\n}\n"
+        "__diag_pop();\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    assert defs(res)["bpf_demo_kfunc"].ctype == "int (int)"
+
+
+def test_parser_without_seeding_declares_the_typedefs_as_text() -> None:
+    """A pycparser whose ``parse`` does not reset the scope stack the way 3.0 does gets the
+    kernel typedefs as ``typedef int x;`` text: the same AST either way."""
+    from kmodlint.cfront import ast_path
+
+    text = '# 1 "seed.c"\nu32 counter;\nstatic u8 f(u32 v) { return v; }\n'
+    seeded = ast_path._parse(text, "seed.c", frozenset({"u32", "u8"}))
+    old = ast_path._KernelParser._seed_works
+    ast_path._KernelParser._seed_works = False
+    try:
+        plain = ast_path._parse(text, "seed.c", frozenset({"u32", "u8"}))
+    finally:
+        ast_path._KernelParser._seed_works = old
+    names = [e.name if hasattr(e, "name") else e.decl.name for e in plain.ext]
+    assert names[-2:] == ["counter", "f"]
+    assert ctype_of(plain.ext[-1].decl.type) == ctype_of(seeded.ext[-1].decl.type) == "u8 (u32)"
+    assert plain.ext[-1].decl.coord.line == seeded.ext[-1].decl.coord.line == 2
+
+
+def test_stubgen_attribute_macros_and_asm_macros(tmp_path: Path) -> None:
+    """``typedef struct x call_single_data_t __aligned(...)`` declares call_single_data_t
+    (linux/smp.h); ``BTF_ID_LIST(name) BTF_ID(prefix, type)`` is a declaration, not a
+    function header (linux/btf_ids.h)."""
+    inc = tmp_path / "k" / "include" / "linux"
+    inc.mkdir(parents=True)
+    (inc / "demo.h").write_text(
+        "#define __demo_aligned(x) __attribute__((__aligned__(x)))\n"
+        "typedef struct __demo_csd demo_csd_t\n\t__demo_aligned(sizeof(struct __demo_csd));\n"
+        '#define DEMO_BTF_ID(prefix, name) asm(".globl " #prefix #name)\n'
+        "#define DEMO_ID_LIST(name) DEMO_BTF_ID(list, name) extern unsigned int name[];\n"
+        "#define DEMO_ID_LIST_SINGLE(name, prefix, type) \\\n"
+        "\tDEMO_ID_LIST(name) DEMO_BTF_ID(prefix, type)\n"
+    )
+    out = tmp_path / "env"
+    stubgen.generate(str(tmp_path / "k"), str(out))
+    assert "demo_csd_t" in (out / "typedefs.txt").read_text().split()
+    text = (out / "headers.txt").read_text()
+    assert "#define DEMO_ID_LIST_SINGLE(...) int __kmodlint_decl;" in text
+
+
+def test_gnu_designator_without_equals(tmp_path: Path) -> None:
+    """``[INDEX] { ... }`` in an initialiser (drivers/usb/gadget/function/u_audio.c)."""
+    src = tmp_path / "desig.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        "enum { CTRL_A, CTRL_B };\n"
+        "struct ctl { const char *name; int v; };\n"
+        "static struct ctl controls[] = {\n"
+        '\t[CTRL_A] { .name = "a", .v = 1 },\n'
+        '\t[CTRL_B] = { .name = "b" },\n'
+        "};\n"
+        "static int table[4] = { [0] 1, [2] 3 };\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    assert defs(res)["controls"].ctype == "struct ctl []"
+    assert defs(res)["table"].ctype == "int [4]"

@@ -183,7 +183,8 @@ KEYWORD_SPELLINGS = {
     "__volatile": "volatile",
     "__const": "const",
 }
-ATTRIBUTE_WORDS = frozenset(("__attribute__", "__attribute", "__extension__"))
+# _Pragma(...) leaves nothing the parser sees (cpp turns it into a #pragma line, dropped)
+ATTRIBUTE_WORDS = frozenset(("__attribute__", "__attribute", "__extension__", "_Pragma"))
 
 # Names the hand-written part of the prelude owns; header definitions of them are ignored.
 HANDWRITTEN = frozenset(
@@ -413,8 +414,38 @@ def read_config(path: str) -> dict[str, str]:
 class CondEvaluator:
     """Three-valued evaluation of header ``#if`` lines: True, False or None (unknown)."""
 
-    def __init__(self, config: dict[str, str] | None) -> None:
+    def __init__(
+        self, config: dict[str, str] | None, macros: dict[str, list[str]] | None = None
+    ) -> None:
         self.config = config
+        # object-like macros every header defines the same way (GCC_VERSION,
+        # ACPI_MACHINE_WIDTH): their integer value, when the body has one, is known
+        self.macros = macros or {}
+        self._macro_values: dict[str, int | None] = {}
+        self._busy: set[str] = set()
+
+    def _macro_value(self, name: str) -> int | None:
+        if name in self._macro_values:
+            return self._macro_values[name]
+        if name in self._busy or len(self._busy) > 16:
+            return None
+        self._busy.add(name)
+        try:
+            value = self.integer(" ".join(self.macros[name]))
+        finally:
+            self._busy.discard(name)
+        self._macro_values[name] = value
+        return value
+
+    def integer(self, expr: str) -> int | None:
+        """The value of a constant integer expression without unknowns, or None."""
+        pieces = self._pieces(tokens(expr))
+        if pieces is None or None in pieces or not pieces:
+            return None
+        try:
+            return int(eval("".join(pieces), {"__builtins__": {}}, {}))  # type: ignore[arg-type]
+        except Exception:
+            return None
 
     def defined(self, name: str) -> bool | None:
         if name in KNOWN_TRUE:
@@ -438,10 +469,37 @@ class CondEvaluator:
                 return int(raw, 0)
             except ValueError:
                 return 1
+        if name in self.macros:
+            return self._macro_value(name)
         return None
 
     def evaluate(self, expr: str) -> bool | None:
-        toks = tokens(expr)
+        pieces = self._pieces(tokens(expr))
+        if pieces is None:
+            return None
+        # An unknown operand may hold any value: the result is known only when it is the same
+        # for 0, 1 and every constant of the line (and its neighbours), so that
+        # ``WIDTH == 64`` / ``#elif WIDTH == 32`` with WIDTH unknown stay unknown.
+        samples = {0, 1}
+        for p in pieces:
+            if p is not None and re.fullmatch(r"-?\d\w*", p.strip().strip("()")):
+                try:
+                    c = int(p.strip().strip("()"), 0)
+                except ValueError:
+                    continue
+                samples |= {c - 1, c, c + 1}
+        results = set()
+        for unknown in sorted(samples):
+            src = "".join(f"({unknown})" if p is None else p for p in pieces)
+            try:
+                results.add(bool(eval(src, {"__builtins__": {}}, {})))
+            except Exception:
+                return None
+        return results.pop() if len(results) == 1 else None
+
+    def _pieces(self, toks: list[str]) -> list[str | None] | None:
+        """Python text for each token (None: an unknown operand), or None if the line
+        has something this evaluator does not model (function-like macros, ``?:``)."""
         pieces: list[str | None] = []  # None marks an unknown operand
         i = 0
         while i < len(toks):
@@ -473,7 +531,7 @@ class CondEvaluator:
                 v = self._value(t)
                 if i + 1 < len(toks) and toks[i + 1] == "(":
                     return None  # a function-like macro we do not evaluate
-                pieces.append(None if v is None else str(v))
+                pieces.append(None if v is None else f"({v})")
             elif re.match(r"\.?\d", t):
                 pieces.append(re.sub(r"[uUlL]+$", "", t))
             elif t in ("?", ":", "'") or t.startswith(("'", '"')):
@@ -483,14 +541,7 @@ class CondEvaluator:
                     {"&&": " and ", "||": " or ", "!": " not ", "/": "//"}.get(t, f" {t} ")
                 )
             i += 1
-        results = set()
-        for unknown in ("0", "1"):
-            src = "".join(unknown if p is None else p for p in pieces)
-            try:
-                results.add(bool(eval(src, {"__builtins__": {}}, {})))
-            except Exception:
-                return None
-        return results.pop() if len(results) == 1 else None
+        return pieces
 
 
 # --------------------------------------------------------------------------- header scanning
@@ -580,8 +631,36 @@ def _declarator_name(part: str) -> str | None:
     return ids[-1] if ids else None
 
 
-def typedef_names(statement: str) -> list[str]:
-    """Names declared by one ``typedef ...;`` statement (without the semicolon)."""
+def _drop_macro_calls(text: str, fn_macros: frozenset[str]) -> str:
+    """``text`` without the invocations of function-like macros (``__aligned(8)``)."""
+    out = text
+    for m in reversed(list(re.finditer(r"\b([A-Za-z_]\w*)\s*\(", text))):
+        if m.group(1) not in fn_macros:
+            continue
+        depth = 0
+        j = m.end() - 1
+        while j < len(text):
+            if text[j] == "(":
+                depth += 1
+            elif text[j] == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        out = out[: m.start()] + " " + out[j + 1 :]
+    return out
+
+
+def typedef_names(statement: str, fn_macros: frozenset[str] = frozenset()) -> list[str]:
+    """Names declared by one ``typedef ...;`` statement (without the semicolon).
+    Invocations of ``fn_macros`` (attribute macros: ``call_single_data_t
+    __aligned(...)``) are no declarators."""
+    if fn_macros:
+        plain = _drop_macro_calls(statement, fn_macros)
+        if plain != statement:
+            names = typedef_names(plain)
+            if names:
+                return names
     text = _drop_attributes(statement)
     close = text.rfind("}")
     text = text[close + 1 :] if close >= 0 else re.sub(r"^\s*typedef\b", "", text)
@@ -593,7 +672,9 @@ def typedef_names(statement: str) -> list[str]:
     return [n for n in names if n not in C_KEYWORDS and n not in TYPE_KEYWORDS]
 
 
-def scan_header(path: str, rel: str, evaluator: CondEvaluator) -> HeaderScan:
+def scan_header(
+    path: str, rel: str, evaluator: CondEvaluator, fn_macros: frozenset[str] = frozenset()
+) -> HeaderScan:
     scan = HeaderScan()
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
@@ -678,7 +759,7 @@ def scan_header(path: str, rel: str, evaluator: CondEvaluator) -> HeaderScan:
             elif ch == ";" and depth <= 0:
                 break
             j += 1
-        scan.typedefs.update(typedef_names(joined[m.start() : j]))
+        scan.typedefs.update(typedef_names(joined[m.start() : j], fn_macros))
     return scan
 
 
@@ -717,6 +798,41 @@ def macro_made_typedefs(
             if re.fullmatch(r"[A-Za-z_]\w*", text):
                 out.add(text)
     return out
+
+
+_OBJECT_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(?![\w(])(.*)$", re.M)
+
+
+def object_macros(roots: Iterable[str]) -> dict[str, list[str]]:
+    """The body of every object-like macro that all headers define alike (the values
+    header conditionals compare: ``#if GCC_VERSION >= 80000``)."""
+    bodies: dict[str, set[tuple[str, ...]]] = {}
+    for full, _ in iter_headers(roots):
+        try:
+            with open(full, encoding="utf-8", errors="replace") as fh:
+                text = _strip_comments(fh.read().replace("\\\n", " "))
+        except OSError:
+            continue
+        for m in _OBJECT_DEFINE.finditer(text):
+            if m.group(1).startswith("CONFIG_"):
+                continue
+            bodies.setdefault(m.group(1), set()).add(tuple(tokens(m.group(2))))
+    return {k: list(next(iter(v))) for k, v in bodies.items() if len(v) == 1}
+
+
+_FN_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(", re.M)
+
+
+def function_macros(roots: Iterable[str]) -> frozenset[str]:
+    """The name of every function-like macro of the headers."""
+    names: set[str] = set()
+    for full, _ in iter_headers(roots):
+        try:
+            with open(full, encoding="utf-8", errors="replace") as fh:
+                names.update(_FN_DEFINE.findall(fh.read()))
+        except OSError:
+            continue
+    return frozenset(names)
 
 
 def header_roots(source_dirs: Iterable[str], arch: str = ARCH) -> list[str]:
@@ -814,6 +930,50 @@ class Classifier:
         self.typedefs = typedefs
         self.memo: dict[str, tuple[str, list[str]]] = {}
         self.busy: set[str] = set()
+        self.depth = 0
+
+    def _expand_paste(self, name: str, arg_toks: list[str]) -> list[str] | None:
+        """One expansion of the pasting macro ``name`` with these argument tokens (its
+        parameters substituted, ``a ## b`` joined, ``#x`` a string), or None."""
+        pdef = next((x for x in self.defs[name] if x.params and "##" in x.body), None)
+        if pdef is None or pdef.params is None:
+            return None
+        args: list[list[str]] = [[]]
+        depth = 0
+        for t in arg_toks:
+            if t in "([{":
+                depth += 1
+            elif t in ")]}":
+                depth -= 1
+            if t == "," and depth == 0:
+                args.append([])
+            else:
+                args[-1].append(t)
+        params = list(pdef.params)
+        if params and params[-1].endswith("..."):
+            return None
+        if len(args) != len(params):
+            return None
+        subst = dict(zip(params, args, strict=True))
+        out: list[str] = []
+        body = pdef.body
+        i = 0
+        while i < len(body):
+            t = body[i]
+            if t == "#" and i + 1 < len(body) and body[i + 1] in subst:
+                out.append('""')
+                i += 2
+                continue
+            if t == "##" and out and i + 1 < len(body):
+                nxt = subst.get(body[i + 1], [body[i + 1]])
+                if nxt:
+                    out[-1] = out[-1] + nxt[0]
+                    out.extend(nxt[1:])
+                i += 2
+                continue
+            out.extend(subst.get(t, [t]))
+            i += 1
+        return out
 
     def macro_class(self, name: str) -> tuple[str, list[str]]:
         """(class, keywords kept by an EMPTY stub) of a macro name."""
@@ -939,6 +1099,26 @@ class Classifier:
             return self._decl_shape(rest, kept, params)
         if first in params and len(rest) >= 2 and (rest[1] in params or rest[1] == "*"):
             return (DECL, [])
+        if (
+            self.is_macro(first)
+            and first != d.name
+            and len(rest) > 1
+            and rest[1] == "("
+            and _skip_group(rest, 1) == len(rest)
+            and self.macro_class(first)[0] == PASTE
+            and self.depth < 8
+        ):
+            # ``__diag_GCC(8, ignore, option)``: what a pasting macro builds from these
+            # arguments (``__diag_GCC_8(...)``) says what the invocation is
+            expanded = self._expand_paste(first, rest[2:-1])
+            if expanded and expanded != rest:
+                self.depth += 1
+                try:
+                    got = self.classify(MacroDef(d.name, d.params, expanded, d.origin))
+                finally:
+                    self.depth -= 1
+                if got[0] not in (EXPR, NUMERIC, PASTE, STRING):
+                    return got  # else the invocation stays as it is (kept verbatim)
         if self._is_string(rest, params):
             return (STRING, [])
         if self._is_numeric(rest, params):
@@ -1003,6 +1183,15 @@ class Classifier:
                 # ``A(...) B(...)``: declaring macros in a row; the last one says what
                 # the code after the invocation must be (a body, or nothing)
                 return self.macro_class(before[-1])
+            if (
+                len(before) > 1
+                and self.is_macro(before[-1])
+                and self.macro_class(before[-1])[0] in (ASM, EMPTY)
+                and any(x.params is not None for x in self.defs.get(before[-1], ()))
+            ):
+                # ``BTF_ID_LIST(name) BTF_ID(prefix, type)``: the last group holds the
+                # arguments of an asm or annotation macro; what precedes it decides
+                return self.classify(MacroDef("", None, before[:-1], ""))
             if (
                 before
                 and (re.match(r"[A-Za-z_]", before[-1]) or before[-1] == "##")
@@ -1226,7 +1415,10 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
             if os.path.isfile(cand):
                 config_path = cand
                 break
-    evaluator = CondEvaluator(read_config(config_path) if config_path else None)
+    fn_macros = function_macros(roots)
+    evaluator = CondEvaluator(
+        read_config(config_path) if config_path else None, object_macros(roots)
+    )
     headers: set[str] = set(EXTRA_HEADERS)
     defs: dict[str, list[MacroDef]] = {}
     typedefs: set[str] = set()
@@ -1236,7 +1428,7 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
     rel_of: dict[str, str] = {}
     for full, rel in iter_headers(roots):
         headers.add(rel)
-        scan = scan_header(full, rel, evaluator)
+        scan = scan_header(full, rel, evaluator, fn_macros)
         winners.setdefault(rel, (full, scan))
         rel_of.setdefault(os.path.normpath(full), rel)
         typedefs |= scan.typedefs
