@@ -412,3 +412,22 @@ def test_gnu_designator_without_equals(tmp_path: Path) -> None:
     assert res.ok, res.error
     assert defs(res)["controls"].ctype == "struct ctl []"
     assert defs(res)["table"].ctype == "int [4]"
+
+
+def test_error_directive_from_a_value_the_stubs_leave_undefined(tmp_path: Path) -> None:
+    """``#if PIPE_ISOCHRONOUS != 0 ... #error`` (drivers/usb/c67x00/c67x00-hcd.h): the
+    stub kernel leaves numeric register values undefined, the #if reads 0 and #error fires;
+    cpp's output is complete all the same. A missing header stays an error of its own."""
+    src = tmp_path / "pipes.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        "#if DEMO_PIPE_INTERRUPT != 1\n"
+        '#error "this code presumes DEMO_PIPE_INTERRUPT == 1"\n'
+        "#endif\n"
+        "int pipes_init(void) { return 0; }\n"
+        "EXPORT_SYMBOL_GPL(pipes_init);\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    assert [e.symbol for e in res.exports] == ["pipes_init"]
+    assert defs(res)["pipes_init"].ctype == "int (void)"
