@@ -387,12 +387,17 @@ def test_stubgen_attribute_macros_and_asm_macros(tmp_path: Path) -> None:
         "#define DEMO_ID_LIST(name) DEMO_BTF_ID(list, name) extern unsigned int name[];\n"
         "#define DEMO_ID_LIST_SINGLE(name, prefix, type) \\\n"
         "\tDEMO_ID_LIST(name) DEMO_BTF_ID(prefix, type)\n"
+        "#define demo_assert_ctx(e)\n"
+        "#define demo_for_each_sibling(s, e) \\\n"
+        "\tdemo_assert_ctx(e); if ((e)->leader == (e)) for (s = (e)->first; s; s = s->next)\n"
     )
     out = tmp_path / "env"
     stubgen.generate(str(tmp_path / "k"), str(out))
     assert "demo_csd_t" in (out / "typedefs.txt").read_text().split()
     text = (out / "headers.txt").read_text()
     assert "#define DEMO_ID_LIST_SINGLE(...) int __kmodlint_decl;" in text
+    # an annotation statement, then a loop (linux/perf_event.h's for_each_sibling_event)
+    assert "#define demo_for_each_sibling(...) for (;;)" in text
 
 
 def test_gnu_designator_without_equals(tmp_path: Path) -> None:

@@ -1034,6 +1034,10 @@ class Classifier:
                     continue
             break
         rest = toks[i:]
+        while len(rest) > 1 and rest[0] == ";":
+            # ``lockdep_assert_event_ctx(event); if (...) list_for_each_entry(...)``: the
+            # statement an annotation macro leaves empty says nothing
+            rest = rest[1:]
         if not rest:
             return (EMPTY, kept)
         balance = rest.count("{") - rest.count("}")
