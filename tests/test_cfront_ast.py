@@ -390,6 +390,7 @@ def test_stubgen_attribute_macros_and_asm_macros(tmp_path: Path) -> None:
         "#define demo_assert_ctx(e)\n"
         "#define demo_for_each_sibling(s, e) \\\n"
         "\tdemo_assert_ctx(e); if ((e)->leader == (e)) for (s = (e)->first; s; s = s->next)\n"
+        "#define demo_ifdebug(fac) if (0)\n"
     )
     out = tmp_path / "env"
     stubgen.generate(str(tmp_path / "k"), str(out))
@@ -398,6 +399,8 @@ def test_stubgen_attribute_macros_and_asm_macros(tmp_path: Path) -> None:
     assert "#define DEMO_ID_LIST_SINGLE(...) int __kmodlint_decl;" in text
     # an annotation statement, then a loop (linux/perf_event.h's for_each_sibling_event)
     assert "#define demo_for_each_sibling(...) for (;;)" in text
+    # ``if (cond)`` whose statement follows the invocation (linux/sunrpc/debug.h's ifdebug)
+    assert "#define demo_ifdebug(...) for (;;)" in text
 
 
 def test_gnu_designator_without_equals(tmp_path: Path) -> None:
@@ -436,3 +439,41 @@ def test_error_directive_from_a_value_the_stubs_leave_undefined(tmp_path: Path) 
     assert res.ok, res.error
     assert [e.symbol for e in res.exports] == ["pipes_init"]
     assert defs(res)["pipes_init"].ctype == "int (void)"
+
+
+def test_macros_of_other_configurations_only_in_the_fallback(tmp_path: Path) -> None:
+    """A driver for another platform uses a loop macro this configuration never defines
+    (linux/of.h's for_each_property_of_node needs CONFIG_OF): the union fallback has it;
+    no shadow does."""
+    inc = tmp_path / "k" / "include" / "linux"
+    inc.mkdir(parents=True)
+    (inc / "demo.h").write_text(
+        "#ifdef CONFIG_DEMO_OF\n"
+        "#define demo_for_each_prop(dn, pp) for (pp = dn->props; pp; pp = pp->next)\n"
+        "#define demo_call(x) demo_real(x)\n"
+        "#endif\n"
+    )
+    cfg = tmp_path / "config"
+    cfg.write_text("CONFIG_DEMO_ON=y\n")
+    out = tmp_path / "env"
+    stubgen.generate(str(tmp_path / "k"), str(out), config=str(cfg))
+    assert "demo_for_each_prop" not in (out / "headers.txt").read_text()
+    # only what changes the statement's shape: a call parses as it is
+    assert (out / "elsewhere.txt").read_text() == "#define demo_for_each_prop(...) for (;;)\n"
+
+    src = tmp_path / "ofdrv.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        "#include <linux/of.h>\n"
+        "static int count_props(struct device_node *np)\n"
+        "{\n"
+        "\tstruct property *pp;\n"
+        "\tint n = 0;\n"
+        "\tfor_each_property_of_node(np, pp)\n"
+        "\t\tn++;\n"
+        "\treturn n;\n"
+        "}\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    assert defs(res)["count_props"].ctype == "int (struct device_node *)"

@@ -1,9 +1,10 @@
 """Run the system C preprocessor on one source file against kmodlint's stub kernel headers.
 
 The stub environment (see :mod:`kmodlint.cfront.stubgen`) ships as ``prelude.h``,
-``headers.txt`` and ``typedefs.txt``; the shadow tree (one small header per kernel header: its
-includes and its macros' stubs) and ``union.h`` (every stub, the fallback) are materialised
-once per content hash under the user cache directory
+``headers.txt``, ``typedefs.txt`` and ``elsewhere.txt`` (the fallback's extra stubs); the
+shadow tree (one small header per kernel header: its includes and its macros' stubs) and
+``union.h`` (every stub, the fallback) are materialised once per content hash under the
+user cache directory
 (``$XDG_CACHE_HOME/kmodlint/stubenv-<hash>/``), never in the analysed tree. Empty stand-ins
 for headers nothing provides live in a per-call directory there. cpp writes to a pipe; nothing
 is written next to the analysed file.
@@ -21,7 +22,7 @@ from importlib import resources
 
 SHIPPED = "stubenv"
 # How the shipped files are turned into the cached tree; part of the cache key.
-FORMAT = b"shadow-2"
+FORMAT = b"shadow-3"
 UNION = "union.h"
 
 
@@ -71,8 +72,12 @@ def stub_env_dir(stub_env: str | None = None) -> str:
     if os.path.isfile(os.path.join(src, "typedefs.txt")):
         with open(os.path.join(src, "typedefs.txt"), "rb") as fh:
             typedefs = fh.read()
+    elsewhere = b""
+    if os.path.isfile(os.path.join(src, "elsewhere.txt")):
+        with open(os.path.join(src, "elsewhere.txt"), "rb") as fh:
+            elsewhere = fh.read()
     digest = hashlib.sha256(
-        FORMAT + b"\0" + prelude + b"\0" + headers + b"\0" + typedefs
+        FORMAT + b"\0" + prelude + b"\0" + headers + b"\0" + typedefs + b"\0" + elsewhere
     ).hexdigest()[:16]
     root = _cache_root()
     target = os.path.join(root, f"stubenv-{digest}")
@@ -88,7 +93,7 @@ def stub_env_dir(stub_env: str | None = None) -> str:
                     if body:
                         fh.write(_shadow_text(rel, body))
             with open(os.path.join(tmp, UNION), "w", encoding="utf-8") as fh:
-                fh.write(_union_text(_shadows(headers.decode("utf-8"))))
+                fh.write(_union_text(_shadows(headers.decode("utf-8")), elsewhere.decode("utf-8")))
             with open(os.path.join(tmp, "prelude.h"), "wb") as fh:
                 fh.write(prelude)
             with open(os.path.join(tmp, "typedefs.txt"), "wb") as fh:
@@ -145,17 +150,25 @@ def _shadow_text(rel: str, body: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _union_text(shadows: list[tuple[str, list[str]]]) -> str:
+def _union_text(shadows: list[tuple[str, list[str]]], elsewhere: str = "") -> str:
     """Every stub of every header, whatever the file includes: the fallback for a file the
     include graph leaves short (a ``.c`` fragment #include'd by another file, a header
-    reached through a Makefile -I the caller did not know)."""
+    reached through a Makefile -I the caller did not know), then the stubs of function-like
+    macros only other architectures or configurations define (``elsewhere``: a driver for
+    another platform), each under ``#ifndef`` so the file's own definitions win."""
     seen: dict[str, str] = {}
     for _, body in shadows:
         for line in body:
             m = _DEFINE_NAME.match(line)
             if m and m.group(1) not in seen:
                 seen[m.group(1)] = line
-    return "\n".join(seen[k] for k in sorted(seen)) + "\n"
+    out = [seen[k] for k in sorted(seen)]
+    for line in elsewhere.splitlines():
+        m = _DEFINE_NAME.match(line)
+        if m and m.group(1) not in seen:
+            seen[m.group(1)] = line
+            out += [f"#ifndef {m.group(1)}", line, "#endif"]
+    return "\n".join(out) + "\n"
 
 
 def _define_args(defines: dict[str, str], path: str) -> list[str]:

@@ -384,6 +384,8 @@ class HeaderScan:
     # the header's own directives in order: ("define", name), ("undef", name),
     # ("include", "<name>" or '"name"'); only those outside branches known to be false
     order: list[tuple[str, str]] = field(default_factory=list)
+    # function-like macros defined in branches known to be false (another arch or config)
+    inactive: list[MacroDef] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- configuration
@@ -735,6 +737,12 @@ def scan_header(
                     plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
                 scan.defines.append(MacroDef(name, plist, tokens(body), rel))
                 scan.order.append(("define", name))
+        elif directive == "define" and not skip_defines:
+            dm = _DEFINE_RE.match(rest)
+            if dm and dm.group(2) is not None:
+                name, params, body = dm.groups()
+                plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
+                scan.inactive.append(MacroDef(name, plist, tokens(body), rel))
         elif directive == "undef" and active() and not skip_defines:
             name = rest.split()[0] if rest.split() else ""
             if name:
@@ -1075,6 +1083,8 @@ class Classifier:
             return (LOOP, [])
         if first == "if" and rest[-1] == "else":
             return (LOOP, [])
+        if first == "if" and len(rest) > 1 and rest[1] == "(" and _skip_group(rest, 1) == len(rest):
+            return (LOOP, [])  # ``if (cond)`` whose statement follows: sunrpc's ifdebug(fac)
         if first == "if" and len(rest) > 1 and rest[1] == "(":
             nxt = rest[_skip_group(rest, 1)] if _skip_group(rest, 1) < len(rest) else ""
             if nxt in ("for", "while") or (
@@ -1370,6 +1380,8 @@ class StubEnv:
     typedefs: list[str]  # typedef names of the real headers (the parser is told about them)
     # the directives of each header's shadow (its stubs and its includes), by header path
     shadows: dict[str, list[str]] = field(default_factory=dict)
+    # stubs of the function-like macros only branches known to be false define
+    elsewhere: list[str] = field(default_factory=list)
 
 
 def _stub_for(name: str, d: MacroDef, cls: str, kept: list[str]) -> str | None:
@@ -1428,6 +1440,7 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
     typedefs: set[str] = set()
     if_idents: set[str] = set()
     invocations: list[tuple[str, list[str]]] = []
+    inactive: list[MacroDef] = []
     winners: dict[str, tuple[str, HeaderScan]] = {}  # rel -> the file cpp would find first
     rel_of: dict[str, str] = {}
     for full, rel in iter_headers(roots):
@@ -1438,6 +1451,7 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
         typedefs |= scan.typedefs
         invocations += scan.invocations
         if_idents |= scan.if_idents
+        inactive += scan.inactive
         for d in scan.defines:
             if d.name in HANDWRITTEN or d.name in C_KEYWORDS or d.name.startswith("CONFIG_"):
                 continue
@@ -1498,6 +1512,33 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
         lines.append((name, f"#define {name} {' '.join(d.body)}"))
         queue.extend(t for t in d.body if t in defs and t not in emitted)
     stubs = dict(lines)
+    # Function-like macros only other architectures or configurations define
+    # (for_each_of_allnodes_from without CONFIG_OF): stubbed for the union fallback only,
+    # never in a shadow, so a file that builds in this configuration does not see them.
+    others: dict[str, list[MacroDef]] = {}
+    for d in inactive:
+        if (
+            d.name in defs
+            or d.name in HANDWRITTEN
+            or d.name in C_KEYWORDS
+            or d.name in typedefs
+            or d.name in if_idents
+        ):
+            continue
+        if not any(o.params == d.params and o.body == d.body for o in others.get(d.name, ())):
+            others.setdefault(d.name, []).append(d)
+    wide = Classifier({**defs, **others}, typedefs)
+    elsewhere = []
+    for name in sorted(others):
+        cls, kept = wide.macro_class(name)
+        d = next((x for x in others[name] if wide.classify(x)[0] == cls), others[name][0])
+        if cls in (PASTE, EXPORTING, NUMERIC, EXPR):
+            # verbatim bodies would need their helpers; and a call of an unknown
+            # function parses as it is (mutex_lock() is a macro only with lockdep)
+            continue
+        stub = _stub_for(name, d, cls, kept)
+        if stub is not None:
+            elsewhere.append(stub)
     shadows = {
         rel: _shadow(rel, full, scan, stubs, winners, rel_of)
         for rel, (full, scan) in sorted(winners.items())
@@ -1515,7 +1556,7 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
     # a typedef name that is also an object-like macro (``#define u32 unsigned int`` in a
     # header that #undef's it again) stays a type; function-like ones are scan artefacts
     names = sorted(t for t in typedefs if all(d.params is None for d in defs.get(t, ())))
-    return StubEnv(sorted(headers), "\n".join(out) + "\n", names, shadows)
+    return StubEnv(sorted(headers), "\n".join(out) + "\n", names, shadows, elsewhere)
 
 
 # Kbuild's c_flags -include these before every file (scripts/Makefile.lib, Makefile).
@@ -1564,7 +1605,8 @@ def _shadow(
 
 
 def generate(source_dir: str | list[str], out_dir: str, config: str | None = None) -> None:
-    """Write ``prelude.h``, ``headers.txt`` and ``typedefs.txt`` for the kernel tree(s)."""
+    """Write ``prelude.h``, ``headers.txt``, ``typedefs.txt`` and ``elsewhere.txt`` (the
+    stubs of function-like macros only false branches define) for the kernel tree(s)."""
     dirs = [source_dir] if isinstance(source_dir, str) else list(source_dir)
     env = build(dirs, config)
     os.makedirs(out_dir, exist_ok=True)
@@ -1577,6 +1619,8 @@ def generate(source_dir: str | list[str], out_dir: str, config: str | None = Non
                 fh.write(line + "\n")
     with open(os.path.join(out_dir, "typedefs.txt"), "w", encoding="utf-8") as fh:
         fh.write("\n".join(env.typedefs) + "\n")
+    with open(os.path.join(out_dir, "elsewhere.txt"), "w", encoding="utf-8") as fh:
+        fh.write("".join(line + "\n" for line in env.elsewhere))
 
 
 def main(argv: list[str] | None = None) -> int:
