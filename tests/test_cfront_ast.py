@@ -477,3 +477,28 @@ def test_macros_of_other_configurations_only_in_the_fallback(tmp_path: Path) -> 
     res = run(src)
     assert res.ok, res.error
     assert defs(res)["count_props"].ctype == "int (struct device_node *)"
+
+
+def test_empty_compound_literals(tmp_path: Path) -> None:
+    """``(unsigned[n]) { }`` in an initialiser (drivers/pinctrl/mvebu/pinctrl-mvebu.h) and
+    ``*p = (struct x){ }``; empty blocks of functions and statements stay blocks."""
+    src = tmp_path / "lit.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        "struct ctrl { const char *name; unsigned *pins; };\n"
+        "static struct ctrl controls[] = {\n"
+        '\t{ .name = "a", .pins = (unsigned[4]) { }, },\n'
+        "};\n"
+        "struct state { int a, b; };\n"
+        "static void reset(struct state *s, int x)\n{\n"
+        "\tif (x) { }\n"
+        "\t*s = (struct state){ };\n"
+        "}\n"
+        "static void nothing(void) { }\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    d = defs(res)
+    assert d["controls"].ctype == "struct ctrl []"
+    assert d["reset"].ctype == "void (struct state *, int)"
+    assert d["nothing"].ctype == "void (void)"

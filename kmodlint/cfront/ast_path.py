@@ -63,6 +63,48 @@ _PP_TOKEN = re.compile(
 _ASM_WORDS = frozenset(("asm", "__asm__", "__asm"))
 _ASM_QUALS = frozenset(("volatile", "__volatile__", "__volatile", "inline", "__inline__", "goto"))
 _OPEN = {"(": ")", "[": "]", "{": "}"}
+# What can precede the '(' of a cast or a compound literal (not a call, a declarator, if)
+_EXPR_BEFORE = frozenset(
+    [
+        "=",
+        ",",
+        "(",
+        "[",
+        "{",
+        ";",
+        "?",
+        ":",
+        "return",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "&",
+        "|",
+        "^",
+        "!",
+        "~",
+        "<",
+        ">",
+        "&&",
+        "||",
+        "==",
+        "!=",
+        "<=",
+        ">=",
+        "+=",
+        "-=",
+        "*=",
+        "/=",
+        "|=",
+        "&=",
+        "<<",
+        ">>",
+        "<<=",
+        ">>=",
+    ]
+)
 
 
 def _lex(text: str) -> list[tuple[str, str]]:
@@ -130,6 +172,8 @@ def gnu_to_iso(text: str) -> str:
     last_sig = ""
     case_pending = False
     designator_ends: set[int] = set()
+    paren_prev: list[str] = []  # the token before each open '('
+    closed_prev = ""  # ... and before the '(' of the last ')'
     i = 0
     n = len(toks)
     while i < n:
@@ -209,11 +253,21 @@ def gnu_to_iso(text: str) -> str:
                     continue
             if t == ":" and case_pending:
                 case_pending = False
-            if t in _OPEN:
-                brackets.append(t)
+            if t == "(":
+                paren_prev.append(last_sig)
+            elif t == ")":
+                closed_prev = paren_prev.pop() if paren_prev else ""
+            if t == "{" and last_sig == ")" and closed_prev in _EXPR_BEFORE:
+                j = _next_sig(toks, i + 1)
+                if j < n and toks[j][1] == "}":
+                    # an empty compound literal ``(unsigned[n]) { }`` (GNU, C23): ISO C
+                    # needs one initialiser
+                    t = "{ 0"
+            if t in _OPEN or t == "{ 0":
+                brackets.append(t[0])
             elif t in (")", "]", "}") and brackets:
                 brackets.pop()
-            if t in (";", "{", "}"):
+            if t in (";", "{", "}", "{ 0"):
                 case_pending = False
         out.append(t)
         last_sig = t
