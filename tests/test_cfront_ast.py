@@ -502,3 +502,20 @@ def test_empty_compound_literals(tmp_path: Path) -> None:
     assert d["controls"].ctype == "struct ctrl []"
     assert d["reset"].ctype == "void (struct state *, int)"
     assert d["nothing"].ctype == "void (void)"
+
+
+def test_member_of_a_statement_expression(tmp_path: Path) -> None:
+    """``FIELD16(mask).bit_mask`` where FIELD16 is ``({ ...; (struct f16) { ... }; })``
+    (drivers/net/wireless/ralink/rt2x00/rt2x00reg.h)."""
+    src = tmp_path / "field.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        "struct f16 { unsigned short bit_offset, bit_mask; };\n"
+        "#define FIELD16(m) ({ (struct f16) { 0, (m) }; })\n"
+        "unsigned short key_mask(void)\n{\n"
+        "\treturn FIELD16(0x1e00).bit_mask;\n"
+        "}\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    assert defs(res)["key_mask"].ctype == "unsigned short (void)"

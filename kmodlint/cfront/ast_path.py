@@ -198,9 +198,13 @@ def gnu_to_iso(text: str) -> str:
             j = _next_sig(toks, i + 1)
             if j < n and toks[j][1] == "{":
                 end = _match(toks, i)
-                out.append("0" + _newlines(toks, i, end))
+                k = _next_sig(toks, end + 1)
+                # ``({ ... }).field`` (rt2x00's FIELD16(mask).bit_mask): ``0.`` would lex
+                # as a floating constant
+                zero = "(0)" if k < n and toks[k][1] == "." else "0"
+                out.append(zero + _newlines(toks, i, end))
                 i = end + 1
-                last_sig = "0"
+                last_sig = ")" if zero == "(0)" else "0"
                 continue
         if kind == "id" and t in _ASM_WORDS:
             j = _next_sig(toks, i + 1)
