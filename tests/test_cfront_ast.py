@@ -457,9 +457,10 @@ def test_macros_of_other_configurations_only_in_the_fallback(tmp_path: Path) -> 
     cfg.write_text("CONFIG_DEMO_ON=y\n")
     out = tmp_path / "env"
     stubgen.generate(str(tmp_path / "k"), str(out), config=str(cfg))
-    assert "demo_for_each_prop" not in (out / "headers.txt").read_text()
+    shadows, _, elsewhere = (out / "headers.txt").read_text().partition("\n?elsewhere\n")
+    assert "demo_for_each_prop" not in shadows
     # only what changes the statement's shape: a call parses as it is
-    assert (out / "elsewhere.txt").read_text() == "#define demo_for_each_prop(...) for (;;)\n"
+    assert elsewhere == "#define demo_for_each_prop(...) for (;;)\n"
 
     src = tmp_path / "ofdrv.c"
     src.write_text(

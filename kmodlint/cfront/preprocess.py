@@ -1,13 +1,12 @@
 """Run the system C preprocessor on one source file against kmodlint's stub kernel headers.
 
 The stub environment (see :mod:`kmodlint.cfront.stubgen`) ships as ``prelude.h``,
-``headers.txt``, ``typedefs.txt`` and ``elsewhere.txt`` (the fallback's extra stubs); the
-shadow tree (one small header per kernel header: its includes and its macros' stubs) and
-``union.h`` (every stub, the fallback) are materialised once per content hash under the
-user cache directory
-(``$XDG_CACHE_HOME/kmodlint/stubenv-<hash>/``), never in the analysed tree. Empty stand-ins
-for headers nothing provides live in a per-call directory there. cpp writes to a pipe; nothing
-is written next to the analysed file.
+``headers.txt`` (its ``?elsewhere`` section: the fallback's extra stubs) and
+``typedefs.txt``; the shadow tree (one small header per kernel header: its includes and its
+macros' stubs) and ``union.h`` (every stub, the fallback) are materialised once per content
+hash under the user cache directory (``$XDG_CACHE_HOME/kmodlint/stubenv-<hash>/``), never in
+the analysed tree. Empty stand-ins for headers nothing provides live in a per-call directory
+there. cpp writes to a pipe; nothing is written next to the analysed file.
 """
 
 from __future__ import annotations
@@ -24,6 +23,8 @@ SHIPPED = "stubenv"
 # How the shipped files are turned into the cached tree; part of the cache key.
 FORMAT = b"shadow-3"
 UNION = "union.h"
+# headers.txt: the stubs after this line are for union.h only (macros of other configurations)
+ELSEWHERE = "?elsewhere"
 
 
 class PreprocessorNotFound(RuntimeError):
@@ -72,12 +73,8 @@ def stub_env_dir(stub_env: str | None = None) -> str:
     if os.path.isfile(os.path.join(src, "typedefs.txt")):
         with open(os.path.join(src, "typedefs.txt"), "rb") as fh:
             typedefs = fh.read()
-    elsewhere = b""
-    if os.path.isfile(os.path.join(src, "elsewhere.txt")):
-        with open(os.path.join(src, "elsewhere.txt"), "rb") as fh:
-            elsewhere = fh.read()
     digest = hashlib.sha256(
-        FORMAT + b"\0" + prelude + b"\0" + headers + b"\0" + typedefs + b"\0" + elsewhere
+        FORMAT + b"\0" + prelude + b"\0" + headers + b"\0" + typedefs
     ).hexdigest()[:16]
     root = _cache_root()
     target = os.path.join(root, f"stubenv-{digest}")
@@ -86,14 +83,15 @@ def stub_env_dir(stub_env: str | None = None) -> str:
         tmp = tempfile.mkdtemp(prefix="stubenv-tmp-", dir=root)
         try:
             inc = os.path.join(tmp, "include")
-            for rel, body in _shadows(headers.decode("utf-8")):
+            listing, _, elsewhere = headers.decode("utf-8").partition(f"\n{ELSEWHERE}\n")
+            for rel, body in _shadows(listing):
                 path = os.path.join(inc, rel)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 with open(path, "w", encoding="utf-8") as fh:
                     if body:
                         fh.write(_shadow_text(rel, body))
             with open(os.path.join(tmp, UNION), "w", encoding="utf-8") as fh:
-                fh.write(_union_text(_shadows(headers.decode("utf-8")), elsewhere.decode("utf-8")))
+                fh.write(_union_text(_shadows(listing), elsewhere))
             with open(os.path.join(tmp, "prelude.h"), "wb") as fh:
                 fh.write(prelude)
             with open(os.path.join(tmp, "typedefs.txt"), "wb") as fh:

@@ -1559,6 +1559,9 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
     return StubEnv(sorted(headers), "\n".join(out) + "\n", names, shadows, elsewhere)
 
 
+# headers.txt: the line after which the union fallback's extra stubs follow
+ELSEWHERE = "?elsewhere"
+
 # Kbuild's c_flags -include these before every file (scripts/Makefile.lib, Makefile).
 FORCED_INCLUDES = ("linux/compiler-version.h", "linux/kconfig.h", "linux/compiler_types.h")
 
@@ -1605,8 +1608,8 @@ def _shadow(
 
 
 def generate(source_dir: str | list[str], out_dir: str, config: str | None = None) -> None:
-    """Write ``prelude.h``, ``headers.txt``, ``typedefs.txt`` and ``elsewhere.txt`` (the
-    stubs of function-like macros only false branches define) for the kernel tree(s)."""
+    """Write ``prelude.h``, ``headers.txt`` (ending with the ``?elsewhere`` section: the
+    stubs of function-like macros only false branches define) and ``typedefs.txt``."""
     dirs = [source_dir] if isinstance(source_dir, str) else list(source_dir)
     env = build(dirs, config)
     os.makedirs(out_dir, exist_ok=True)
@@ -1617,10 +1620,11 @@ def generate(source_dir: str | list[str], out_dir: str, config: str | None = Non
             fh.write(rel + "\n")
             for line in env.shadows.get(rel, ()):
                 fh.write(line + "\n")
+        # the union fallback's extra stubs, after a line no header path can be
+        fh.write(ELSEWHERE + "\n")
+        fh.write("".join(line + "\n" for line in env.elsewhere))
     with open(os.path.join(out_dir, "typedefs.txt"), "w", encoding="utf-8") as fh:
         fh.write("\n".join(env.typedefs) + "\n")
-    with open(os.path.join(out_dir, "elsewhere.txt"), "w", encoding="utf-8") as fh:
-        fh.write("".join(line + "\n" for line in env.elsewhere))
 
 
 def main(argv: list[str] | None = None) -> int:
