@@ -305,3 +305,218 @@ def test_relative_include_climbing_out_of_a_makefile_dir(tmp_path: Path) -> None
     res = run(top / "sub" / "user.c")
     assert res.ok, res.error
     assert [e.name for e in res.externs] == ["shared_value"]
+
+
+def test_stubgen_conditions_on_values_the_headers_define(tmp_path: Path) -> None:
+    """``#if WIDTH == 64`` / ``#elif WIDTH == 32`` with WIDTH unknown keep both branches (acpi
+    actypes.h's address typedefs); a value every header defines alike is evaluated
+    (``#if GCC_VERSION >= 80000``); ``_Pragma`` bodies leave nothing at file scope."""
+    inc = tmp_path / "k" / "include" / "linux"
+    inc.mkdir(parents=True)
+    (inc / "width.h").write_text(
+        "#if DEMO_WIDTH == 64\ntypedef unsigned long demo_addr;\n"
+        "#elif DEMO_WIDTH == 32\ntypedef unsigned int demo_addr32;\n"
+        "#else\n#error unknown width\n#endif\n"
+    )
+    (inc / "gcc.h").write_text(
+        "#define DEMO_GCC (__GNUC__ * 10000 + __GNUC_MINOR__ * 100)\n"
+        "#define demo_diag(s) _Pragma(#s)\n"
+        "#if DEMO_GCC >= 80000\n#define demo_diag_8(s) demo_diag(s)\n"
+        "#else\n#define demo_diag_8(s) for (;;)\n#endif\n"
+    )
+    out = tmp_path / "env"
+    stubgen.generate(str(tmp_path / "k"), str(out))
+    typedefs = (out / "typedefs.txt").read_text().split()
+    assert {"demo_addr", "demo_addr32"} <= set(typedefs)
+    text = (out / "headers.txt").read_text()
+    assert "#define demo_diag(...)\n" in text
+    assert "#define demo_diag_8(...)\n" in text
+    e = stubgen.CondEvaluator(None, {"DEMO_W": ["64"]})
+    assert e.evaluate("DEMO_UNKNOWN == 64") is None
+    assert e.evaluate("DEMO_W == 64") is True
+    assert e.evaluate("DEMO_W == 32") is False
+    assert e.evaluate("defined(__x86_64__) || DEMO_UNKNOWN > 3") is True
+
+
+def test_pragma_macros_at_file_scope(tmp_path: Path) -> None:
+    """``__diag_push(); __diag_ignore_all(...)`` around kfuncs (net/bpf/test_run.c)."""
+    src = tmp_path / "kfuncs.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        "#include <linux/compiler.h>\n"
+        "__diag_push();\n"
+        '__diag_ignore_all("-Wmissing-prototypes",\n'
+        '\t\t  "Global functions as their definitions will be in vmlinux BTF");\n'
+        "noinline int bpf_demo_kfunc(int x)\n{\n\treturn x + 1;\n}\n"
+        "__diag_pop();\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    assert defs(res)["bpf_demo_kfunc"].ctype == "int (int)"
+
+
+def test_parser_without_seeding_declares_the_typedefs_as_text() -> None:
+    """A pycparser whose ``parse`` does not reset the scope stack the way 3.0 does gets the
+    kernel typedefs as ``typedef int x;`` text: the same AST either way."""
+    from kmodlint.cfront import ast_path
+
+    text = '# 1 "seed.c"\nu32 counter;\nstatic u8 f(u32 v) { return v; }\n'
+    seeded = ast_path._parse(text, "seed.c", frozenset({"u32", "u8"}))
+    old = ast_path._KernelParser._seed_works
+    ast_path._KernelParser._seed_works = False
+    try:
+        plain = ast_path._parse(text, "seed.c", frozenset({"u32", "u8"}))
+    finally:
+        ast_path._KernelParser._seed_works = old
+    names = [e.name if hasattr(e, "name") else e.decl.name for e in plain.ext]
+    assert names[-2:] == ["counter", "f"]
+    assert ctype_of(plain.ext[-1].decl.type) == ctype_of(seeded.ext[-1].decl.type) == "u8 (u32)"
+    assert plain.ext[-1].decl.coord.line == seeded.ext[-1].decl.coord.line == 2
+
+
+def test_stubgen_attribute_macros_and_asm_macros(tmp_path: Path) -> None:
+    """``typedef struct x call_single_data_t __aligned(...)`` declares call_single_data_t
+    (linux/smp.h); ``BTF_ID_LIST(name) BTF_ID(prefix, type)`` is a declaration, not a
+    function header (linux/btf_ids.h)."""
+    inc = tmp_path / "k" / "include" / "linux"
+    inc.mkdir(parents=True)
+    (inc / "demo.h").write_text(
+        "#define __demo_aligned(x) __attribute__((__aligned__(x)))\n"
+        "typedef struct __demo_csd demo_csd_t\n\t__demo_aligned(sizeof(struct __demo_csd));\n"
+        '#define DEMO_BTF_ID(prefix, name) asm(".globl " #prefix #name)\n'
+        "#define DEMO_ID_LIST(name) DEMO_BTF_ID(list, name) extern unsigned int name[];\n"
+        "#define DEMO_ID_LIST_SINGLE(name, prefix, type) \\\n"
+        "\tDEMO_ID_LIST(name) DEMO_BTF_ID(prefix, type)\n"
+        "#define demo_assert_ctx(e)\n"
+        "#define demo_for_each_sibling(s, e) \\\n"
+        "\tdemo_assert_ctx(e); if ((e)->leader == (e)) for (s = (e)->first; s; s = s->next)\n"
+        "#define demo_ifdebug(fac) if (0)\n"
+    )
+    out = tmp_path / "env"
+    stubgen.generate(str(tmp_path / "k"), str(out))
+    assert "demo_csd_t" in (out / "typedefs.txt").read_text().split()
+    text = (out / "headers.txt").read_text()
+    assert "#define DEMO_ID_LIST_SINGLE(...) int __kmodlint_decl;" in text
+    # an annotation statement, then a loop (linux/perf_event.h's for_each_sibling_event)
+    assert "#define demo_for_each_sibling(...) for (;;)" in text
+    # ``if (cond)`` whose statement follows the invocation (linux/sunrpc/debug.h's ifdebug)
+    assert "#define demo_ifdebug(...) for (;;)" in text
+
+
+def test_gnu_designator_without_equals(tmp_path: Path) -> None:
+    """``[INDEX] { ... }`` in an initialiser (drivers/usb/gadget/function/u_audio.c)."""
+    src = tmp_path / "desig.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        "enum { CTRL_A, CTRL_B };\n"
+        "struct ctl { const char *name; int v; };\n"
+        "static struct ctl controls[] = {\n"
+        '\t[CTRL_A] { .name = "a", .v = 1 },\n'
+        '\t[CTRL_B] = { .name = "b" },\n'
+        "};\n"
+        "static int table[4] = { [0] 1, [2] 3 };\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    assert defs(res)["controls"].ctype == "struct ctl []"
+    assert defs(res)["table"].ctype == "int [4]"
+
+
+def test_error_directive_from_a_value_the_stubs_leave_undefined(tmp_path: Path) -> None:
+    """``#if PIPE_ISOCHRONOUS != 0 ... #error`` (drivers/usb/c67x00/c67x00-hcd.h): the
+    stub kernel leaves numeric register values undefined, the #if reads 0 and #error fires;
+    cpp's output is complete all the same. A missing header stays an error of its own."""
+    src = tmp_path / "pipes.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        "#if DEMO_PIPE_INTERRUPT != 1\n"
+        '#error "this code presumes DEMO_PIPE_INTERRUPT == 1"\n'
+        "#endif\n"
+        "int pipes_init(void) { return 0; }\n"
+        "EXPORT_SYMBOL_GPL(pipes_init);\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    assert [e.symbol for e in res.exports] == ["pipes_init"]
+    assert defs(res)["pipes_init"].ctype == "int (void)"
+
+
+def test_macros_of_other_configurations_only_in_the_fallback(tmp_path: Path) -> None:
+    """A driver for another platform uses a loop macro this configuration never defines
+    (linux/of.h's for_each_property_of_node needs CONFIG_OF): the union fallback has it;
+    no shadow does."""
+    inc = tmp_path / "k" / "include" / "linux"
+    inc.mkdir(parents=True)
+    (inc / "demo.h").write_text(
+        "#ifdef CONFIG_DEMO_OF\n"
+        "#define demo_for_each_prop(dn, pp) for (pp = dn->props; pp; pp = pp->next)\n"
+        "#define demo_call(x) demo_real(x)\n"
+        "#endif\n"
+    )
+    cfg = tmp_path / "config"
+    cfg.write_text("CONFIG_DEMO_ON=y\n")
+    out = tmp_path / "env"
+    stubgen.generate(str(tmp_path / "k"), str(out), config=str(cfg))
+    shadows, _, elsewhere = (out / "headers.txt").read_text().partition("\n?elsewhere\n")
+    assert "demo_for_each_prop" not in shadows
+    # only what changes the statement's shape: a call parses as it is
+    assert elsewhere == "#define demo_for_each_prop(...) for (;;)\n"
+
+    src = tmp_path / "ofdrv.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        "#include <linux/of.h>\n"
+        "static int count_props(struct device_node *np)\n"
+        "{\n"
+        "\tstruct property *pp;\n"
+        "\tint n = 0;\n"
+        "\tfor_each_property_of_node(np, pp)\n"
+        "\t\tn++;\n"
+        "\treturn n;\n"
+        "}\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    assert defs(res)["count_props"].ctype == "int (struct device_node *)"
+
+
+def test_empty_compound_literals(tmp_path: Path) -> None:
+    """``(unsigned[n]) { }`` in an initialiser (drivers/pinctrl/mvebu/pinctrl-mvebu.h) and
+    ``*p = (struct x){ }``; empty blocks of functions and statements stay blocks."""
+    src = tmp_path / "lit.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        "struct ctrl { const char *name; unsigned *pins; };\n"
+        "static struct ctrl controls[] = {\n"
+        '\t{ .name = "a", .pins = (unsigned[4]) { }, },\n'
+        "};\n"
+        "struct state { int a, b; };\n"
+        "static void reset(struct state *s, int x)\n{\n"
+        "\tif (x) { }\n"
+        "\t*s = (struct state){ };\n"
+        "}\n"
+        "static void nothing(void) { }\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    d = defs(res)
+    assert d["controls"].ctype == "struct ctrl []"
+    assert d["reset"].ctype == "void (struct state *, int)"
+    assert d["nothing"].ctype == "void (void)"
+
+
+def test_member_of_a_statement_expression(tmp_path: Path) -> None:
+    """``FIELD16(mask).bit_mask`` where FIELD16 is ``({ ...; (struct f16) { ... }; })``
+    (drivers/net/wireless/ralink/rt2x00/rt2x00reg.h)."""
+    src = tmp_path / "field.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        "struct f16 { unsigned short bit_offset, bit_mask; };\n"
+        "#define FIELD16(m) ({ (struct f16) { 0, (m) }; })\n"
+        "unsigned short key_mask(void)\n{\n"
+        "\treturn FIELD16(0x1e00).bit_mask;\n"
+        "}\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    assert defs(res)["key_mask"].ctype == "unsigned short (void)"

@@ -63,6 +63,48 @@ _PP_TOKEN = re.compile(
 _ASM_WORDS = frozenset(("asm", "__asm__", "__asm"))
 _ASM_QUALS = frozenset(("volatile", "__volatile__", "__volatile", "inline", "__inline__", "goto"))
 _OPEN = {"(": ")", "[": "]", "{": "}"}
+# What can precede the '(' of a cast or a compound literal (not a call, a declarator, if)
+_EXPR_BEFORE = frozenset(
+    [
+        "=",
+        ",",
+        "(",
+        "[",
+        "{",
+        ";",
+        "?",
+        ":",
+        "return",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "&",
+        "|",
+        "^",
+        "!",
+        "~",
+        "<",
+        ">",
+        "&&",
+        "||",
+        "==",
+        "!=",
+        "<=",
+        ">=",
+        "+=",
+        "-=",
+        "*=",
+        "/=",
+        "|=",
+        "&=",
+        "<<",
+        ">>",
+        "<<=",
+        ">>=",
+    ]
+)
 
 
 def _lex(text: str) -> list[tuple[str, str]]:
@@ -129,6 +171,9 @@ def gnu_to_iso(text: str) -> str:
     brackets: list[str] = []
     last_sig = ""
     case_pending = False
+    designator_ends: set[int] = set()
+    paren_prev: list[str] = []  # the token before each open '('
+    closed_prev = ""  # ... and before the '(' of the last ')'
     i = 0
     n = len(toks)
     while i < n:
@@ -137,13 +182,29 @@ def gnu_to_iso(text: str) -> str:
             out.append(t)
             i += 1
             continue
+        if i in designator_ends:
+            out.append("] =")
+            brackets.pop()
+            last_sig = "="
+            i += 1
+            continue
+        if t == "[" and kind == "p" and last_sig in ("{", ",") and brackets[-1:] == ["{"]:
+            # GNU's obsolete ``[index] value`` designator (no '='): ISO wants ``[index] =``
+            end = _match(toks, i)
+            j = _next_sig(toks, end + 1)
+            if j < n and toks[j][1] not in ("=", "[", "."):
+                designator_ends.add(end)
         if kind == "p" and t == "(":
             j = _next_sig(toks, i + 1)
             if j < n and toks[j][1] == "{":
                 end = _match(toks, i)
-                out.append("0" + _newlines(toks, i, end))
+                k = _next_sig(toks, end + 1)
+                # ``({ ... }).field`` (rt2x00's FIELD16(mask).bit_mask): ``0.`` would lex
+                # as a floating constant
+                zero = "(0)" if k < n and toks[k][1] == "." else "0"
+                out.append(zero + _newlines(toks, i, end))
                 i = end + 1
-                last_sig = "0"
+                last_sig = ")" if zero == "(0)" else "0"
                 continue
         if kind == "id" and t in _ASM_WORDS:
             j = _next_sig(toks, i + 1)
@@ -196,11 +257,21 @@ def gnu_to_iso(text: str) -> str:
                     continue
             if t == ":" and case_pending:
                 case_pending = False
-            if t in _OPEN:
-                brackets.append(t)
+            if t == "(":
+                paren_prev.append(last_sig)
+            elif t == ")":
+                closed_prev = paren_prev.pop() if paren_prev else ""
+            if t == "{" and last_sig == ")" and closed_prev in _EXPR_BEFORE:
+                j = _next_sig(toks, i + 1)
+                if j < n and toks[j][1] == "}":
+                    # an empty compound literal ``(unsigned[n]) { }`` (GNU, C23): ISO C
+                    # needs one initialiser
+                    t = "{ 0"
+            if t in _OPEN or t == "{ 0":
+                brackets.append(t[0])
             elif t in (")", "]", "}") and brackets:
                 brackets.pop()
-            if t in (";", "{", "}"):
+            if t in (";", "{", "}", "{ 0"):
                 case_pending = False
         out.append(t)
         last_sig = t
@@ -519,17 +590,30 @@ class _KernelParser(c_parser.CParser):
     """pycparser with the kernel's typedef names already in an outer scope.
 
     Seeding the scope is ~50x cheaper than parsing 1,500 ``typedef int x;`` lines per file.
-    It relies on pycparser 3's parser internals; other versions get the declarations as text.
+    ``parse`` of pycparser 3.x starts by resetting ``self._scope_stack = [{}]``; the property
+    below turns that reset into ``[kernel typedefs, {}]``, so the public ``parse`` runs
+    unchanged whatever the lexer and token-stream internals of the release are. A release
+    that stops resetting the scope that way gets the declarations as text instead.
     """
 
-    SEEDABLE = all(
-        hasattr(c_parser.CParser, a)
-        for a in ("_parse_translation_unit_or_empty", "_peek", "_tok_coord", "_parse_error")
-    ) and hasattr(c_parser, "_TokenStream")
+    _seed_works: bool | None = None  # found out once per process
 
     def __init__(self, typedefs: frozenset[str]) -> None:
-        super().__init__()
         self._kernel_types = typedefs
+        super().__init__()
+        self._seeded = False
+
+    @property
+    def _scope_stack(self) -> list[dict[str, bool]]:
+        return self.__dict__["_kmodlint_scopes"]
+
+    @_scope_stack.setter
+    def _scope_stack(self, value: list[dict[str, bool]]) -> None:
+        if len(value) == 1 and not value[0]:
+            # the reset at the start of a parse: the kernel's types sit outside file scope
+            value = [dict.fromkeys(self._kernel_types, True), value[0]]
+            self._seeded = True
+        self.__dict__["_kmodlint_scopes"] = value
 
     def _parse_error(self, msg: str, coord: object) -> NoReturn:
         # some pycparser errors carry only the file name: use the current token's position
@@ -542,18 +626,25 @@ class _KernelParser(c_parser.CParser):
                 pass
         super()._parse_error(msg, coord)  # type: ignore[arg-type]
 
+    @classmethod
+    def seeding_works(cls) -> bool:
+        """Whether this pycparser resets ``_scope_stack`` at the start of ``parse`` (a
+        declaration using a seeded type name parses)."""
+        if cls._seed_works is None:
+            probe = cls(frozenset({"__kmodlint_probe_t"}))
+            try:
+                c_parser.CParser.parse(probe, "__kmodlint_probe_t __kmodlint_v;\n", "<probe>")
+                cls._seed_works = probe._seeded
+            except Exception:
+                cls._seed_works = False
+        return cls._seed_works
+
     def parse(self, text: str, filename: str = "", debug: bool = False) -> c_ast.FileAST:
-        if not self.SEEDABLE:
-            decls = "".join(f"typedef int {t};\n" for t in sorted(self._kernel_types))
-            return super().parse(decls + text, filename)
-        self._scope_stack = [dict.fromkeys(self._kernel_types, True), {}]
-        self.clex.input(text, filename)
-        self._tokens = c_parser._TokenStream(self.clex)
-        ast = self._parse_translation_unit_or_empty()
-        tok = self._peek()
-        if tok is not None:
-            self._parse_error(f"before: {tok.value}", self._tok_coord(tok))
-        return ast
+        if self.seeding_works():
+            return super().parse(text, filename)
+        types, self._kernel_types = self._kernel_types, frozenset()
+        decls = "".join(f"typedef int {t};\n" for t in sorted(types))
+        return super().parse(decls + text, filename)
 
 
 def _parse(text: str, filename: str, typedefs: frozenset[str] = frozenset()) -> c_ast.FileAST:

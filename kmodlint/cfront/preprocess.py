@@ -1,12 +1,12 @@
 """Run the system C preprocessor on one source file against kmodlint's stub kernel headers.
 
 The stub environment (see :mod:`kmodlint.cfront.stubgen`) ships as ``prelude.h``,
-``headers.txt`` and ``typedefs.txt``; the shadow tree (one small header per kernel header: its
-includes and its macros' stubs) and ``union.h`` (every stub, the fallback) are materialised
-once per content hash under the user cache directory
-(``$XDG_CACHE_HOME/kmodlint/stubenv-<hash>/``), never in the analysed tree. Empty stand-ins
-for headers nothing provides live in a per-call directory there. cpp writes to a pipe; nothing
-is written next to the analysed file.
+``headers.txt`` (its ``?elsewhere`` section: the fallback's extra stubs) and
+``typedefs.txt``; the shadow tree (one small header per kernel header: its includes and its
+macros' stubs) and ``union.h`` (every stub, the fallback) are materialised once per content
+hash under the user cache directory (``$XDG_CACHE_HOME/kmodlint/stubenv-<hash>/``), never in
+the analysed tree. Empty stand-ins for headers nothing provides live in a per-call directory
+there. cpp writes to a pipe; nothing is written next to the analysed file.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from importlib import resources
 
 SHIPPED = "stubenv"
 # How the shipped files are turned into the cached tree; part of the cache key.
-FORMAT = b"shadow-2"
+FORMAT = b"shadow-3"
 UNION = "union.h"
+# headers.txt: the stubs after this line are for union.h only (macros of other configurations)
+ELSEWHERE = "?elsewhere"
 
 
 class PreprocessorNotFound(RuntimeError):
@@ -81,14 +83,15 @@ def stub_env_dir(stub_env: str | None = None) -> str:
         tmp = tempfile.mkdtemp(prefix="stubenv-tmp-", dir=root)
         try:
             inc = os.path.join(tmp, "include")
-            for rel, body in _shadows(headers.decode("utf-8")):
+            listing, _, elsewhere = headers.decode("utf-8").partition(f"\n{ELSEWHERE}\n")
+            for rel, body in _shadows(listing):
                 path = os.path.join(inc, rel)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 with open(path, "w", encoding="utf-8") as fh:
                     if body:
                         fh.write(_shadow_text(rel, body))
             with open(os.path.join(tmp, UNION), "w", encoding="utf-8") as fh:
-                fh.write(_union_text(_shadows(headers.decode("utf-8"))))
+                fh.write(_union_text(_shadows(listing), elsewhere))
             with open(os.path.join(tmp, "prelude.h"), "wb") as fh:
                 fh.write(prelude)
             with open(os.path.join(tmp, "typedefs.txt"), "wb") as fh:
@@ -145,17 +148,25 @@ def _shadow_text(rel: str, body: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _union_text(shadows: list[tuple[str, list[str]]]) -> str:
+def _union_text(shadows: list[tuple[str, list[str]]], elsewhere: str = "") -> str:
     """Every stub of every header, whatever the file includes: the fallback for a file the
     include graph leaves short (a ``.c`` fragment #include'd by another file, a header
-    reached through a Makefile -I the caller did not know)."""
+    reached through a Makefile -I the caller did not know), then the stubs of function-like
+    macros only other architectures or configurations define (``elsewhere``: a driver for
+    another platform), each under ``#ifndef`` so the file's own definitions win."""
     seen: dict[str, str] = {}
     for _, body in shadows:
         for line in body:
             m = _DEFINE_NAME.match(line)
             if m and m.group(1) not in seen:
                 seen[m.group(1)] = line
-    return "\n".join(seen[k] for k in sorted(seen)) + "\n"
+    out = [seen[k] for k in sorted(seen)]
+    for line in elsewhere.splitlines():
+        m = _DEFINE_NAME.match(line)
+        if m and m.group(1) not in seen:
+            seen[m.group(1)] = line
+            out += [f"#ifndef {m.group(1)}", line, "#endif"]
+    return "\n".join(out) + "\n"
 
 
 def _define_args(defines: dict[str, str], path: str) -> list[str]:
@@ -235,6 +246,17 @@ def _first_error(stderr: str) -> str:
         if "error" in ln:
             return ln
     return lines[0] if lines else "cpp failed"
+
+
+_ERROR_LINE = re.compile(r"^\S.*?:\d+:\d+: error: (.*)$", re.M)
+
+
+def _only_error_directives(stderr: str) -> bool:
+    """Whether every error cpp reported is an ``#error`` directive of the sources."""
+    errors = _ERROR_LINE.findall(stderr)
+    return (
+        bool(errors) and all(e.startswith("#error") for e in errors) and "fatal error" not in stderr
+    )
 
 
 _MISSING = re.compile(r"^(.*?):\d+:\d+: fatal error: (.+?): No such file or directory", re.M)
@@ -407,6 +429,12 @@ def _preprocess(
         stderr = proc.stderr.decode("utf-8", "replace")
         m = _MISSING.search(stderr)
         if not m:
+            if _only_error_directives(stderr):
+                # An ``#error`` line stops the build, not cpp: the output is complete. Most
+                # fire because a value the stub kernel leaves undefined reads as 0 in the
+                # file's own ``#if`` (``PIPE_INTERRUPT != 1``), some because the file is for
+                # another architecture; either way the text is what the file says.
+                return proc.stdout.decode("utf-8", "replace")
             raise PreprocessError("cpp: " + _first_error(stderr))
         including, name = m.group(1), m.group(2)
         found = _find_in_ancestors(including, name, analysed)

@@ -183,7 +183,8 @@ KEYWORD_SPELLINGS = {
     "__volatile": "volatile",
     "__const": "const",
 }
-ATTRIBUTE_WORDS = frozenset(("__attribute__", "__attribute", "__extension__"))
+# _Pragma(...) leaves nothing the parser sees (cpp turns it into a #pragma line, dropped)
+ATTRIBUTE_WORDS = frozenset(("__attribute__", "__attribute", "__extension__", "_Pragma"))
 
 # Names the hand-written part of the prelude owns; header definitions of them are ignored.
 HANDWRITTEN = frozenset(
@@ -383,6 +384,8 @@ class HeaderScan:
     # the header's own directives in order: ("define", name), ("undef", name),
     # ("include", "<name>" or '"name"'); only those outside branches known to be false
     order: list[tuple[str, str]] = field(default_factory=list)
+    # function-like macros defined in branches known to be false (another arch or config)
+    inactive: list[MacroDef] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- configuration
@@ -413,8 +416,38 @@ def read_config(path: str) -> dict[str, str]:
 class CondEvaluator:
     """Three-valued evaluation of header ``#if`` lines: True, False or None (unknown)."""
 
-    def __init__(self, config: dict[str, str] | None) -> None:
+    def __init__(
+        self, config: dict[str, str] | None, macros: dict[str, list[str]] | None = None
+    ) -> None:
         self.config = config
+        # object-like macros every header defines the same way (GCC_VERSION,
+        # ACPI_MACHINE_WIDTH): their integer value, when the body has one, is known
+        self.macros = macros or {}
+        self._macro_values: dict[str, int | None] = {}
+        self._busy: set[str] = set()
+
+    def _macro_value(self, name: str) -> int | None:
+        if name in self._macro_values:
+            return self._macro_values[name]
+        if name in self._busy or len(self._busy) > 16:
+            return None
+        self._busy.add(name)
+        try:
+            value = self.integer(" ".join(self.macros[name]))
+        finally:
+            self._busy.discard(name)
+        self._macro_values[name] = value
+        return value
+
+    def integer(self, expr: str) -> int | None:
+        """The value of a constant integer expression without unknowns, or None."""
+        pieces = self._pieces(tokens(expr))
+        if pieces is None or None in pieces or not pieces:
+            return None
+        try:
+            return int(eval("".join(pieces), {"__builtins__": {}}, {}))  # type: ignore[arg-type]
+        except Exception:
+            return None
 
     def defined(self, name: str) -> bool | None:
         if name in KNOWN_TRUE:
@@ -438,10 +471,37 @@ class CondEvaluator:
                 return int(raw, 0)
             except ValueError:
                 return 1
+        if name in self.macros:
+            return self._macro_value(name)
         return None
 
     def evaluate(self, expr: str) -> bool | None:
-        toks = tokens(expr)
+        pieces = self._pieces(tokens(expr))
+        if pieces is None:
+            return None
+        # An unknown operand may hold any value: the result is known only when it is the same
+        # for 0, 1 and every constant of the line (and its neighbours), so that
+        # ``WIDTH == 64`` / ``#elif WIDTH == 32`` with WIDTH unknown stay unknown.
+        samples = {0, 1}
+        for p in pieces:
+            if p is not None and re.fullmatch(r"-?\d\w*", p.strip().strip("()")):
+                try:
+                    c = int(p.strip().strip("()"), 0)
+                except ValueError:
+                    continue
+                samples |= {c - 1, c, c + 1}
+        results = set()
+        for unknown in sorted(samples):
+            src = "".join(f"({unknown})" if p is None else p for p in pieces)
+            try:
+                results.add(bool(eval(src, {"__builtins__": {}}, {})))
+            except Exception:
+                return None
+        return results.pop() if len(results) == 1 else None
+
+    def _pieces(self, toks: list[str]) -> list[str | None] | None:
+        """Python text for each token (None: an unknown operand), or None if the line
+        has something this evaluator does not model (function-like macros, ``?:``)."""
         pieces: list[str | None] = []  # None marks an unknown operand
         i = 0
         while i < len(toks):
@@ -473,7 +533,7 @@ class CondEvaluator:
                 v = self._value(t)
                 if i + 1 < len(toks) and toks[i + 1] == "(":
                     return None  # a function-like macro we do not evaluate
-                pieces.append(None if v is None else str(v))
+                pieces.append(None if v is None else f"({v})")
             elif re.match(r"\.?\d", t):
                 pieces.append(re.sub(r"[uUlL]+$", "", t))
             elif t in ("?", ":", "'") or t.startswith(("'", '"')):
@@ -483,14 +543,7 @@ class CondEvaluator:
                     {"&&": " and ", "||": " or ", "!": " not ", "/": "//"}.get(t, f" {t} ")
                 )
             i += 1
-        results = set()
-        for unknown in ("0", "1"):
-            src = "".join(unknown if p is None else p for p in pieces)
-            try:
-                results.add(bool(eval(src, {"__builtins__": {}}, {})))
-            except Exception:
-                return None
-        return results.pop() if len(results) == 1 else None
+        return pieces
 
 
 # --------------------------------------------------------------------------- header scanning
@@ -580,8 +633,36 @@ def _declarator_name(part: str) -> str | None:
     return ids[-1] if ids else None
 
 
-def typedef_names(statement: str) -> list[str]:
-    """Names declared by one ``typedef ...;`` statement (without the semicolon)."""
+def _drop_macro_calls(text: str, fn_macros: frozenset[str]) -> str:
+    """``text`` without the invocations of function-like macros (``__aligned(8)``)."""
+    out = text
+    for m in reversed(list(re.finditer(r"\b([A-Za-z_]\w*)\s*\(", text))):
+        if m.group(1) not in fn_macros:
+            continue
+        depth = 0
+        j = m.end() - 1
+        while j < len(text):
+            if text[j] == "(":
+                depth += 1
+            elif text[j] == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        out = out[: m.start()] + " " + out[j + 1 :]
+    return out
+
+
+def typedef_names(statement: str, fn_macros: frozenset[str] = frozenset()) -> list[str]:
+    """Names declared by one ``typedef ...;`` statement (without the semicolon).
+    Invocations of ``fn_macros`` (attribute macros: ``call_single_data_t
+    __aligned(...)``) are no declarators."""
+    if fn_macros:
+        plain = _drop_macro_calls(statement, fn_macros)
+        if plain != statement:
+            names = typedef_names(plain)
+            if names:
+                return names
     text = _drop_attributes(statement)
     close = text.rfind("}")
     text = text[close + 1 :] if close >= 0 else re.sub(r"^\s*typedef\b", "", text)
@@ -593,7 +674,9 @@ def typedef_names(statement: str) -> list[str]:
     return [n for n in names if n not in C_KEYWORDS and n not in TYPE_KEYWORDS]
 
 
-def scan_header(path: str, rel: str, evaluator: CondEvaluator) -> HeaderScan:
+def scan_header(
+    path: str, rel: str, evaluator: CondEvaluator, fn_macros: frozenset[str] = frozenset()
+) -> HeaderScan:
     scan = HeaderScan()
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
@@ -654,6 +737,12 @@ def scan_header(path: str, rel: str, evaluator: CondEvaluator) -> HeaderScan:
                     plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
                 scan.defines.append(MacroDef(name, plist, tokens(body), rel))
                 scan.order.append(("define", name))
+        elif directive == "define" and not skip_defines:
+            dm = _DEFINE_RE.match(rest)
+            if dm and dm.group(2) is not None:
+                name, params, body = dm.groups()
+                plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
+                scan.inactive.append(MacroDef(name, plist, tokens(body), rel))
         elif directive == "undef" and active() and not skip_defines:
             name = rest.split()[0] if rest.split() else ""
             if name:
@@ -678,7 +767,7 @@ def scan_header(path: str, rel: str, evaluator: CondEvaluator) -> HeaderScan:
             elif ch == ";" and depth <= 0:
                 break
             j += 1
-        scan.typedefs.update(typedef_names(joined[m.start() : j]))
+        scan.typedefs.update(typedef_names(joined[m.start() : j], fn_macros))
     return scan
 
 
@@ -717,6 +806,41 @@ def macro_made_typedefs(
             if re.fullmatch(r"[A-Za-z_]\w*", text):
                 out.add(text)
     return out
+
+
+_OBJECT_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(?![\w(])(.*)$", re.M)
+
+
+def object_macros(roots: Iterable[str]) -> dict[str, list[str]]:
+    """The body of every object-like macro that all headers define alike (the values
+    header conditionals compare: ``#if GCC_VERSION >= 80000``)."""
+    bodies: dict[str, set[tuple[str, ...]]] = {}
+    for full, _ in iter_headers(roots):
+        try:
+            with open(full, encoding="utf-8", errors="replace") as fh:
+                text = _strip_comments(fh.read().replace("\\\n", " "))
+        except OSError:
+            continue
+        for m in _OBJECT_DEFINE.finditer(text):
+            if m.group(1).startswith("CONFIG_"):
+                continue
+            bodies.setdefault(m.group(1), set()).add(tuple(tokens(m.group(2))))
+    return {k: list(next(iter(v))) for k, v in bodies.items() if len(v) == 1}
+
+
+_FN_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(", re.M)
+
+
+def function_macros(roots: Iterable[str]) -> frozenset[str]:
+    """The name of every function-like macro of the headers."""
+    names: set[str] = set()
+    for full, _ in iter_headers(roots):
+        try:
+            with open(full, encoding="utf-8", errors="replace") as fh:
+                names.update(_FN_DEFINE.findall(fh.read()))
+        except OSError:
+            continue
+    return frozenset(names)
 
 
 def header_roots(source_dirs: Iterable[str], arch: str = ARCH) -> list[str]:
@@ -814,6 +938,50 @@ class Classifier:
         self.typedefs = typedefs
         self.memo: dict[str, tuple[str, list[str]]] = {}
         self.busy: set[str] = set()
+        self.depth = 0
+
+    def _expand_paste(self, name: str, arg_toks: list[str]) -> list[str] | None:
+        """One expansion of the pasting macro ``name`` with these argument tokens (its
+        parameters substituted, ``a ## b`` joined, ``#x`` a string), or None."""
+        pdef = next((x for x in self.defs[name] if x.params and "##" in x.body), None)
+        if pdef is None or pdef.params is None:
+            return None
+        args: list[list[str]] = [[]]
+        depth = 0
+        for t in arg_toks:
+            if t in "([{":
+                depth += 1
+            elif t in ")]}":
+                depth -= 1
+            if t == "," and depth == 0:
+                args.append([])
+            else:
+                args[-1].append(t)
+        params = list(pdef.params)
+        if params and params[-1].endswith("..."):
+            return None
+        if len(args) != len(params):
+            return None
+        subst = dict(zip(params, args, strict=True))
+        out: list[str] = []
+        body = pdef.body
+        i = 0
+        while i < len(body):
+            t = body[i]
+            if t == "#" and i + 1 < len(body) and body[i + 1] in subst:
+                out.append('""')
+                i += 2
+                continue
+            if t == "##" and out and i + 1 < len(body):
+                nxt = subst.get(body[i + 1], [body[i + 1]])
+                if nxt:
+                    out[-1] = out[-1] + nxt[0]
+                    out.extend(nxt[1:])
+                i += 2
+                continue
+            out.extend(subst.get(t, [t]))
+            i += 1
+        return out
 
     def macro_class(self, name: str) -> tuple[str, list[str]]:
         """(class, keywords kept by an EMPTY stub) of a macro name."""
@@ -874,6 +1042,10 @@ class Classifier:
                     continue
             break
         rest = toks[i:]
+        while len(rest) > 1 and rest[0] == ";":
+            # ``lockdep_assert_event_ctx(event); if (...) list_for_each_entry(...)``: the
+            # statement an annotation macro leaves empty says nothing
+            rest = rest[1:]
         if not rest:
             return (EMPTY, kept)
         balance = rest.count("{") - rest.count("}")
@@ -911,6 +1083,8 @@ class Classifier:
             return (LOOP, [])
         if first == "if" and rest[-1] == "else":
             return (LOOP, [])
+        if first == "if" and len(rest) > 1 and rest[1] == "(" and _skip_group(rest, 1) == len(rest):
+            return (LOOP, [])  # ``if (cond)`` whose statement follows: sunrpc's ifdebug(fac)
         if first == "if" and len(rest) > 1 and rest[1] == "(":
             nxt = rest[_skip_group(rest, 1)] if _skip_group(rest, 1) < len(rest) else ""
             if nxt in ("for", "while") or (
@@ -939,6 +1113,26 @@ class Classifier:
             return self._decl_shape(rest, kept, params)
         if first in params and len(rest) >= 2 and (rest[1] in params or rest[1] == "*"):
             return (DECL, [])
+        if (
+            self.is_macro(first)
+            and first != d.name
+            and len(rest) > 1
+            and rest[1] == "("
+            and _skip_group(rest, 1) == len(rest)
+            and self.macro_class(first)[0] == PASTE
+            and self.depth < 8
+        ):
+            # ``__diag_GCC(8, ignore, option)``: what a pasting macro builds from these
+            # arguments (``__diag_GCC_8(...)``) says what the invocation is
+            expanded = self._expand_paste(first, rest[2:-1])
+            if expanded and expanded != rest:
+                self.depth += 1
+                try:
+                    got = self.classify(MacroDef(d.name, d.params, expanded, d.origin))
+                finally:
+                    self.depth -= 1
+                if got[0] not in (EXPR, NUMERIC, PASTE, STRING):
+                    return got  # else the invocation stays as it is (kept verbatim)
         if self._is_string(rest, params):
             return (STRING, [])
         if self._is_numeric(rest, params):
@@ -1003,6 +1197,15 @@ class Classifier:
                 # ``A(...) B(...)``: declaring macros in a row; the last one says what
                 # the code after the invocation must be (a body, or nothing)
                 return self.macro_class(before[-1])
+            if (
+                len(before) > 1
+                and self.is_macro(before[-1])
+                and self.macro_class(before[-1])[0] in (ASM, EMPTY)
+                and any(x.params is not None for x in self.defs.get(before[-1], ()))
+            ):
+                # ``BTF_ID_LIST(name) BTF_ID(prefix, type)``: the last group holds the
+                # arguments of an asm or annotation macro; what precedes it decides
+                return self.classify(MacroDef("", None, before[:-1], ""))
             if (
                 before
                 and (re.match(r"[A-Za-z_]", before[-1]) or before[-1] == "##")
@@ -1177,6 +1380,8 @@ class StubEnv:
     typedefs: list[str]  # typedef names of the real headers (the parser is told about them)
     # the directives of each header's shadow (its stubs and its includes), by header path
     shadows: dict[str, list[str]] = field(default_factory=dict)
+    # stubs of the function-like macros only branches known to be false define
+    elsewhere: list[str] = field(default_factory=list)
 
 
 def _stub_for(name: str, d: MacroDef, cls: str, kept: list[str]) -> str | None:
@@ -1226,22 +1431,27 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
             if os.path.isfile(cand):
                 config_path = cand
                 break
-    evaluator = CondEvaluator(read_config(config_path) if config_path else None)
+    fn_macros = function_macros(roots)
+    evaluator = CondEvaluator(
+        read_config(config_path) if config_path else None, object_macros(roots)
+    )
     headers: set[str] = set(EXTRA_HEADERS)
     defs: dict[str, list[MacroDef]] = {}
     typedefs: set[str] = set()
     if_idents: set[str] = set()
     invocations: list[tuple[str, list[str]]] = []
+    inactive: list[MacroDef] = []
     winners: dict[str, tuple[str, HeaderScan]] = {}  # rel -> the file cpp would find first
     rel_of: dict[str, str] = {}
     for full, rel in iter_headers(roots):
         headers.add(rel)
-        scan = scan_header(full, rel, evaluator)
+        scan = scan_header(full, rel, evaluator, fn_macros)
         winners.setdefault(rel, (full, scan))
         rel_of.setdefault(os.path.normpath(full), rel)
         typedefs |= scan.typedefs
         invocations += scan.invocations
         if_idents |= scan.if_idents
+        inactive += scan.inactive
         for d in scan.defines:
             if d.name in HANDWRITTEN or d.name in C_KEYWORDS or d.name.startswith("CONFIG_"):
                 continue
@@ -1302,6 +1512,33 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
         lines.append((name, f"#define {name} {' '.join(d.body)}"))
         queue.extend(t for t in d.body if t in defs and t not in emitted)
     stubs = dict(lines)
+    # Function-like macros only other architectures or configurations define
+    # (for_each_of_allnodes_from without CONFIG_OF): stubbed for the union fallback only,
+    # never in a shadow, so a file that builds in this configuration does not see them.
+    others: dict[str, list[MacroDef]] = {}
+    for d in inactive:
+        if (
+            d.name in defs
+            or d.name in HANDWRITTEN
+            or d.name in C_KEYWORDS
+            or d.name in typedefs
+            or d.name in if_idents
+        ):
+            continue
+        if not any(o.params == d.params and o.body == d.body for o in others.get(d.name, ())):
+            others.setdefault(d.name, []).append(d)
+    wide = Classifier({**defs, **others}, typedefs)
+    elsewhere = []
+    for name in sorted(others):
+        cls, kept = wide.macro_class(name)
+        d = next((x for x in others[name] if wide.classify(x)[0] == cls), others[name][0])
+        if cls in (PASTE, EXPORTING, NUMERIC, EXPR):
+            # verbatim bodies would need their helpers; and a call of an unknown
+            # function parses as it is (mutex_lock() is a macro only with lockdep)
+            continue
+        stub = _stub_for(name, d, cls, kept)
+        if stub is not None:
+            elsewhere.append(stub)
     shadows = {
         rel: _shadow(rel, full, scan, stubs, winners, rel_of)
         for rel, (full, scan) in sorted(winners.items())
@@ -1319,8 +1556,11 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
     # a typedef name that is also an object-like macro (``#define u32 unsigned int`` in a
     # header that #undef's it again) stays a type; function-like ones are scan artefacts
     names = sorted(t for t in typedefs if all(d.params is None for d in defs.get(t, ())))
-    return StubEnv(sorted(headers), "\n".join(out) + "\n", names, shadows)
+    return StubEnv(sorted(headers), "\n".join(out) + "\n", names, shadows, elsewhere)
 
+
+# headers.txt: the line after which the union fallback's extra stubs follow
+ELSEWHERE = "?elsewhere"
 
 # Kbuild's c_flags -include these before every file (scripts/Makefile.lib, Makefile).
 FORCED_INCLUDES = ("linux/compiler-version.h", "linux/kconfig.h", "linux/compiler_types.h")
@@ -1368,7 +1608,8 @@ def _shadow(
 
 
 def generate(source_dir: str | list[str], out_dir: str, config: str | None = None) -> None:
-    """Write ``prelude.h``, ``headers.txt`` and ``typedefs.txt`` for the kernel tree(s)."""
+    """Write ``prelude.h``, ``headers.txt`` (ending with the ``?elsewhere`` section: the
+    stubs of function-like macros only false branches define) and ``typedefs.txt``."""
     dirs = [source_dir] if isinstance(source_dir, str) else list(source_dir)
     env = build(dirs, config)
     os.makedirs(out_dir, exist_ok=True)
@@ -1379,6 +1620,9 @@ def generate(source_dir: str | list[str], out_dir: str, config: str | None = Non
             fh.write(rel + "\n")
             for line in env.shadows.get(rel, ()):
                 fh.write(line + "\n")
+        # the union fallback's extra stubs, after a line no header path can be
+        fh.write(ELSEWHERE + "\n")
+        fh.write("".join(line + "\n" for line in env.elsewhere))
     with open(os.path.join(out_dir, "typedefs.txt"), "w", encoding="utf-8") as fh:
         fh.write("\n".join(env.typedefs) + "\n")
 
