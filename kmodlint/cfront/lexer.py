@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 from kmodlint.cfront.condition import ConditionError, evaluate
@@ -128,6 +129,11 @@ def tokenize(text: str) -> list[Token]:
 IncludeReader = Callable[[str], str | None]
 
 
+@lru_cache(maxsize=512)
+def _header_tokens(text: str) -> list[Token]:
+    return tokenize(text)
+
+
 def lex(
     text: str,
     macros: dict[str, str],
@@ -155,7 +161,10 @@ def _lex_into(
     # Each frame: (this branch active, some branch already taken, parent active)
     stack: list[tuple[bool, bool, bool]] = []
     active = True
-    tokens = tokenize(text)
+    # A driver's own headers are #included by most of its files (i40e_register.h by all of
+    # i40e): tokenize each once per process. The text is the reader's cached string, so the
+    # lookup hashes it once.
+    tokens = tokenize(text) if depth == 0 else _header_tokens(text)
     index, count = 0, len(tokens)
     at_line_start = True
     while index < count:
