@@ -116,3 +116,30 @@ def test_opt_in_rules_are_marked_in_the_catalogue_and_sarif() -> None:
     described = json.loads(sarif.stdout)["runs"][0]["tool"]["driver"]["rules"]
     disabled = [r["name"] for r in described if r["defaultConfiguration"].get("enabled") is False]
     assert disabled == ["unused-suppression"]
+
+
+def test_sarif_keeps_two_findings_of_one_identity_apart() -> None:
+    """The same `extern` declared in two files of one module: one baseline identity (counted),
+    two code-scanning alerts."""
+    from kmodlint.engine import Finding
+    from kmodlint.reporters.sarif import format_sarif
+    from kmodlint.rule import Severity, all_rules
+
+    def extern_in(path: str) -> Finding:
+        message = "externs should be avoided in .c files: 'far_away' belongs in a header"
+        return Finding(
+            "KM603",
+            "extern-in-source",
+            Severity.WARNING,
+            message,
+            path,
+            3,
+            1,
+            "mod",
+            "far_away",
+            "far_away",
+        )
+
+    log = json.loads(format_sarif([extern_in("one.c"), extern_in("two.c")], all_rules()))
+    prints = [r["partialFingerprints"]["kmodlint/v1"] for r in log["runs"][0]["results"]]
+    assert prints[1] == prints[0] + ":2"

@@ -37,7 +37,7 @@ def format_sarif(findings: list[Finding], rules: list[Rule], root: Path | None =
         },
         # Columns count characters of the decoded line, not UTF-16 units (SARIF's default).
         "columnKind": "unicodeCodePoints",
-        "results": [_result(f, index, base) for f in findings],
+        "results": _results(findings, index, base),
     }
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2) + "\n"
@@ -87,6 +87,22 @@ def _cut(text: str, limit: int = MAX_DESCRIPTION) -> str:
 def _tags(rule: Rule) -> list[str]:
     family = rule.check.__module__.rsplit(".", 1)[-1]  # rules/<family>.py
     return ["kernel-module", family, *rule.modes]
+
+
+def _results(findings: list[Finding], index: dict[str, int], base: Path) -> list[dict]:
+    """One result per finding. Two findings with one identity (the same `extern` in two
+    files of a module) get `:2`, `:3`… after the fingerprint, in report order, so code
+    scanning keeps them as separate alerts (as its own line-hash fingerprints do)."""
+    seen: dict[str, int] = {}
+    results = []
+    for finding in findings:
+        result = _result(finding, index, base)
+        value = result["partialFingerprints"][VERSION_TAG]
+        seen[value] = seen.get(value, 0) + 1
+        if seen[value] > 1:
+            result["partialFingerprints"][VERSION_TAG] = f"{value}:{seen[value]}"
+        results.append(result)
+    return results
 
 
 def _result(finding: Finding, index: dict[str, int], base: Path) -> dict:
