@@ -63,6 +63,8 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from kmodlint.cfront.keywords import C_KEYWORDS
+
 ARCH = "x86"
 
 # Include roots relative to a kernel tree, in the order Kbuild searches them.
@@ -86,54 +88,6 @@ SKIP_DEFINES_IN = (
 # System headers some kernel code still names; they get empty shadows as well.
 EXTRA_HEADERS = ("stdarg.h", "stddef.h", "stdbool.h", "stdint.h", "float.h", "limits.h")
 
-C_KEYWORDS = frozenset(
-    [
-        "auto",
-        "break",
-        "case",
-        "char",
-        "const",
-        "continue",
-        "default",
-        "do",
-        "double",
-        "else",
-        "enum",
-        "extern",
-        "float",
-        "for",
-        "goto",
-        "if",
-        "inline",
-        "int",
-        "long",
-        "register",
-        "restrict",
-        "return",
-        "short",
-        "signed",
-        "sizeof",
-        "static",
-        "struct",
-        "switch",
-        "typedef",
-        "union",
-        "unsigned",
-        "void",
-        "volatile",
-        "while",
-        "_Bool",
-        "_Complex",
-        "_Imaginary",
-        "_Alignas",
-        "_Alignof",
-        "_Atomic",
-        "_Generic",
-        "_Noreturn",
-        "_Static_assert",
-        "_Thread_local",
-    ]
-)
 TYPE_KEYWORDS = frozenset(
     [
         "void",
