@@ -128,17 +128,18 @@ def choose_config(spec: str | None) -> tuple[dict[str, str] | None, str]:
 def prepare_stub_env(kernel_source: str) -> str:
     """--kernel-source DIR: the stub headers regenerated from the user's kernel tree, kept
     in the user cache (never in the tree) and reused while the tree is unchanged."""
-    from kmodlint.cfront.stubgen import generate
+    from kmodlint.cfront.stubgen import FORMAT, generate
 
     if not os.path.isdir(kernel_source):
         raise ConfigError(f"--kernel-source {kernel_source}: not a directory")
     marker = os.path.join(kernel_source, "Makefile")
     stamp = os.stat(marker).st_mtime_ns if os.path.exists(marker) else 0
-    ident = f"{os.path.abspath(kernel_source)}\0{stamp}".encode()
+    # the generator's format too: a newer kmodlint must not reuse an older generation
+    ident = f"{os.path.abspath(kernel_source)}\0{stamp}\0{FORMAT}".encode()
     target = default_cache_dir() / f"stubenv-src-{hashlib.sha256(ident).hexdigest()[:16]}"
     if not (target / "prelude.h").is_file():
         try:
-            generate(kernel_source, str(target))
+            generate(kernel_source, str(target), if_sources=[kernel_source])
         except (OSError, ValueError) as exc:
             raise ConfigError(f"--kernel-source {kernel_source}: {exc}") from exc
     return str(target)

@@ -10,7 +10,10 @@ import pytest
 
 from kmodlint.cfront import stubgen
 from kmodlint.cfront.ast_path import AstResult, analyse_ast, ctype_of
+from kmodlint.cfront.header_macros import HeaderMacros
+from kmodlint.cfront.lexer import lex
 from kmodlint.cfront.preprocess import preprocess, stub_env_dir
+from kmodlint.cfront.scan import scan
 
 pytestmark = pytest.mark.skipif(shutil.which("cpp") is None, reason="needs cpp")
 
@@ -520,3 +523,39 @@ def test_member_of_a_statement_expression(tmp_path: Path) -> None:
     res = run(src)
     assert res.ok, res.error
     assert defs(res)["key_mask"].ctype == "unsigned short (void)"
+
+
+def test_numeric_macros_a_source_file_tests_keep_their_values(tmp_path: Path) -> None:
+    """sound/core/pcm_native.c exports snd_pcm_lib_mmap_iomem under
+    `#if SNDRV_PCM_INFO_MMAP_IOMEM`, an alias (in <sound/pcm.h>) of a number in another
+    header: only a `.c` file tests it, so --if-sources must keep it and what it stands for;
+    numbers nothing tests stay out of the environment."""
+    inc = tmp_path / "k" / "include" / "sound"
+    inc.mkdir(parents=True)
+    (inc / "asound.h").write_text("#define DEMO_INFO_MMAP 0x00000001 /* mmap */\n")
+    (inc / "pcm.h").write_text(
+        "#include <sound/asound.h>\n#define DEMO_INFO_MMAP_IOMEM DEMO_INFO_MMAP\n"
+        "#define DEMO_UNTESTED 7\n"
+    )
+    src = tmp_path / "src" / "sound" / "core"
+    src.mkdir(parents=True)
+    (src / "pcm_native.c").write_text(
+        "#include <sound/pcm.h>\n#if DEMO_INFO_MMAP_IOMEM && \\\n  1\nint x;\n#endif\n"
+    )
+    alone = tmp_path / "alone"
+    stubgen.generate(str(tmp_path / "k"), str(alone))
+    assert "DEMO_INFO_MMAP" not in (alone / "headers.txt").read_text()
+    out = tmp_path / "env"
+    stubgen.generate(str(tmp_path / "k"), str(out), if_sources=[str(tmp_path / "src")])
+    text = (out / "headers.txt").read_text()
+    assert "#define DEMO_INFO_MMAP_IOMEM DEMO_INFO_MMAP\n" in text
+    assert "#define DEMO_INFO_MMAP 0x00000001\n" in text
+    assert "DEMO_UNTESTED" not in text
+
+    body = "#if DEMO_INFO_MMAP_IOMEM\nint f(void) { return 0; }\nEXPORT_SYMBOL(f);\n#endif\n"
+    facts = scan(
+        lex("#include <sound/pcm.h>\n" + body, {}, None, HeaderMacros(str(out / "headers.txt"))),
+        "t.c",
+        {},
+    )
+    assert [e.symbol for e in facts.exports] == ["f"]

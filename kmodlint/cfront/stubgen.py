@@ -27,7 +27,8 @@ environment instead of the real headers:
   block    ``{ ... }`` (initialisers, blocks)             ``{ }``
   type     ``typeof(x)``, a type                          ``int`` / the type
   string   string literals                                ``""``
-  numeric  integer arithmetic (used in ``#if``)           the real body
+  numeric  integer arithmetic some ``#if`` tests          the real body, and the
+           (a header's; --if-sources: a ``.c`` file's)    macros it names
   paste    token pasting helpers                          the real body
   asm      top-level ``asm(...)`` (BTF_ID)                ``__asm__("")`` (then dropped)
   braces   half a block (``do_each_pid_task(...) {``)     the unbalanced ``{``/``}``
@@ -47,7 +48,8 @@ Header conditionals are evaluated against the kernel configuration when it is kn
 (``include/generated/autoconf.h`` or ``--config``), so the x86-64 branch of a macro wins.
 
 Usage: ``python -m kmodlint.cfront.stubgen --from <kernel source or headers dir> [--from
-<another dir, e.g. the -amd64 headers with generated/>] [--config .config] --out <dir>``.
+<another dir, e.g. the -amd64 headers with generated/>] [--config .config] [--if-sources
+<kernel source tree>] --out <dir>``.
 The output directory receives ``prelude.h``, ``headers.txt`` (every header path on a line of
 its own, followed by its shadow's directives, lines starting with ``#``) and ``typedefs.txt``
 (every typedef name, one a line; the AST path declares them to the parser directly instead of
@@ -66,6 +68,9 @@ from dataclasses import dataclass, field
 from kmodlint.cfront.keywords import C_KEYWORDS
 
 ARCH = "x86"
+
+# Bumped whenever a generation from the same tree would differ (cache key of --kernel-source).
+FORMAT = 2
 
 # Include roots relative to a kernel tree, in the order Kbuild searches them.
 ROOTS = (
@@ -797,6 +802,35 @@ def function_macros(roots: Iterable[str]) -> frozenset[str]:
     return frozenset(names)
 
 
+_IF_LINE = re.compile(rb"^[ \t]*#[ \t]*(?:if|elif|ifdef|ifndef)\b(.*)$", re.M)
+_IDENT = re.compile(rb"[A-Za-z_]\w*")
+
+
+def tested_names(dirs: Iterable[str]) -> set[str]:
+    """Every identifier a ``#if``/``#elif``/``#ifdef``/``#ifndef`` line of a ``.c`` or ``.h``
+    file under ``dirs`` names. A numeric object-like macro is only worth a stub where some
+    ``#if`` tests it (``#if SNDRV_PCM_INFO_MMAP_IOMEM`` in sound/core/pcm_native.c guards an
+    export); the headers' own tests are not enough, a driver's ``.c`` tests a header's
+    macro as often."""
+    names: set[str] = set()
+    for top in dirs:
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            for fn in filenames:
+                if not fn.endswith((".c", ".h")):
+                    continue
+                try:
+                    with open(os.path.join(dirpath, fn), "rb") as handle:
+                        text = handle.read()
+                except OSError:
+                    continue  # a generator input, not a checked file: unreadable adds nothing
+                if b"#" not in text:
+                    continue
+                for m in _IF_LINE.finditer(text.replace(b"\\\n", b"")):
+                    names.update(t.decode("ascii") for t in _IDENT.findall(m.group(1)))
+    return names
+
+
 def header_roots(source_dirs: Iterable[str], arch: str = ARCH) -> list[str]:
     roots = []
     for root in ROOTS:
@@ -1375,7 +1409,12 @@ def _stub_for(name: str, d: MacroDef, cls: str, kept: list[str]) -> str | None:
     return None
 
 
-def build(source_dirs: list[str], config_path: str | None = None, arch: str = ARCH) -> StubEnv:
+def build(
+    source_dirs: list[str],
+    config_path: str | None = None,
+    arch: str = ARCH,
+    if_sources: Iterable[str] = (),
+) -> StubEnv:
     roots = header_roots(source_dirs, arch)
     if not roots:
         raise SystemExit(f"stubgen: no kernel include directories under {source_dirs}")
@@ -1413,6 +1452,7 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
             if any(o.params == d.params and o.body == d.body for o in defs.get(d.name, ())):
                 continue
             defs.setdefault(d.name, []).append(d)
+    tested = if_idents | tested_names(if_sources)
     typedefs |= macro_made_typedefs(defs, invocations)
     typedefs -= set(HANDWRITTEN)
     typedefs = {t for t in typedefs if t not in C_KEYWORDS}
@@ -1440,7 +1480,7 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
             # SNDRV_CTL_TLVD_DECLARE_DB_SCALE``): its arguments follow it in the code
             lines.append((name, f"#define {name} {d.body[0]}"))
             continue
-        if d.params is None and cls == NUMERIC and name not in if_idents:
+        if d.params is None and cls == NUMERIC and name not in tested:
             continue
         if d.params is None and cls == DESIG and "comma" not in kept:
             continue
@@ -1450,7 +1490,9 @@ def build(source_dirs: list[str], config_path: str | None = None, arch: str = AR
         if stub is None:
             continue
         lines.append((name, stub))
-        if cls in (PASTE, EXPORTING):
+        if cls in (PASTE, EXPORTING, NUMERIC):
+            # ``#define SNDRV_PCM_INFO_MMAP_IOMEM SNDRV_PCM_INFO_MMAP``: an `#if` needs the
+            # value behind the alias as well
             needed.update(t for t in d.body if t in defs)
     # object-like aliases that kept bodies refer to
     emitted = {n for n, _ in lines}
@@ -1561,11 +1603,17 @@ def _shadow(
     return out
 
 
-def generate(source_dir: str | list[str], out_dir: str, config: str | None = None) -> None:
+def generate(
+    source_dir: str | list[str],
+    out_dir: str,
+    config: str | None = None,
+    if_sources: Iterable[str] = (),
+) -> None:
     """Write ``prelude.h``, ``headers.txt`` (ending with the ``?elsewhere`` section: the
-    stubs of function-like macros only false branches define) and ``typedefs.txt``."""
+    stubs of function-like macros only false branches define) and ``typedefs.txt``.
+    ``if_sources``: source trees whose ``#if`` lines say which numeric macros to keep."""
     dirs = [source_dir] if isinstance(source_dir, str) else list(source_dir)
-    env = build(dirs, config)
+    env = build(dirs, config, if_sources=if_sources)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "prelude.h"), "w", encoding="utf-8") as fh:
         fh.write(env.prelude)
@@ -1592,11 +1640,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--config", help="autoconf.h or .config to evaluate header conditionals")
     ap.add_argument("--out", required=True, help="output directory")
+    ap.add_argument(
+        "--if-sources",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="kernel source tree whose .c/.h #if lines name the numeric macros to keep "
+        "(repeatable; headers packages hold no .c files)",
+    )
     ap.add_argument("--explain", action="append", default=[], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.explain:
         _EXPLAIN.update(args.explain)
-    generate(args.sources, args.out, args.config)
+    generate(args.sources, args.out, args.config, args.if_sources)
     print(f"stubgen: wrote prelude.h, headers.txt and typedefs.txt to {args.out}", file=sys.stderr)
     return 0
 
