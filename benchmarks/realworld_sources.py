@@ -294,6 +294,7 @@ class Kmodlint:
             self.env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (str(REPO), self.env.get("PYTHONPATH", "")) if p
             )
+        self.peak_rss_mb = 0  # of the last run
 
     def symbols(
         self, paths: list[str], cwd: Path, extra: list[str], log_file: Path, tag: str
@@ -306,9 +307,16 @@ class Kmodlint:
                 err.write(f"\n===== {tag}: (cd {cwd} && {shlex.join(cmd)})\n")
                 err.flush()
                 start = time.perf_counter()
-                proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
+                proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
+                # wait4: this run's own peak, the largest of kmodlint and its workers
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
                 wall = time.perf_counter() - start
-                err.write(f"===== {tag}: exit {proc.returncode}, {wall:.1f}s\n")
+                self.peak_rss_mb = usage.ru_maxrss // 1024
+                err.write(
+                    f"===== {tag}: exit {proc.returncode}, {wall:.1f}s, "
+                    f"peak RSS {self.peak_rss_mb} MB\n"
+                )
                 out.seek(0)
                 raw = out.read()
         if proc.returncode not in (0, 1):
@@ -345,7 +353,11 @@ def run_dir(
         extra.append("--no-ast")
     log(f"{top}: kmodlint symbols ({'token path only' if args.no_ast else 'with the AST'})")
     doc, wall, cmd = kml.symbols([top], inputs.tree, extra, log_file, top)
-    result = slim(doc) | {"wall_s": round(wall, 2), "command": shlex.join(cmd)}
+    result = slim(doc) | {
+        "wall_s": round(wall, 2),
+        "peak_rss_mb": kml.peak_rss_mb,
+        "command": shlex.join(cmd),
+    }
     log(f"{top}: {len(result['modules'])} modules in {wall:.1f}s")
     if args.raw_dir:
         Path(args.raw_dir).mkdir(parents=True, exist_ok=True)
@@ -704,6 +716,7 @@ def measure(
         "command": result.get("command"),
         "reused": result.get("reused"),
         "wall_s": result["wall_s"],
+        "peak_rss_mb": result.get("peak_rss_mb"),
         "c_files": files.get("c_files", 0),
         "with_ast": None if no_ast else files.get("with_ast", 0),
         "skipped_by_config": files.get("skipped_by_config"),
@@ -758,6 +771,8 @@ def total(per_dir: dict[str, dict[str, Any]], no_ast: bool) -> dict[str, Any]:
                 f["examples"] = (f["examples"] + fam["examples"])[:EXAMPLES]
     return {
         "wall_s": round(s["wall_s"], 2),
+        "peak_rss_mb": max((r.get("peak_rss_mb") or 0 for r in per_dir.values()), default=0)
+        or None,
         "c_files": s["c_files"],
         "with_ast": None if no_ast else s["with_ast"],
         "ast_share": None if no_ast else ratio(s["with_ast"], s["c_files"]),
@@ -807,6 +822,7 @@ def report_dir(out: list[str], name: str, r: dict[str, Any], detail: bool) -> No
     out.append(
         f"  time: {r['wall_s']:.1f}s cold for {r['c_files']} .c files"
         f" ({r['files_per_s']} files/s)"
+        + (f", peak RSS {r['peak_rss_mb']} MB per process" if r.get("peak_rss_mb") else "")
         + (
             f"; {r['skipped_by_config']} objects skipped by the config"
             if "skipped_by_config" in r

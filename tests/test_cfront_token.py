@@ -242,3 +242,73 @@ def test_if_sees_the_macros_of_the_kernel_headers_the_file_includes(tmp_path: Pa
     assert exports("#include <linux/nfs_fs.h>\n#undef NFS_DEBUG\n" + body) == ["b"]
     # a header's macro only counts from the #include on
     assert exports(body + "#include <linux/nfs_fs.h>\n") == []
+
+
+HEADER_WITH_EVERY_LINE_SHAPE = (
+    "#ifndef DEMO_H\n#define DEMO_H\n"
+    "#define REG_A 0x00000001L // mask\n"
+    "#define REG_B REG_A\n"
+    "#define EMPTY\n"
+    "/* #define COMMENTED_OUT 1\n#define ALSO_COMMENTED 1 */\n"
+    "int x; /* a comment that ends\n on the next line */ #define NOT_A_DIRECTIVE 1\n"
+    "/* a comment\n that ends */ #define AFTER_COMMENT 2\n"
+    "#define JOINED \\\n  (3 + \\\n   4)\n"
+    "#define OBJECT_NOT_FUNCTION\\\n(x) x\n"
+    "#define FUNCTION(x) ((x) + 1)\n"
+    '#define URL "http://example.org/*not a comment*/"\n'
+    "#define AFTER_URL 5\n"
+    "#if REG_A && JOINED == 7\n#define BOTH 1\n#else\n#define NEITHER 1\n#endif\n"
+    "#undef REG_B\n"
+    '#include "inner.h"\n'
+    "#endif\n"
+)
+
+
+def _program_shape(program: list) -> list:
+    from kmodlint.cfront import lexer
+
+    shape = []
+    for op in program:
+        if op[0] == lexer._COND:
+            shape.append(("cond", op[1], op[2], [t.text for t in op[3]]))
+        elif op[0] == lexer._FUNCTION:
+            shape.append(("function", op[1], op[2][0], [t.text for t in op[2][1]]))
+        elif op[0] == lexer._INCLUDE_OP:
+            shape.append(("include", [t.text for t in op[1]]))
+        elif op[0] == lexer._DEFINES:
+            shape.append(("defines", list(op[1].items())))
+        else:
+            shape.append(op)
+    return shape
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        HEADER_WITH_EVERY_LINE_SHAPE,
+        HEADER_WITH_EVERY_LINE_SHAPE.replace("\n", "\r\n"),
+        '#define SPANS "a\\\nb"\n#define AFTER 1\n',  # a literal across lines
+    ],
+)
+def test_header_programs_read_lines_as_the_tokenizer_does(text: str) -> None:
+    """A driver's own headers are compiled line by line (register headers are 100k plain
+    #defines); the result must be what the token-by-token reading gives, comments,
+    continuations, literals and line numbers included."""
+    from kmodlint.cfront import lexer
+
+    fast = lexer._compile_header(text)
+    reference = lexer._compile_tokens(lexer.tokenize(text))
+    assert _program_shape(fast) == _program_shape(reference)
+
+
+def test_a_driver_header_defines_what_cpp_would_define() -> None:
+    headers = {"demo.h": HEADER_WITH_EVERY_LINE_SHAPE, "inner.h": "#define INNER 1\n"}
+    lexed = lex('#include "demo.h"\nint y;\n', {}, headers.get)
+    table = lexed.table
+    assert table["REG_A"] == "0x00000001L" and table["EMPTY"] == ""
+    assert table["JOINED"] == "( 3 + 4 )" and table["OBJECT_NOT_FUNCTION"] == "( x ) x"
+    assert table["AFTER_COMMENT"] == "2" and table["AFTER_URL"] == "5"
+    assert table["BOTH"] == "1" and table["INNER"] == "1" and "FUNCTION()" in table
+    for absent in ("COMMENTED_OUT", "ALSO_COMMENTED", "NOT_A_DIRECTIVE", "NEITHER", "REG_B"):
+        assert absent not in table
+    assert lexed.functions["FUNCTION"][0] == ["x"]

@@ -101,17 +101,26 @@ def _add_header_declarations(
         pending.extend((os.path.dirname(header), n, depth + 1) for n in header_includes)
 
 
+# A driver's headers, read once per process; bounded by size, not count (amdgpu's 1,200
+# headers are 390 MB of text).
 _TEXT_CACHE: dict[str, str | None] = {}
+_TEXT_BUDGET = 64 * 1024 * 1024
+_text_cached = 0
 
 
 def _read_cached(path: str) -> str | None:
+    global _text_cached
     if path not in _TEXT_CACHE:
-        if len(_TEXT_CACHE) > 4096:
-            _TEXT_CACHE.clear()
         try:
-            _TEXT_CACHE[path] = read_text(path)
+            text: str | None = read_text(path)
         except OSError:
-            _TEXT_CACHE[path] = None
+            text = None
+        size = len(text or "")
+        if _text_cached + size > _TEXT_BUDGET:
+            _TEXT_CACHE.clear()
+            _text_cached = 0
+        _TEXT_CACHE[path] = text
+        _text_cached += size
     return _TEXT_CACHE[path]
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import NamedTuple
 
 from kmodlint.cfront.condition import ConditionError, evaluate
@@ -46,16 +45,16 @@ class Token(NamedTuple):
 @dataclass(slots=True)
 class LexedFile:
     tokens: list[Token]  # active code tokens, directives removed
-    # Object-like macros defined by the file, with the token index they take effect at.
-    defines: list[tuple[int, str, str]] = field(default_factory=list)
+    # DEFAULT_SYMBOL_NAMESPACE through the file (and its own headers): the token index a
+    # #define/#undef takes effect at, the value ("" when undefined), and whether it came
+    # before the file's first `#include <...>` (6.1's export.h reads it there, once).
+    namespace_defines: list[tuple[int, str, bool]] = field(default_factory=list)
     local_includes: list[str] = field(default_factory=list)
     # Function-like macros of the file and its own headers: name -> (parameters, body).
     functions: dict[str, tuple[list[str], list[Token]]] = field(default_factory=dict)
     # Object-like macro values at the end of the file (file, own headers, predefined).
     table: dict[str, str] = field(default_factory=dict)
-    # How many `defines` came before the first `#include <...>`: 6.1's export.h reads
-    # DEFAULT_SYMBOL_NAMESPACE when it is included, i.e. at that point.
-    first_system_include: int | None = None
+    seen_system_include: bool = False  # the file itself met an `#include <...>`
     # `#if` expressions that could not be evaluated: (line, text); counted as false.
     unevaluated: list[tuple[int, str]] = field(default_factory=list)
     # `#include <...>` met so far (the file's and its own headers'), and the kernel headers'
@@ -129,11 +128,6 @@ def tokenize(text: str) -> list[Token]:
 IncludeReader = Callable[[str], str | None]
 
 
-@lru_cache(maxsize=512)
-def _header_tokens(text: str) -> list[Token]:
-    return tokenize(text)
-
-
 def lex(
     text: str,
     macros: dict[str, str],
@@ -146,25 +140,18 @@ def lex(
     directives then take effect where it is included, as in cpp."""
     table = dict(macros)
     result = LexedFile(tokens=[], table=table, headers=headers)
-    _lex_into(text, table, result, read_include, depth=0, keep_tokens=True)
+    _lex_file(text, table, result, read_include)
     return result
 
 
-def _lex_into(
-    text: str,
-    table: dict[str, str],
-    result: LexedFile,
-    read_include: IncludeReader | None,
-    depth: int,
-    keep_tokens: bool,
+def _lex_file(
+    text: str, table: dict[str, str], result: LexedFile, read_include: IncludeReader | None
 ) -> None:
+    """The file itself: its active code tokens are kept, its directives applied."""
     # Each frame: (this branch active, some branch already taken, parent active)
     stack: list[tuple[bool, bool, bool]] = []
     active = True
-    # A driver's own headers are #included by most of its files (i40e_register.h by all of
-    # i40e): tokenize each once per process. The text is the reader's cached string, so the
-    # lookup hashes it once.
-    tokens = tokenize(text) if depth == 0 else _header_tokens(text)
+    tokens = tokenize(text)
     index, count = 0, len(tokens)
     at_line_start = True
     while index < count:
@@ -178,13 +165,13 @@ def _lex_into(
             while end < count and tokens[end].kind != "newline":
                 end += 1
             words = tokens[index + 1 : end]
-            active = _directive(words, token.line, table, stack, active, result, keep_tokens)
+            active = _directive(words, token.line, table, stack, active, result)
             if active and len(words) > 1 and words[0].text == "include":
-                _include(words[1:], table, result, read_include, depth, keep_tokens)
+                _include(words[1:], table, result, read_include, depth=0)
             index = end
             continue
         at_line_start = False
-        if active and keep_tokens:
+        if active:
             result.tokens.append(token)
         index += 1
 
@@ -195,11 +182,10 @@ def _include(
     result: LexedFile,
     read_include: IncludeReader | None,
     depth: int,
-    keep_tokens: bool,
 ) -> None:
     if words[0].text == "<":
-        if keep_tokens and result.first_system_include is None:
-            result.first_system_include = len(result.defines)
+        if depth == 0:
+            result.seen_system_include = True
         name = "".join(t.text for t in words[1:]).split(">", 1)[0]
         if name and name not in result.system_includes:
             result.system_includes.append(name)
@@ -208,7 +194,275 @@ def _include(
         return
     included = read_include(words[0].text.strip('"'))
     if included is not None:
-        _lex_into(included, table, result, read_include, depth + 1, keep_tokens=False)
+        _apply_header(_header_program(included), table, result, read_include, depth + 1)
+
+
+# A driver's own headers are #included by most of its files (i40e_register.h by all of
+# i40e, amdgpu's register headers of 100k #defines by dozens of files). Only their
+# directives matter where they are included, so each is compiled once per process to a
+# short program: runs of plain #defines become one dict, applied with one update.
+_COND, _DEFINES, _FUNCTION, _UNDEF, _INCLUDE_OP = range(5)
+_CONDITIONALS = frozenset(("if", "ifdef", "ifndef", "elif", "elifdef", "elifndef", "else", "endif"))
+Program = list[tuple]
+
+
+def _compile_header(text: str) -> Program:
+    """The header's directives as a program. Read line by line, with comments blanked and
+    continuations joined first, so the plain ``#define NAME 0x1234`` lines that make up
+    register headers need no tokenizing; any other directive line is tokenized alone."""
+    blanked = _blank_comments(text)
+    if blanked is None:
+        return _compile_tokens(tokenize(text))
+    builder = _ProgramBuilder()
+    line_no = 1
+    for physical in blanked.split("\n"):
+        line = physical.replace(_JOINED, " ") if _JOINED in physical else physical
+        here = line_no
+        line_no += 1 + physical.count(_JOINED)
+        stripped = line.lstrip(" \t\r\f\v")
+        if not stripped.startswith("#"):
+            continue
+        simple = _SIMPLE_DEFINE.match(stripped)
+        if simple:
+            builder.define(simple.group(1), simple.group(2) or "")
+            continue
+        tokens = tokenize(stripped)
+        if tokens and tokens[0].text == "#":
+            builder.directive([Token(t.kind, t.text, here, t.col) for t in tokens[1:]], here)
+    return builder.finish()
+
+
+# cpp turns a comment into one space and a backslash-newline into nothing: the lines they
+# join are marked with this character, which counts as a line for numbering.
+_JOINED = "\x01"
+# (an L prefix is left out: it changes nothing here, and an optional first character
+# makes the regex engine try every position of the text, 10x slower)
+_COMMENT_OR_LITERAL = re.compile(
+    r"""/(?:/[^\n]*|\*.*?(?:\*/|\Z))|"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?|\\\r?\n""",
+    re.DOTALL,
+)
+# One token after the name, a number or a name: its value is that token as it stands.
+_SIMPLE_DEFINE = re.compile(
+    r"#[ \t\r\f\v]*define[ \t\r\f\v]+([A-Za-z_]\w*)"
+    r"(?:[ \t\r\f\v]+((?:0[xX][0-9A-Fa-f]+|\d+)[uUlL]*|[A-Za-z_]\w*))?[ \t\r\f\v]*$"
+)
+
+
+class _LiteralAcrossLines(Exception):
+    pass
+
+
+def _blank_comments(text: str) -> str | None:
+    """Comments become a space, continuations disappear (both marked where they swallowed
+    a newline); None when a string or character literal spans lines, which only the
+    tokenizer reads as it should."""
+    if "/" not in text and "\\" not in text:
+        return text
+
+    def blank(match: re.Match[str]) -> str:
+        found = match.group()
+        first = found[0]
+        if first == "/":
+            return " " + _JOINED * found.count("\n")
+        if first == "\\":
+            return _JOINED
+        if "\n" in found:
+            raise _LiteralAcrossLines
+        return found
+
+    try:
+        return _COMMENT_OR_LITERAL.sub(blank, text)
+    except _LiteralAcrossLines:
+        return None
+
+
+def _compile_tokens(tokens: list[Token]) -> Program:
+    builder = _ProgramBuilder()
+    index, count = 0, len(tokens)
+    at_line_start = True
+    while index < count:
+        token = tokens[index]
+        if token.kind == "newline":
+            at_line_start = True
+            index += 1
+            continue
+        if not (at_line_start and token.text == "#"):
+            at_line_start = False
+            index += 1
+            continue
+        end = index + 1
+        while end < count and tokens[end].kind != "newline":
+            end += 1
+        builder.directive(tokens[index + 1 : end], token.line)
+        index = end
+    return builder.finish()
+
+
+class _ProgramBuilder:
+    def __init__(self) -> None:
+        self.program: Program = []
+        self.batch: dict[str, str] = {}
+
+    def define(self, name: str, value: str) -> None:
+        self.batch.pop(name, None)  # keep the order of a redefinition
+        self.batch[name] = value
+
+    def flush(self) -> None:
+        if self.batch:
+            self.program.append((_DEFINES, self.batch))
+            self.batch = {}
+
+    def directive(self, words: list[Token], line: int) -> None:
+        if not words:
+            return
+        name, rest = words[0].text, words[1:]
+        if name == "define" and rest and rest[0].kind == "ident":
+            parsed = _parse_define(rest)
+            if isinstance(parsed, str):
+                self.define(rest[0].text, parsed)
+                return
+            self.flush()
+            self.program.append((_FUNCTION, rest[0].text, parsed))
+            return
+        self.flush()
+        if name in _CONDITIONALS:
+            self.program.append((_COND, line, name, rest))
+        elif name == "undef" and rest:
+            self.program.append((_UNDEF, rest[0].text))
+        elif name == "include" and rest:
+            self.program.append((_INCLUDE_OP, rest))
+
+    def finish(self) -> Program:
+        self.flush()
+        return self.program
+
+
+class _ProgramCache:
+    """Compiled headers, least recently used first out, bounded by the size of their text
+    (a count bound let amdgpu's register headers hold gigabytes). Keyed by the text's hash
+    and length, so the cache does not keep the text itself alive."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.used = 0
+        self.entries: dict[tuple[int, int], Program] = {}
+
+    def get(self, text: str) -> Program:
+        key = (hash(text), len(text))
+        program = self.entries.pop(key, None)
+        if program is None:
+            program = _compile_header(text)
+            self.used += len(text)
+            while self.used > self.budget and self.entries:
+                oldest = next(iter(self.entries))
+                del self.entries[oldest]
+                self.used -= oldest[1]
+        self.entries[key] = program  # most recent last
+        return program
+
+
+# A compiled program takes about 1.5x its text; 96 MB of headers is ~150 MB per worker.
+_PROGRAMS = _ProgramCache(budget=96 * 1024 * 1024)
+
+
+def _header_program(text: str) -> Program:
+    return _PROGRAMS.get(text)
+
+
+def _apply_header(
+    program: Program,
+    table: dict[str, str],
+    result: LexedFile,
+    read_include: IncludeReader | None,
+    depth: int,
+) -> None:
+    stack: list[tuple[bool, bool, bool]] = []
+    active = True
+    for op in program:
+        kind = op[0]
+        if kind == _COND:
+            active = _conditional(op[2], op[3], op[1], table, stack, active, result)
+        elif not active:
+            continue
+        elif kind == _DEFINES:
+            table.update(op[1])
+            if "DEFAULT_SYMBOL_NAMESPACE" in op[1]:
+                _namespace_change(result, op[1]["DEFAULT_SYMBOL_NAMESPACE"])
+        elif kind == _FUNCTION:
+            _define_function(table, result, op[1], op[2])
+        elif kind == _UNDEF:
+            _undef(table, result, op[1])
+        else:
+            _include(op[1], table, result, read_include, depth)
+
+
+def _parse_define(rest: list[Token]) -> str | tuple[list[str], list[Token]] | None:
+    """``#define`` after the word: the value of an object-like macro, or the parameters
+    and body of a function-like one (a '(' right after the name; None when its parameter
+    list never closes)."""
+    macro = rest[0].text
+    if len(rest) > 1 and rest[1].text == "(" and rest[1].col == rest[0].col + len(macro):
+        close = next((i for i, t in enumerate(rest) if t.text == ")"), None)
+        if close is None:
+            return None
+        params = [t.text for t in rest[2:close] if t.kind == "ident" or t.text == "..."]
+        return (params, rest[close + 1 :])
+    return " ".join(t.text for t in rest[1:])
+
+
+def _define_function(
+    table: dict[str, str],
+    result: LexedFile,
+    macro: str,
+    parsed: tuple[list[str], list[Token]] | None,
+) -> None:
+    table.pop(macro, None)
+    table[f"{macro}()"] = ""  # known to exist, value unknown
+    if parsed is not None:
+        result.functions[macro] = parsed
+
+
+def _undef(table: dict[str, str], result: LexedFile, name: str) -> None:
+    table.pop(name, None)
+    result.undefined.add(name)
+    result.functions.pop(name, None)
+    if name == "DEFAULT_SYMBOL_NAMESPACE":
+        _namespace_change(result, "")
+
+
+def _namespace_change(result: LexedFile, value: str) -> None:
+    result.namespace_defines.append((len(result.tokens), value, not result.seen_system_include))
+
+
+def _conditional(
+    name: str,
+    rest: list[Token],
+    line: int,
+    table: dict[str, str],
+    stack: list[tuple[bool, bool, bool]],
+    active: bool,
+    result: LexedFile,
+) -> bool:
+    if name in ("if", "ifdef", "ifndef"):
+        if not active:
+            stack.append((False, True, False))
+            return False
+        taken = _condition(name, rest, line, table, result)
+        stack.append((taken, taken, True))
+        return taken
+    if not stack:
+        return active
+    if name == "endif":
+        return stack.pop()[2]
+    _, done, parent = stack.pop()
+    if name == "else":
+        taken = parent and not done
+        stack.append((taken, True, parent))
+        return taken
+    kind = {"elif": "if", "elifdef": "ifdef", "elifndef": "ifndef"}[name]
+    taken = parent and not done and _condition(kind, rest, line, table, result)
+    stack.append((taken, done or taken, parent))
+    return taken
 
 
 def _directive(
@@ -218,70 +472,27 @@ def _directive(
     stack: list[tuple[bool, bool, bool]],
     active: bool,
     result: LexedFile,
-    own_file: bool = True,
 ) -> bool:
+    """One directive of the file itself."""
     if not words:
         return active
     name = words[0].text
     rest = words[1:]
-    if name in ("if", "ifdef", "ifndef"):
-        if not active:
-            stack.append((False, True, False))
-            return False
-        taken = _condition(name, rest, line, table, result)
-        stack.append((taken, taken, True))
-        return taken
-    if name == "elif":
-        if not stack:
-            return active
-        _, done, parent = stack.pop()
-        taken = parent and not done and _condition("if", rest, line, table, result)
-        stack.append((taken, done or taken, parent))
-        return taken
-    if name in ("elifdef", "elifndef"):
-        if not stack:
-            return active
-        _, done, parent = stack.pop()
-        kind = "ifdef" if name == "elifdef" else "ifndef"
-        taken = parent and not done and _condition(kind, rest, line, table, result)
-        stack.append((taken, done or taken, parent))
-        return taken
-    if name == "else":
-        if not stack:
-            return active
-        _, done, parent = stack.pop()
-        taken = parent and not done
-        stack.append((taken, True, parent))
-        return taken
-    if name == "endif":
-        if not stack:
-            return active
-        _, _, parent = stack.pop()
-        return parent
+    if name in _CONDITIONALS:
+        return _conditional(name, rest, line, table, stack, active, result)
     if not active:
         return active
     if name == "define" and rest and rest[0].kind == "ident":
-        macro = rest[0].text
-        function_like = (
-            len(rest) > 1 and rest[1].text == "(" and rest[1].col == (rest[0].col + len(macro))
-        )
-        if not function_like:
-            value = " ".join(t.text for t in rest[1:])
-            table[macro] = value
-            result.defines.append((len(result.tokens), macro, value))
+        parsed = _parse_define(rest)
+        if isinstance(parsed, str):
+            table[rest[0].text] = parsed
+            if rest[0].text == "DEFAULT_SYMBOL_NAMESPACE":
+                _namespace_change(result, parsed)
         else:
-            table.pop(macro, None)
-            table[f"{macro}()"] = ""  # known to exist, value unknown
-            close = next((i for i, t in enumerate(rest) if t.text == ")"), None)
-            if close is not None:
-                params = [t.text for t in rest[2:close] if t.kind == "ident" or t.text == "..."]
-                result.functions[macro] = (params, rest[close + 1 :])
+            _define_function(table, result, rest[0].text, parsed)
     elif name == "undef" and rest:
-        table.pop(rest[0].text, None)
-        result.undefined.add(rest[0].text)
-        result.functions.pop(rest[0].text, None)
-        result.defines.append((len(result.tokens), rest[0].text, ""))
-    elif name == "include" and rest and rest[0].kind == "string" and own_file:
+        _undef(table, result, rest[0].text)
+    elif name == "include" and rest and rest[0].kind == "string":
         result.local_includes.append(rest[0].text.strip('"'))
     return active
 

@@ -143,9 +143,8 @@ def _default_namespaces(lexed: LexedFile, predefined: dict[str, str]) -> list[tu
     changes = []
     initial = predefined.get("DEFAULT_SYMBOL_NAMESPACE", "")
     changes.append((0, initial.strip().strip('"')))
-    cutoff = lexed.first_system_include
-    for order, (at, name, value) in enumerate(lexed.defines):
-        if name == "DEFAULT_SYMBOL_NAMESPACE" and (cutoff is None or order < cutoff):
+    for at, value, before_system_include in lexed.namespace_defines:
+        if before_system_include:
             changes.append((at, value.strip().strip('"')))
     return changes
 
