@@ -165,6 +165,30 @@ def test_missing_local_header_becomes_an_empty_stand_in(tmp_path: Path) -> None:
     assert sorted(p.name for p in src.parent.iterdir()) == before
 
 
+def test_missing_header_with_a_shipped_copy_is_read_from_it(tmp_path: Path) -> None:
+    """drivers/scsi/aic7xxx includes "aic7xxx_reg.h", which Kbuild copies from
+    aic7xxx_reg.h_shipped ($(obj)/%: $(src)/%_shipped): both paths read the copy."""
+    from kmodlint.cfront.frontend import SourceJob, analyse_source
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "demo_reg.h_shipped").write_text(
+        "typedef struct { int value; } demo_reg_entry_t;\n#define DEMO_PRETTY 1\n"
+    )
+    src = tree / "demo.c"
+    src.write_text(
+        '#include "demo_reg.h"\n'
+        "int demo_print(const demo_reg_entry_t *table) { return table->value; }\n"
+        "#if DEMO_PRETTY\nEXPORT_SYMBOL(demo_print);\n#endif\n"
+    )
+    res = run(src)
+    assert res.ok, res.error
+    assert [d.name for d in res.definitions] == ["demo_print"]
+    extraction = analyse_source(SourceJob(str(src), (), "", (), False, None))
+    assert [e.symbol for e in extraction.facts.exports] == ["demo_print"]
+    assert sorted(p.name for p in tree.iterdir()) == ["demo.c", "demo_reg.h_shipped"]
+
+
 def test_ctype_normalisation() -> None:
     from pycparser import c_parser
 

@@ -179,7 +179,9 @@ def _find_header(base: str, name: str, include_dirs: tuple[str, ...]) -> str | N
         candidate = os.path.normpath(os.path.join(folder, name))
         if os.path.isfile(candidate):
             return candidate
-    return None
+    # Kbuild copies $(src)/foo.h_shipped to $(obj)/foo.h (scripts/Makefile.lib)
+    shipped = os.path.normpath(os.path.join(base, name + "_shipped"))
+    return shipped if os.path.isfile(shipped) else None
 
 
 def _merge_ast(facts: FileFacts, job: SourceJob) -> None:

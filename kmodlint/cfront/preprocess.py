@@ -355,14 +355,29 @@ def _descend(base: str, towards: str, depth: int) -> str | None:
     return cur
 
 
-def _stand_in(missing_dir: str, name: str) -> None:
-    """An empty header under this run's stand-in directory."""
+def _shipped_for(including: str, name: str) -> str | None:
+    """Kbuild makes ``$(obj)/foo.h`` from ``$(src)/foo.h_shipped`` (scripts/Makefile.lib's
+    ``$(obj)/%: $(src)/%_shipped`` rule: aic7xxx_reg.h), so an unbuilt tree has only that."""
+    candidate = os.path.join(os.path.dirname(including), name + "_shipped")
+    return candidate if os.path.isfile(candidate) else None
+
+
+def _stand_in(missing_dir: str, name: str, content_from: str | None = None) -> None:
+    """A header under this run's stand-in directory: empty, or a copy of the
+    ``_shipped`` file Kbuild would copy."""
     target = os.path.normpath(os.path.join(missing_dir, name))
     if not target.startswith(missing_dir + os.sep):
         raise PreprocessError(f"cpp: cannot stand in for include {name}")
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    if not os.path.exists(target):
-        open(target, "ab").close()
+    if os.path.exists(target):
+        return
+    if content_from is not None:
+        try:
+            shutil.copyfile(content_from, target)
+            return
+        except OSError:
+            pass  # unreadable: an empty stand-in, as for any other missing header
+    open(target, "ab").close()
 
 
 def preprocess(
@@ -441,7 +456,8 @@ def _preprocess(
         if found and found not in extra and found not in include_dirs:
             extra.append(found)
             continue
-        _stand_in(missing_dir, name)
-        if missing is not None:
+        shipped = _shipped_for(including, name)
+        _stand_in(missing_dir, name, shipped)
+        if missing is not None and shipped is None:
             missing.append(name)
     raise PreprocessError(f"cpp: more than {MAX_MISSING} missing includes")
