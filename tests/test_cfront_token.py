@@ -312,3 +312,42 @@ def test_a_driver_header_defines_what_cpp_would_define() -> None:
     for absent in ("COMMENTED_OUT", "ALSO_COMMENTED", "NOT_A_DIRECTIVE", "NEITHER", "REG_B"):
         assert absent not in table
     assert lexed.functions["FUNCTION"][0] == ["x"]
+
+
+def test_kernel_source_regenerates_the_stub_environment(tmp_path: Path) -> None:
+    """`--kernel-source DIR`: the stub headers come from the user's own tree, so a loop
+    macro only that tree defines parses, and a number its header defines (and its code
+    tests) decides which export is built; the shipped environment knows neither."""
+    kernel = tmp_path / "linux"
+    (kernel / "include" / "linux").mkdir(parents=True)
+    (kernel / "Makefile").write_text("VERSION = 6\n")
+    (kernel / "include" / "linux" / "mydemo.h").write_text(
+        "#define MYDEMO_HAS_FAST 1\n"
+        "#define mydemo_for_each(pos, head) for (pos = (head); pos; pos = pos->next)\n"
+    )
+    # a number is kept where the tree's own code tests it (kernel/demo.c here)
+    (kernel / "kernel").mkdir()
+    (kernel / "kernel" / "demo.c").write_text("#if MYDEMO_HAS_FAST\nint fast;\n#endif\n")
+    drv = tmp_path / "drv"
+    drv.mkdir()
+    (drv / "Kbuild").write_text("obj-m += fastdrv.o\n")
+    (drv / "fastdrv.c").write_text(
+        "#include <linux/module.h>\n#include <linux/mydemo.h>\n"
+        "struct node { struct node *next; };\n"
+        "int fastdrv_count(struct node *head)\n{\n\tstruct node *n;\n\tint c = 0;\n"
+        "\tmydemo_for_each(n, head) {\n\t\tc++;\n\t}\n\treturn c;\n}\n"
+        "#if MYDEMO_HAS_FAST\nEXPORT_SYMBOL_GPL(fastdrv_count);\n#endif\n"
+    )
+    env = {"KMODLINT_CACHE_DIR": str(tmp_path / "cache"), "XDG_CACHE_HOME": str(tmp_path)}
+    common = ("symbols", str(drv), "--kernel", "none", "--config", "none", "--format", "json")
+
+    def run(*extra: str) -> dict:
+        done = run_kmodlint(*common, *extra, env_extra=env)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    own = run("--kernel-source", str(kernel))
+    shipped = run()
+    assert own["files"]["with_ast"] == 1 and shipped["files"]["with_ast"] == 0
+    assert [e["symbol"] for e in own["modules"][0]["exports"]] == ["fastdrv_count"]
+    assert shipped["modules"][0]["exports"] == []
