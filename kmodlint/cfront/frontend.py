@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from kmodlint.cfront.facts import AST, FileFacts
 from kmodlint.cfront.header_macros import HeaderMacros, header_macros
+from kmodlint.cfront.kbuild import shipped_copy
 from kmodlint.cfront.lexer import lex
 from kmodlint.cfront.scan import scan
 from kmodlint.model import InputProblem
@@ -179,9 +180,7 @@ def _find_header(base: str, name: str, include_dirs: tuple[str, ...]) -> str | N
         candidate = os.path.normpath(os.path.join(folder, name))
         if os.path.isfile(candidate):
             return candidate
-    # Kbuild copies $(src)/foo.h_shipped to $(obj)/foo.h (scripts/Makefile.lib)
-    shipped = os.path.normpath(os.path.join(base, name + "_shipped"))
-    return shipped if os.path.isfile(shipped) else None
+    return shipped_copy(base, name)
 
 
 def _merge_ast(facts: FileFacts, job: SourceJob) -> None:

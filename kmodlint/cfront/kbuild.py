@@ -32,6 +32,14 @@ _NO_CONFIG_VALUE = "m"
 _MAX_DEPTH = 60
 
 
+def shipped_copy(folder: str, name: str) -> str | None:
+    """``folder/name_shipped`` when it exists: Kbuild makes ``$(obj)/foo.h`` from
+    ``$(src)/foo.h_shipped`` (scripts/Makefile.lib's ``$(obj)/%: $(src)/%_shipped`` rule,
+    aic7xxx_reg.h), so an unbuilt tree has only that."""
+    candidate = os.path.normpath(os.path.join(folder, name + "_shipped"))
+    return candidate if os.path.isfile(candidate) else None
+
+
 @dataclass(frozen=True, slots=True)
 class KbuildModule:
     name: str

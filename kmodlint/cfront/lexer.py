@@ -152,28 +152,28 @@ def _lex_file(
     stack: list[tuple[bool, bool, bool]] = []
     active = True
     tokens = tokenize(text)
+    for is_directive, start, end in _lines(tokens):
+        if not is_directive:
+            if active:
+                result.tokens.extend(tokens[start:end])
+            continue
+        words = tokens[start + 1 : end]
+        active = _directive(words, tokens[start].line, table, stack, active, result)
+        if active and len(words) > 1 and words[0].text == "include":
+            _include(words[1:], table, result, read_include, depth=0)
+
+
+def _lines(tokens: list[Token]) -> Iterator[tuple[bool, int, int]]:
+    """(is a directive, start, end) of each line's tokens, NEWLINE tokens left out: a line
+    whose first token is '#' is a directive, as cpp has it."""
     index, count = 0, len(tokens)
-    at_line_start = True
     while index < count:
-        token = tokens[index]
-        if token.kind == "newline":
-            at_line_start = True
-            index += 1
-            continue
-        if at_line_start and token.text == "#":
-            end = index + 1
-            while end < count and tokens[end].kind != "newline":
-                end += 1
-            words = tokens[index + 1 : end]
-            active = _directive(words, token.line, table, stack, active, result)
-            if active and len(words) > 1 and words[0].text == "include":
-                _include(words[1:], table, result, read_include, depth=0)
-            index = end
-            continue
-        at_line_start = False
-        if active:
-            result.tokens.append(token)
-        index += 1
+        end = index
+        while end < count and tokens[end].kind != "newline":
+            end += 1
+        if end > index:
+            yield tokens[index].text == "#", index, end
+        index = end + 1
 
 
 def _include(
@@ -194,7 +194,7 @@ def _include(
         return
     included = read_include(words[0].text.strip('"'))
     if included is not None:
-        _apply_header(_header_program(included), table, result, read_include, depth + 1)
+        _apply_header(_PROGRAMS.get(included), table, result, read_include, depth + 1)
 
 
 # A driver's own headers are #included by most of its files (i40e_register.h by all of
@@ -278,23 +278,9 @@ def _blank_comments(text: str) -> str | None:
 
 def _compile_tokens(tokens: list[Token]) -> Program:
     builder = _ProgramBuilder()
-    index, count = 0, len(tokens)
-    at_line_start = True
-    while index < count:
-        token = tokens[index]
-        if token.kind == "newline":
-            at_line_start = True
-            index += 1
-            continue
-        if not (at_line_start and token.text == "#"):
-            at_line_start = False
-            index += 1
-            continue
-        end = index + 1
-        while end < count and tokens[end].kind != "newline":
-            end += 1
-        builder.directive(tokens[index + 1 : end], token.line)
-        index = end
+    for is_directive, start, end in _lines(tokens):
+        if is_directive:
+            builder.directive(tokens[start + 1 : end], tokens[start].line)
     return builder.finish()
 
 
@@ -363,10 +349,6 @@ class _ProgramCache:
 
 # A compiled program takes about 1.5x its text; 96 MB of headers is ~150 MB per worker.
 _PROGRAMS = _ProgramCache(budget=96 * 1024 * 1024)
-
-
-def _header_program(text: str) -> Program:
-    return _PROGRAMS.get(text)
 
 
 def _apply_header(

@@ -19,6 +19,8 @@ import subprocess
 import tempfile
 from importlib import resources
 
+from kmodlint.cfront.kbuild import shipped_copy
+
 SHIPPED = "stubenv"
 # How the shipped files are turned into the cached tree; part of the cache key.
 FORMAT = b"shadow-3"
@@ -355,13 +357,6 @@ def _descend(base: str, towards: str, depth: int) -> str | None:
     return cur
 
 
-def _shipped_for(including: str, name: str) -> str | None:
-    """Kbuild makes ``$(obj)/foo.h`` from ``$(src)/foo.h_shipped`` (scripts/Makefile.lib's
-    ``$(obj)/%: $(src)/%_shipped`` rule: aic7xxx_reg.h), so an unbuilt tree has only that."""
-    candidate = os.path.join(os.path.dirname(including), name + "_shipped")
-    return candidate if os.path.isfile(candidate) else None
-
-
 def _stand_in(missing_dir: str, name: str, content_from: str | None = None) -> None:
     """A header under this run's stand-in directory: empty, or a copy of the
     ``_shipped`` file Kbuild would copy."""
@@ -456,7 +451,7 @@ def _preprocess(
         if found and found not in extra and found not in include_dirs:
             extra.append(found)
             continue
-        shipped = _shipped_for(including, name)
+        shipped = shipped_copy(os.path.dirname(including), name)
         _stand_in(missing_dir, name, shipped)
         if missing is not None and shipped is None:
             missing.append(name)
