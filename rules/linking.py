@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from kmodlint.model import normalise_module_name
 from kmodlint.moduleset import ModuleSet
 from kmodlint.rule import Hit, rule
+from kmodlint.typecompat import compatible
 
 
 @rule(
@@ -226,7 +227,7 @@ def extern_mismatch(ms: ModuleSet) -> Iterator[Hit]:
                 declared, defined = extern.token_ctype, definition.token_ctype
             else:
                 continue
-            if declared == defined:
+            if compatible(declared, defined):
                 continue
             reported.add(extern.name)
             yield Hit(

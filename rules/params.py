@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from kmodlint.cfront.condition import ConditionError, value_of
 from kmodlint.moduleset import ModuleSet
+from kmodlint.typecompat import KERNEL_TYPEDEFS, base_name
 from kmodlint.rule import Hit, rule
 
 # include/uapi/linux/stat.h and include/linux/stat.h
@@ -45,25 +46,8 @@ PARAM_TYPES = {
     "invbool": "bool",
     "bint": "int",
 }
-# Kernel typedefs (include/uapi/asm-generic/int-ll64.h, include/linux/types.h) that name
-# the same C types on every architecture Linux supports.
-_TYPEDEFS = {
-    "u8": "unsigned char",
-    "__u8": "unsigned char",
-    "s8": "signed char",
-    "u16": "unsigned short",
-    "__u16": "unsigned short",
-    "s16": "short",
-    "u32": "unsigned int",
-    "__u32": "unsigned int",
-    "s32": "int",
-    "__s32": "int",
-    "u64": "unsigned long long",
-    "__u64": "unsigned long long",
-    "s64": "long long",
-    "__s64": "long long",
-    "_Bool": "bool",
-}
+# Storage and qualifiers do not change which pointer __param_check() sees.
+_QUALIFIERS = {"const", "volatile", "__restrict", "restrict", "__read_mostly", "static"}
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _NUMBER = re.compile(r"^0[0-7]{3}$|^0$")
 
@@ -160,13 +144,80 @@ def writable_param(ms: ModuleSet) -> Iterator[Hit]:
                 )
 
 
-def _canonical(ctype: str) -> str:
-    """One spelling for both front-end paths: no array bounds, typedefs of the fixed-size
-    kernel types resolved, `char *` with one space."""
+def _canonical(ctype: str) -> str | None:
+    """One spelling for both front-end paths and both spellings of a type: no array
+    bounds, kernel typedefs resolved, C's equivalent specifier lists reduced to one name
+    (`long int` -> `long`, `signed` -> `int`), `char *` with one space. None when the
+    type names something the table cannot resolve (a driver's own typedef, a struct):
+    such a parameter is not judged rather than judged wrongly."""
     text = re.sub(r"\[[^\]]*\]", "", ctype)
-    text = re.sub(r"\s*\*\s*", " *", text)
-    words = text.split()
-    return " ".join(_TYPEDEFS.get(word, word) for word in words).replace(" * ", " *")
+    text = re.sub(r"\s*\*\s*", " * ", text)
+    words: list[str] = []
+    for word in text.split():
+        if word in _QUALIFIERS:
+            continue
+        words.extend(KERNEL_TYPEDEFS.get(word, word).split())
+    pointers = words.count("*")
+    name = base_name([word for word in words if word != "*"])
+    if name is None:
+        return None
+    return name + (" " + "*" * pointers if pointers else "")
+
+
+def _signedness_only(actual: str, expected: str) -> bool:
+    """`int` vs `unsigned int`, `char` vs `unsigned char`: gcc's -Wpointer-sign, which the
+    kernel turns off (-Wno-pointer-sign in the top-level Makefile), so the build passes."""
+
+    def unsigned_free(name: str) -> str:
+        return name.replace("unsigned ", "").replace("signed ", "")
+
+    return unsigned_free(actual) == unsigned_free(expected)
+
+
+def _param_types(ms: ModuleSet, signedness: bool) -> Iterator[Hit]:
+    """The parameters whose variable's C type differs from module_param's type argument:
+    genuine clashes (signedness=False) or sign-only differences (signedness=True)."""
+    for module in ms.modules:
+        if module.source is None:
+            continue
+        for param in module.source.params:
+            expected = PARAM_TYPES.get(param.type_name)
+            definition = module.source.definitions.get(param.variable)
+            if expected is None or definition is None or definition.is_function:
+                continue
+            if not definition.ctype:
+                continue
+            actual = _canonical(definition.ctype)
+            if actual is None or actual == expected:
+                continue
+            if _signedness_only(actual, expected) != signedness:
+                continue
+            if signedness:
+                fix = (
+                    f"it builds (-Wno-pointer-sign) but the value is read with the wrong sign; "
+                    f"declare '{param.variable}' as {expected} or pass "
+                    f"{_param_type_for(actual) or 'the matching type'} to module_param"
+                )
+            else:
+                fix = (
+                    f"the build fails in __check_{param.name} (incompatible-pointer-types); "
+                    f"declare '{param.variable}' as {expected} or pass "
+                    f"{_param_type_for(actual) or 'the matching type'} to module_param"
+                )
+            yield Hit(
+                module,
+                f"module_param '{param.name}' says {param.type_name} ({expected}) but "
+                f"'{param.variable}' is {definition.ctype}: {fix}",
+                key=param.name,
+                location=param.loc,
+            )
+
+
+def _param_type_for(ctype: str) -> str | None:
+    for name, spelled in PARAM_TYPES.items():
+        if spelled == ctype and name not in ("hexint", "invbool", "bint"):
+            return name
+    return None
 
 
 @rule(
@@ -209,29 +260,47 @@ def param_type_mismatch(ms: ModuleSet) -> Iterator[Hit]:
     module_param(verbose, bool, 0644);
     ```
     """
-    for module in ms.modules:
-        if module.source is None:
-            continue
-        for param in module.source.params:
-            expected = PARAM_TYPES.get(param.type_name)
-            definition = module.source.definitions.get(param.variable)
-            if expected is None or definition is None or definition.is_function:
-                continue
-            if not definition.ctype:
-                continue
-            actual = _canonical(definition.ctype)
-            if actual == expected:
-                continue
-            signedness_only = actual.replace("unsigned ", "") == expected.replace("unsigned ", "")
-            consequence = (
-                "it builds (-Wno-pointer-sign) but the value is read with the wrong sign"
-                if signedness_only
-                else "the build fails in __check_" + param.name
-            )
-            yield Hit(
-                module,
-                f"module_param '{param.name}' says {param.type_name} ({expected}) but "
-                f"'{param.variable}' is {definition.ctype}: {consequence}",
-                key=param.name,
-                location=param.loc,
-            )
+    yield from _param_types(ms, signedness=False)
+
+
+@rule(
+    "KM606",
+    "param-signedness-mismatch",
+    "warning",
+    "module_param's type argument and the variable differ only in signedness",
+    modes=("source",),
+)
+def param_signedness_mismatch(ms: ModuleSet) -> Iterator[Hit]:
+    """
+    ## What it does
+    Like `param-type-mismatch`, for the one difference the build lets through: the
+    variable and `module_param()`'s type argument are the same C type but for its sign
+    (`static int level; module_param(level, uint, 0644);`, a `char` behind `byte`).
+    Kernel typedefs (`uint`, `u32`, `ulong`, `size_t`, ...) are resolved first, so
+    `static uint x; module_param(x, uint, ...)` is not reported. Key: the parameter name.
+
+    ## Why is this bad?
+    The module builds and loads, but the parameter code parses the user's value with
+    the wrong sign: `level=-1` is refused by `kstrtouint()` or becomes 4294967295, and
+    `/sys/module/<mod>/parameters/<name>` prints what the variable does not hold.
+
+    ## Kernel behaviour
+    `include/linux/moduleparam.h: __param_check()` returns `&(value)` as a `type *`:
+    a pointer that differs only in sign is gcc's `-Wpointer-sign`, which the top-level
+    `Makefile` turns off (`KBUILD_CFLAGS += -Wno-pointer-sign`); `kernel/params.c:
+    param_set_uint()` (`STANDARD_PARAM_DEF`) then parses with `kstrtouint()`.
+    Severity: a warning — the build and the loader accept it.
+
+    ## Example
+    ```c
+    static int level;
+    module_param(level, uint, 0644);
+    ```
+
+    ## Use instead
+    ```c
+    static int level;
+    module_param(level, int, 0644);
+    ```
+    """
+    yield from _param_types(ms, signedness=True)

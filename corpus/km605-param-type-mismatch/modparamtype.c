@@ -9,7 +9,7 @@ static unsigned long limits[4];
 static char *tag;
 
 module_param(verbose, int, 0644);	/* expect[src]: param-type-mismatch */
-module_param(level, uint, 0644);	/* expect[src]: param-type-mismatch */
+module_param(level, uint, 0644);	/* expect[src]: param-signedness-mismatch */
 module_param_array(limits, int, NULL, 0444);	/* expect[src]: param-type-mismatch */
 module_param(tag, charp, 0444);
 
