@@ -214,9 +214,7 @@ def _shape(ctype: str) -> list[str]:
 def _unresolved_names(tokens: list[str]) -> set[str]:
     keywords = {"struct", "union", "enum", *BASE_WORDS, *_QUALIFIERS}
     return {
-        t
-        for t in tokens
-        if (t[0].isalpha() or t[0] == "_") and t not in keywords and " " not in t
+        t for t in tokens if (t[0].isalpha() or t[0] == "_") and t not in keywords and " " not in t
     }
 
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from kmodlint.cfront.condition import ConditionError, value_of
 from kmodlint.moduleset import ModuleSet
-from kmodlint.typecompat import KERNEL_TYPEDEFS, base_name
 from kmodlint.rule import Hit, rule
+from kmodlint.typecompat import KERNEL_TYPEDEFS, base_name
 
 # include/uapi/linux/stat.h and include/linux/stat.h
 _MODE_BITS = {
