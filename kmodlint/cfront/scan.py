@@ -265,6 +265,10 @@ def _macro(
                 facts.exports.append(
                     SourceExport(pattern.format(point), kind, None, _loc(path, tokens[index]))
                 )
+                # Defined by DEFINE_TRACE() when a file of the module sets CREATE_TRACE_POINTS
+                # and includes the trace header (include/trace/define_trace.h): an expansion
+                # the token path does not follow, so "maybe defined", never "undefined".
+                facts.macro_names.add(pattern.format(point))
         return end
     if name in ("EXPORT_PER_CPU_SYMBOL", "EXPORT_PER_CPU_SYMBOL_GPL"):
         args, end = _arguments(tokens, index + 1)
@@ -273,6 +277,9 @@ def _macro(
         if symbol:
             namespace = _namespace_at(context.default_ns, index) or None
             facts.exports.append(SourceExport(symbol, kind, namespace, _loc(path, tokens[index])))
+            # DEFINE_PER_CPU() often sits in a header or behind a wrapper macro (per-CPU
+            # sections, DEFINE_PER_CPU_SHARED_ALIGNED...): maybe defined, never "undefined".
+            facts.macro_names.add(symbol)
         return end
     pm_ops = _PM_OPS.fullmatch(name)
     if pm_ops:

@@ -1322,7 +1322,10 @@ typedef int __builtin_va_list;
 /* ---- configuration tests (include/linux/kconfig.h semantics) ---- */
 #define __kmodlint_arg_1 0,
 #define __kmodlint_second(ignored, val, ...) val
-#define __kmodlint_is_defined(x) __kmodlint_is_defined2(__kmodlint_arg_##x)
+/* Two levels, as include/linux/kconfig.h's __is_defined/___is_defined: the argument
+   (CONFIG_FOO_MODULE after IS_MODULE's paste) must expand to 1 before it is pasted. */
+#define __kmodlint_is_defined(x) __kmodlint_is_defined1(x)
+#define __kmodlint_is_defined1(val) __kmodlint_is_defined2(__kmodlint_arg_##val)
 #define __kmodlint_is_defined2(arg) __kmodlint_second(arg 1, 0, 0)
 #define __is_defined(x) __kmodlint_is_defined(x)
 #define IS_BUILTIN(option) __kmodlint_is_defined(option)
