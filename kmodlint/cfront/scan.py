@@ -57,6 +57,13 @@ _PARAMS = {
     "module_param_hw_named": (0, 1, 2, 4),
     "module_param_hw_array": (0, 0, 1, 4),
 }
+# include/linux/module.h, #ifdef MODULE: every initcall level is module_init(fn) in a module
+# ("loadable modules do not need custom initcall levels").
+_INITCALLS = frozenset(
+    f"{level}_initcall{sync}"
+    for level in ("early", "core", "postcore", "arch", "subsys", "fs", "rootfs", "device", "late")
+    for sync in ("", "_sync")
+) | {"console_initcall"}
 _INIT_SECTIONS = {"__init": "init", "__initdata": "init", "__initconst": "init"}
 _EXIT_SECTIONS = {"__exit": "exit", "__exitdata": "exit"}
 # GNU spellings and kernel names that are never an external symbol either
@@ -316,12 +323,12 @@ def _macro(
         if tag and value is not None:
             facts.modinfo.append(ModinfoTag(tag, value, _loc(path, tokens[index])))
         return end
-    if name in ("module_init", "module_exit"):
+    if name in ("module_init", "module_exit") or name in _INITCALLS:
         args, end = _arguments(tokens, index + 1)
         target = _name_of(args[0])
         if target:
             where = _loc(path, tokens[index])
-            if name == "module_init":
+            if name != "module_exit":
                 facts.init = facts.init or where
             else:
                 facts.exit = facts.exit or where
@@ -488,6 +495,11 @@ def _record_declaration(facts: FileFacts, statement: list[Token], path: str) -> 
         else:
             type_prefix = specifiers + statement[commas[-1] + 1 : at]
         prefix = [t.text for t in statement[:at] if t.kind == "ident"]
+        if number == 0 and is_function and not prefix:
+            # `bfa_fsm_state_decl(...);`, `compile_time_assert(...);` at file scope: C has
+            # no implicit int (-Werror=implicit-int), so a declarator with no type before it
+            # is a macro invocation, not a prototype; its arguments were noted above.
+            return
         extern = "extern" in prefix
         if is_function:
             params, _ = _arguments(statement, at + 1)
