@@ -1,21 +1,57 @@
-"""Per-file cache of extracted models, outside the analysed tree.
+"""Per-file cache of extracted models and source facts, outside the analysed tree.
 
-Key: kmodlint version + absolute and given path + size + mtime (the fast path the
-conventions allow), so a file that changes in any of those is read again. Values are
-pickles of `Extraction`, written atomically so parallel runs never see half a file.
+Key: a fingerprint of kmodlint's own installed files (a code change must never reuse an
+older result, whatever the version string says) + the path (absolute and as given) + the
+settings the result depends on (`salt`). The key says nothing about file contents: an
+entry carries the list of every file the result was computed from (the file itself, the
+driver's headers, `#include "x.c"`, `_shipped` copies, the headers cpp read) with its size,
+mtime, ctime, inode and a content hash, plus the files whose absence mattered (an include
+looked for in a folder first). On load each one is checked; any change is a miss. Stat
+equality is trusted only when the file's last change is well before the moment it was
+recorded; otherwise (same size, same second: a timestamp can lie) the contents are hashed
+and compared.
+
+Values are pickles, written atomically so parallel runs never see half a file. The
+directory has a size bound (KMODLINT_CACHE_SIZE, default 1 GiB): at most once per run the
+least recently used entries are removed until it fits. `kmodlint cache clean` empties it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import os
 import pickle
+import re
+import shutil
 import tempfile
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import kmodlint
 from kmodlint import __version__
 
-_SCHEMA = "4"
+_SCHEMA = "5"
+DEFAULT_MAX_BYTES = 1 << 30
+# A file changed less than this before it was recorded may change again without a new
+# timestamp (coarse file-system clocks, FAT's 2 s): its contents are compared instead.
+_RACY_NS = 2_000_000_000
+# Entries used less than this long ago are not touched again on a hit (one write per hour
+# at most, so a warm run stays read-only in practice).
+_TOUCH_NS = 3600 * 1_000_000_000
+# Between two size checks by successive runs, unless a run wrote much.
+_EVICT_INTERVAL_S = 600
+_CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# kmodlint cache\n"
+# What `cache clean` may delete in a cache folder: only what kmodlint itself creates there,
+# so a mistyped --cache-dir never empties someone's home.
+_VERSION_DIR = re.compile(r"v[^/]*-\d+")  # results of one kmodlint version and schema
+_OWN_NAMES = re.compile(rf"{_VERSION_DIR.pattern}|stubenv-.*|defines|CACHEDIR\.TAG|\.evict-stamp")
+
+# One file a result was computed from: (absolute path, size, mtime_ns, ctime_ns, inode,
+# content hash, when it was recorded in ns). Size -1: the file must not exist.
+Dep = tuple[str, int, int, int, int, str, int]
 
 
 def default_cache_dir() -> Path:
@@ -26,20 +62,180 @@ def default_cache_dir() -> Path:
     return Path(base) / "kmodlint"
 
 
+def max_cache_bytes() -> int:
+    """KMODLINT_CACHE_SIZE: bytes, or with a K/M/G suffix (powers of 1024)."""
+    text = os.environ.get("KMODLINT_CACHE_SIZE", "").strip().upper().removesuffix("B")
+    match = re.fullmatch(r"(\d+)([KMG]?)", text)
+    if not match:
+        return DEFAULT_MAX_BYTES
+    scale = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[match.group(2)]
+    return int(match.group(1)) * scale
+
+
+@functools.cache
+def package_fingerprint() -> str:
+    """kmodlint's own files (.py and the stub environment data), by name, size and mtime:
+    an edited or reinstalled kmodlint gets new keys. Computed once per process."""
+    root = os.path.dirname(os.path.abspath(kmodlint.__file__))
+    parts: list[str] = [__version__]
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = os.path.join(folder, name)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            parts.append(f"{os.path.relpath(path, root)}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def files_stamp(paths: Iterable[str]) -> tuple[tuple[int, int], ...]:
+    """(size, mtime_ns) of a few settings files (a generated stub environment), for a salt."""
+    stamp = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+            stamp.append((stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            stamp.append((-1, 0))
+    return tuple(stamp)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------
+# Recording what a computation reads. A worker runs one job at a time, so a module-level
+# table is enough; it is None (recording off) outside `recorded()`.
+
+_RECORDING: dict[str, Dep] | None = None
+
+
+def recording() -> bool:
+    return _RECORDING is not None
+
+
+def note(dep: Dep) -> None:
+    """`dep` was read by the computation being recorded (the first reading counts)."""
+    if _RECORDING is not None:
+        _RECORDING.setdefault(dep[0], dep)
+
+
+def note_absent(path: str) -> None:
+    """The result depends on `path` not being a file (an include looked for there first)."""
+    if _RECORDING is not None:
+        full = os.path.abspath(path)
+        _RECORDING.setdefault(full, (full, -1, 0, 0, 0, "", 0))
+
+
+def note_file(path: str) -> None:
+    """A file another program read (cpp): recorded from the disk now."""
+    if _RECORDING is None:
+        return
+    full = os.path.abspath(path)
+    if full in _RECORDING:
+        return
+    try:
+        read_recorded(full)
+    except OSError:
+        note_absent(full)
+
+
+def read_recorded(path: str, always_hash: bool = True) -> tuple[bytes, Dep]:
+    """The bytes of `path` and their record (the stat of the open file, taken before
+    reading, and the hash of exactly the bytes read); noted when recording. Without
+    `always_hash` the hash is left empty when nothing records (no cache: a big .ko need
+    not be hashed)."""
+    now = time.time_ns()
+    with open(path, "rb") as handle:
+        stat = os.fstat(handle.fileno())
+        data = handle.read()
+    dep: Dep = (
+        os.path.abspath(path),
+        len(data),
+        stat.st_mtime_ns,
+        stat.st_ctime_ns,
+        stat.st_ino,
+        _digest(data) if always_hash or _RECORDING is not None else "",
+        now,
+    )
+    note(dep)
+    return data, dep
+
+
+def still_current(dep: Dep) -> bool:
+    """Whether `dep` certainly still describes its file, from a stat alone (no reading):
+    False when it changed or when its timestamps cannot tell (changed near recording)."""
+    path, size, mtime, ctime, ino, _, recorded_at = dep
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return size == -1
+    if size == -1:
+        return False
+    return (
+        stat.st_size == size
+        and stat.st_mtime_ns == mtime
+        and stat.st_ctime_ns == ctime
+        and stat.st_ino == ino
+        and recorded_at - max(mtime, ctime) > _RACY_NS
+    )
+
+
+def _unchanged(dep: Dep) -> bool:
+    """Whether the file still has the contents `dep` recorded: a stat when the timestamps
+    can be trusted, else its hash."""
+    path, size = dep[0], dep[1]
+    if size == -1:
+        return not os.path.isfile(path)
+    if still_current(dep):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size != size:
+                return False
+            return _digest(handle.read()) == dep[5]
+    except OSError:
+        return False
+
+
+def recorded(function: Callable[[object], object], item: object) -> tuple[object, list[Dep]]:
+    """`function(item)` and the files it read. Top level, so a pool can run it."""
+    global _RECORDING
+    _RECORDING = {}
+    try:
+        result = function(item)
+        return result, list(_RECORDING.values())
+    finally:
+        _RECORDING = None
+
+
+# ---------------------------------------------------------------------------------------
+
+
 class Cache:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, max_bytes: int | None = None) -> None:
+        self.root = directory
         self.directory = directory / f"v{__version__}-{_SCHEMA}"
+        self.max_bytes = max_cache_bytes() if max_bytes is None else max_bytes
+        self.fingerprint = package_fingerprint()
+        # Per run: a file shared by many results (a driver's header) is checked once.
+        self._verdicts: dict[tuple[str, int, int, int, int, str], bool] = {}
+        self._stored_bytes = 0
+        self._checked_size = False
 
     def key(self, path: str, salt: str = "") -> str | None:
         """`salt` names the settings the result depends on (configuration, -D, -I)."""
-        try:
-            stat = os.stat(path)
-        except OSError:
+        if not os.path.exists(path):
             return None
         # The path as given is part of the key too: cached models carry locations spelled
         # as in the run that filled the cache, and findings (suppressions, baselines) must
-        # name the file the way this run does.
-        ident = f"{os.path.abspath(path)}\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{salt}"
+        # name the file the way this run does. Contents are not: they are checked on load.
+        ident = f"{self.fingerprint}\0{os.path.abspath(path)}\0{path}\0{salt}"
         return hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()
 
     def _file(self, key: str) -> Path:
@@ -48,18 +244,135 @@ class Cache:
     def load(self, key: str) -> object | None:
         try:
             with open(self._file(key), "rb") as handle:
-                return pickle.load(handle)
+                deps, value = pickle.load(handle)
+                last_use = os.fstat(handle.fileno()).st_mtime_ns
         except Exception:  # any unreadable cache entry is a miss, never an error
             return None
+        for dep in deps:
+            verdict = self._verdicts.get(dep[:6])
+            if verdict is None:
+                verdict = self._verdicts[dep[:6]] = _unchanged(dep)
+            if not verdict:
+                return None
+        if time.time_ns() - last_use > _TOUCH_NS:
+            # Eviction removes the least recently used first; mtime says when that was.
+            with contextlib.suppress(OSError):
+                os.utime(self._file(key))
+        return value
 
-    def store(self, key: str, value: object) -> None:
+    def store(self, key: str, value: object, deps: list[Dep]) -> None:
         target = self._file(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((deps, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                self._stored_bytes += handle.tell()
             os.replace(temp, target)
         except OSError:
             # A read-only or full cache directory must never fail the run.
             pass
+
+    def maybe_evict(self) -> None:
+        """Keep the folder under its bound; called after a run stored its results. The walk
+        costs a stat per entry, so it runs once per run, and only every few minutes across
+        runs unless this run wrote an eighth of the bound."""
+        if self._checked_size or not self._stored_bytes:
+            return
+        self._checked_size = True
+        stamp = self.root / ".evict-stamp"
+        try:
+            recent = time.time() - stamp.stat().st_mtime < _EVICT_INTERVAL_S
+        except OSError:
+            recent = False
+        if recent and self._stored_bytes < self.max_bytes // 8:
+            return
+        try:
+            stamp.touch()
+            tag = self.root / "CACHEDIR.TAG"
+            if not tag.exists():
+                tag.write_text(_CACHEDIR_TAG, encoding="ascii")
+        except OSError:
+            pass
+        evict(self.root, self.max_bytes)
+
+
+def _entries(root: Path) -> list[tuple[int, int, str]]:
+    """(last use ns, size, path) of every cached result, of every kmodlint version."""
+    out: list[tuple[int, int, str]] = []
+    try:
+        versions = [
+            e.path for e in os.scandir(root) if e.is_dir() and _VERSION_DIR.fullmatch(e.name)
+        ]
+    except OSError:
+        return out
+    for version in versions:
+        for folder, _, files in os.walk(version):
+            for name in files:
+                path = os.path.join(folder, name)
+                try:
+                    stat = os.stat(path)
+                except OSError:
+                    continue
+                out.append((max(stat.st_mtime_ns, stat.st_atime_ns), stat.st_size, path))
+    return out
+
+
+def evict(root: Path, max_bytes: int) -> tuple[int, int]:
+    """Remove the least recently used entries until the cached results take at most
+    `max_bytes` (down to 3/4 of it, so the next runs do not evict again at once).
+    Returns (entries removed, bytes freed)."""
+    entries = _entries(root)
+    total = sum(size for _, size, _ in entries)
+    if total <= max_bytes:
+        return 0, 0
+    target = max_bytes * 3 // 4
+    removed = freed = 0
+    for _, size, path in sorted(entries):
+        if total - freed <= target:
+            break
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
+        removed += 1
+        freed += size
+    return removed, freed
+
+
+def clean(root: Path) -> list[tuple[str, int]]:
+    """`kmodlint cache clean`: delete what kmodlint keeps in `root` (results of every
+    version, materialised stub environments, configuration headers). Returns each removed
+    top-level name with the bytes it held."""
+    removed: list[tuple[str, int]] = []
+    try:
+        children = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return removed
+    for entry in children:
+        if not _OWN_NAMES.fullmatch(entry.name):
+            continue
+        size = _size_of(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                continue
+        removed.append((entry.name, size))
+    return removed
+
+
+def _size_of(path: str) -> int:
+    if not os.path.isdir(path) or os.path.islink(path):
+        try:
+            return os.lstat(path).st_size
+        except OSError:
+            return 0
+    total = 0
+    for folder, _, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(folder, name)).st_size
+    return total

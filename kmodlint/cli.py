@@ -1,4 +1,4 @@
-"""Command line: `kmodlint check|deps|symbols|rules|explain`.
+"""Command line: `kmodlint check|deps|symbols|rules|explain|cache`.
 
 Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or
 internal error (never 1 for a crash).
@@ -151,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser("explain", help="show a rule's documentation")
     explain.add_argument("rule", metavar="CODE|NAME")
+
+    cache = commands.add_parser("cache", help="manage the cache of extracted facts")
+    cache.add_argument("action", choices=["clean"], help="clean: delete the cache's contents")
+    cache.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: user cache)")
     return parser
 
 
@@ -180,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "cache":
+        return _clean_cache(args.cache_dir)
     if args.command == "rules":
         from kmodlint.reporters.catalogue import format_rules
 
@@ -246,6 +252,20 @@ def _dispatch(args: argparse.Namespace) -> int:
             "skipped_by_config": loaded.sources.skipped_by_config,
         }
     sys.stdout.write(format_symbols(loaded.module_set.modules, args.format, files))
+    return EXIT_OK
+
+
+def _clean_cache(cache_dir: str | None) -> int:
+    from pathlib import Path
+
+    from kmodlint.cache import clean, default_cache_dir
+
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    removed = clean(root)
+    for name, size in removed:
+        print(f"removed {root / name} ({size} bytes)")
+    total = sum(size for _, size in removed)
+    print(f"kmodlint: cache {root}: removed {len(removed)} item(s), {total} bytes")
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from kmodlint.cache import read_recorded
 from kmodlint.frontends.compressed import DecompressError, decompress, module_stem
 from kmodlint.frontends.elf import inspect_module
 from kmodlint.model import InputProblem, Module
@@ -27,8 +28,8 @@ def extract_binary(path: str, display: str) -> Extraction:
     """`path` is read; `display` is what findings and tables call it."""
     name = module_name_for(path)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        # recorded: a cached model is reused only while these exact bytes are on disk
+        raw, _ = read_recorded(path, always_hash=False)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         return Extraction(None, [InputProblem("unreadable-path", display, reason, module=name)])

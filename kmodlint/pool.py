@@ -1,13 +1,23 @@
-"""Extract many inputs: cache first, then the misses in a process pool, in input order."""
+"""Extract many inputs: cache first, then the misses in a process pool, in input order.
+
+Workers get everything they need as arguments (the items, and an `initializer` with its
+`initargs` for tables too big to repeat per item): nothing relies on module globals a
+fork would copy, so `spawn` and `forkserver` (macOS; Linux's default from Python 3.14)
+give the same answers. KMODLINT_MP_START=spawn|forkserver|fork picks the start method
+(the tests use it to run the pool under `spawn`).
+"""
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.context import BaseContext
 from typing import Any
 
-from kmodlint.cache import Cache
+from kmodlint.cache import Cache, Dep, recorded
 from kmodlint.extract import Extraction, extract_binary
 
 # Below this many misses a pool costs more to start than it saves.
@@ -37,14 +47,9 @@ def extract_all(
             results[index] = cached
         else:
             misses.append(index)
-    workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     pending = [inputs[i] for i in misses]
-    if workers > 1 and len(pending) >= _POOL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=workers) as executor:
-            fresh = executor.map(_extract_pair, pending, chunksize=16)
-            _collect(fresh, misses, results, keys, cache, progress, len(inputs))
-    else:
-        _collect(map(_extract_pair, pending), misses, results, keys, cache, progress, len(inputs))
+    fresh = _run(_extract_pair, pending, jobs, 16, cache is not None, None, ())
+    _collect(fresh, misses, results, keys, cache, progress, len(inputs))
     return [result for result in results if result is not None]
 
 
@@ -56,9 +61,12 @@ def run_cached(
     cache: Cache | None,
     result_type: type,
     progress: Callable[[int, int], None] | None = None,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
 ) -> list[Any]:
     """`function` over `items` in input order: cached results first, the misses in a
-    process pool when there are enough of them."""
+    process pool when there are enough of them. `initializer(*initargs)` runs in each
+    worker before its first item (the settings `function` reads from its module)."""
     results: list[Any] = [None] * len(items)
     misses: list[int] = []
     for index, key in enumerate(keys):
@@ -67,27 +75,70 @@ def run_cached(
             results[index] = cached
         else:
             misses.append(index)
-    workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     pending = [items[i] for i in misses]
-    if workers > 1 and len(pending) >= _POOL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=workers) as executor:
-            fresh = executor.map(function, pending, chunksize=8)
-            _collect(fresh, misses, results, keys, cache, progress, len(items))
-    else:
-        _collect(map(function, pending), misses, results, keys, cache, progress, len(items))
+    fresh = _run(function, pending, jobs, 8, cache is not None, initializer, initargs)
+    _collect(fresh, misses, results, keys, cache, progress, len(items))
     return results
 
 
-def _collect(fresh, misses, results, keys, cache, progress, total) -> None:
-    """Store results as they arrive (in input order), reporting each one to `progress`."""
+def _run(
+    function: Callable[[Any], Any],
+    pending: list[Any],
+    jobs: int | None,
+    chunksize: int,
+    record: bool,
+    initializer: Callable[..., None] | None,
+    initargs: tuple[Any, ...],
+) -> Iterator[tuple[Any, list[Dep]]]:
+    """(result, files it read) per item, in order; the files only when `record`."""
+    call: Callable[[Any], tuple[Any, list[Dep]]]
+    call = functools.partial(recorded, function) if record else functools.partial(_bare, function)
+    workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+    if workers > 1 and len(pending) >= _POOL_THRESHOLD:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_mp_context(),
+            initializer=initializer,
+            initargs=initargs,
+        ) as executor:
+            yield from executor.map(call, pending, chunksize=chunksize)
+    else:
+        # In this process the settings are already in place (the initializer repeats
+        # what the caller did before calling).
+        yield from map(call, pending)
+
+
+def _bare(function: Callable[[Any], Any], item: Any) -> tuple[Any, list[Dep]]:
+    return function(item), []
+
+
+def _mp_context() -> BaseContext | None:
+    method = os.environ.get("KMODLINT_MP_START")
+    return multiprocessing.get_context(method) if method else None
+
+
+def _collect(
+    fresh: Iterable[tuple[Any, list[Dep]]],
+    misses: list[int],
+    results: list[Any],
+    keys: Sequence[str | None],
+    cache: Cache | None,
+    progress: Callable[[int, int], None] | None,
+    total: int,
+) -> None:
+    """Store results as they arrive (in input order) with the files each was computed
+    from, reporting each one to `progress`."""
     done = total - len(misses)
-    for index, extraction in zip(misses, fresh, strict=True):
-        results[index] = extraction
-        if cache and keys[index]:
-            cache.store(keys[index], extraction)
+    for index, (result, deps) in zip(misses, fresh, strict=True):
+        results[index] = result
+        key = keys[index]
+        if cache and key:
+            cache.store(key, result, deps)
         done += 1
         if progress:
             progress(done, total)
+    if cache:
+        cache.maybe_evict()
 
 
 def _relabel(extraction: Extraction, display: str) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from kmodlint.cache import Dep, note, note_absent, read_recorded, still_current
 from kmodlint.cfront.facts import AST, FileFacts
 from kmodlint.cfront.header_macros import HeaderMacros, header_macros
 from kmodlint.cfront.kbuild import shipped_copy
@@ -32,7 +34,9 @@ class SourceJob:
 
 
 # Configuration macros by id. A kernel .config gives ~10,000 of them: a job names its
-# configuration instead of carrying it, and pool workers (forked) inherit this table.
+# configuration instead of carrying it. Pool workers do not inherit this table (under
+# spawn/forkserver they import this module afresh): the pool's initializer hands it to
+# them with install_configs(configs_of(...)).
 _CONFIGS: dict[str, dict[str, str]] = {}
 
 
@@ -42,6 +46,16 @@ def register_config(macros: dict[str, str]) -> str:
     return ident
 
 
+def configs_of(idents: Iterable[str]) -> dict[str, dict[str, str]]:
+    """The registered configurations a batch of jobs names, to ship to pool workers."""
+    return {ident: _CONFIGS[ident] for ident in idents if ident in _CONFIGS}
+
+
+def install_configs(configs: dict[str, dict[str, str]]) -> None:
+    """Pool initializer: the configurations of this run, in a worker's own table."""
+    _CONFIGS.update(configs)
+
+
 @dataclass(slots=True)
 class SourceExtraction:
     facts: FileFacts | None
@@ -49,8 +63,13 @@ class SourceExtraction:
 
 
 def read_text(path: str) -> str:
-    with open(path, "rb") as handle:
-        return handle.read().decode("utf-8", "replace")
+    """The file's text; recorded (size, times, hash) as an input of the cached result."""
+    return _read_entry(path)[0]
+
+
+def _read_entry(path: str) -> tuple[str, Dep]:
+    data, dep = read_recorded(path)
+    return data.decode("utf-8", "replace"), dep
 
 
 def analyse_source(job: SourceJob) -> SourceExtraction:
@@ -103,26 +122,38 @@ def _add_header_declarations(
 
 
 # A driver's headers, read once per process; bounded by size, not count (amdgpu's 1,200
-# headers are 390 MB of text).
-_TEXT_CACHE: dict[str, str | None] = {}
+# headers are 390 MB of text). Each text keeps the record of the file it came from: a use
+# checks it with a stat (a long-lived process, the tests, must not see yesterday's
+# header) and notes it as an input of the result being computed.
+_TEXT_CACHE: dict[str, tuple[str, Dep]] = {}
 _TEXT_BUDGET = 64 * 1024 * 1024
 _text_cached = 0
 
 
 def _read_cached(path: str) -> str | None:
+    entry = _read_cached_entry(path)
+    return entry[0] if entry else None
+
+
+def _read_cached_entry(path: str) -> tuple[str, Dep] | None:
     global _text_cached
-    if path not in _TEXT_CACHE:
-        try:
-            text: str | None = read_text(path)
-        except OSError:
-            text = None
-        size = len(text or "")
-        if _text_cached + size > _TEXT_BUDGET:
-            _TEXT_CACHE.clear()
-            _text_cached = 0
-        _TEXT_CACHE[path] = text
-        _text_cached += size
-    return _TEXT_CACHE[path]
+    entry = _TEXT_CACHE.get(path)
+    if entry is not None and still_current(entry[1]):
+        note(entry[1])
+        return entry
+    try:
+        fresh = _read_entry(path)
+    except OSError:
+        note_absent(path)
+        return None
+    if entry is not None:
+        _text_cached -= len(entry[0])
+    if _text_cached + len(fresh[0]) > _TEXT_BUDGET:
+        _TEXT_CACHE.clear()
+        _text_cached = 0
+    _TEXT_CACHE[path] = fresh
+    _text_cached += len(fresh[0])
+    return fresh
 
 
 def _add_included_sources(
@@ -156,23 +187,27 @@ def _add_included_sources(
         facts.exit = facts.exit or inner.exit
 
 
-# Per process: the files of one module share their headers, so each is scanned once.
-_HEADER_CACHE: dict[tuple[str, int], tuple[FileFacts, list[str]] | None] = {}
+# Per process: the files of one module share their headers, so each is scanned once
+# (again when its contents change: the key holds their hash).
+_HEADER_CACHE: dict[tuple[str, int], tuple[str, tuple[FileFacts, list[str]]]] = {}
 
 
 def _scan_header(
     header: str, settings: tuple[str, tuple[tuple[str, str], ...]], macros: dict[str, str]
 ) -> tuple[FileFacts, list[str]] | None:
+    entry = _read_cached_entry(header)
+    if entry is None:
+        return None
+    text, dep = entry
     key = (os.path.abspath(header), hash(settings))
-    if key not in _HEADER_CACHE:
+    known = _HEADER_CACHE.get(key)
+    if known is None or known[0] != dep[5]:
         if len(_HEADER_CACHE) > 4096:
             _HEADER_CACHE.clear()
-        try:
-            lexed = lex(read_text(header), macros)
-            _HEADER_CACHE[key] = (scan(lexed, header, macros), lexed.local_includes)
-        except OSError:
-            _HEADER_CACHE[key] = None
-    return _HEADER_CACHE[key]
+        lexed = lex(text, macros)
+        known = (dep[5], (scan(lexed, header, macros), lexed.local_includes))
+        _HEADER_CACHE[key] = known
+    return known[1]
 
 
 def _find_header(base: str, name: str, include_dirs: tuple[str, ...]) -> str | None:
@@ -180,7 +215,14 @@ def _find_header(base: str, name: str, include_dirs: tuple[str, ...]) -> str | N
         candidate = os.path.normpath(os.path.join(folder, name))
         if os.path.isfile(candidate):
             return candidate
-    return shipped_copy(base, name)
+        # A header created here later would hide the one found further on: the result
+        # depends on this file not existing too.
+        note_absent(candidate)
+    found = shipped_copy(base, name)
+    if found is None:
+        # likewise a foo.h_shipped added later (kbuild.shipped_copy's candidate)
+        note_absent(os.path.join(base, name + "_shipped"))
+    return found
 
 
 def _merge_ast(facts: FileFacts, job: SourceJob) -> None:

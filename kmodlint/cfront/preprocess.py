@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 from importlib import resources
 
+from kmodlint.cache import note_file, recording
 from kmodlint.cfront.kbuild import shipped_copy
 
 SHIPPED = "stubenv"
@@ -65,8 +66,10 @@ def stub_env_dir(stub_env: str | None = None) -> str:
     (default: the one shipped with kmodlint).
     """
     src = stub_env or _shipped_dir()
-    if src in _MATERIALISED:
-        return _MATERIALISED[src]
+    known = _MATERIALISED.get(src)
+    # still there? (`kmodlint cache clean` may have emptied the cache since)
+    if known is not None and os.path.isfile(os.path.join(known, ".complete")):
+        return known
     with open(os.path.join(src, "prelude.h"), "rb") as fh:
         prelude = fh.read()
     with open(os.path.join(src, "headers.txt"), "rb") as fh:
@@ -200,8 +203,9 @@ _DEFINE_HEADERS: dict[str, str] = {}
 def _defines_header(defines: dict[str, str]) -> str:
     text = "".join(f"#define {k} {v}\n" for k, v in sorted(defines.items()))
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    if digest in _DEFINE_HEADERS:
-        return _DEFINE_HEADERS[digest]
+    known = _DEFINE_HEADERS.get(digest)
+    if known is not None and os.path.isfile(known):  # unless a `cache clean` removed it
+        return known
     root = os.path.join(_cache_root(), "defines")
     path = os.path.join(root, f"defines-{digest}.h")
     if not os.path.isfile(path):
@@ -435,7 +439,7 @@ def _preprocess(
         except OSError as exc:
             raise PreprocessorNotFound(f"cannot run {cmd[0]}: {exc}") from exc
         if proc.returncode == 0:
-            return proc.stdout.decode("utf-8", "replace")
+            return _noted(proc.stdout.decode("utf-8", "replace"), missing_dir)
         stderr = proc.stderr.decode("utf-8", "replace")
         m = _MISSING.search(stderr)
         if not m:
@@ -444,7 +448,7 @@ def _preprocess(
                 # fire because a value the stub kernel leaves undefined reads as 0 in the
                 # file's own ``#if`` (``PIPE_INTERRUPT != 1``), some because the file is for
                 # another architecture; either way the text is what the file says.
-                return proc.stdout.decode("utf-8", "replace")
+                return _noted(proc.stdout.decode("utf-8", "replace"), missing_dir)
             raise PreprocessError("cpp: " + _first_error(stderr))
         including, name = m.group(1), m.group(2)
         found = _find_in_ancestors(including, name, analysed)
@@ -452,7 +456,31 @@ def _preprocess(
             extra.append(found)
             continue
         shipped = shipped_copy(os.path.dirname(including), name)
+        if shipped is not None:
+            note_file(shipped)  # cpp reads a copy of it: the original is the input
         _stand_in(missing_dir, name, shipped)
         if missing is not None and shipped is None:
             missing.append(name)
     raise PreprocessError(f"cpp: more than {MAX_MISSING} missing includes")
+
+
+# A linemarker: `# 12 "drivers/foo/foo.h" 2`; cpp escapes `"` and `\` in the name.
+_LINEMARKER = re.compile(r'^# \d+ "((?:[^"\\]|\\.)*)"', re.M)
+
+
+def _noted(text: str, missing_dir: str) -> str:
+    """`text`, after noting every file cpp read (its linemarkers name them) as an input of
+    the result being cached, when one is being recorded. The stub environment, this
+    call's stand-ins and the configuration header live in kmodlint's cache and change
+    only with kmodlint or the settings, which the cache key covers."""
+    if not recording():
+        return text
+    own = (os.path.join(_cache_root(), ""), os.path.join(missing_dir, ""))
+    for raw in set(_LINEMARKER.findall(text)):
+        name = re.sub(r"\\(.)", r"\1", raw)
+        if name.startswith("<"):
+            continue  # <built-in>, <command-line>
+        full = os.path.abspath(name)
+        if not full.startswith(own):
+            note_file(full)
+    return text

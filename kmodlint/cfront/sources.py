@@ -8,13 +8,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kmodlint.cache import Cache
+from kmodlint.cache import Cache, files_stamp
 from kmodlint.cfront.assemble import build_module
 from kmodlint.cfront.facts import FileFacts
 from kmodlint.cfront.frontend import (
     SourceExtraction,
     SourceJob,
     analyse_source,
+    configs_of,
+    install_configs,
     register_config,
 )
 from kmodlint.cfront.kbuild import group_sources
@@ -71,8 +73,17 @@ def load_sources(
         plans.append((name, Location(orphan, 1, 1), [job]))
     all_jobs = [job for _, _, plan_jobs in plans for job in plan_jobs]
     keys = [_cache_key(cache, job) for job in all_jobs]
+    # The configurations go to each worker once, as arguments (not inherited by a fork).
     extractions = run_cached(
-        analyse_source, all_jobs, keys, jobs, cache, SourceExtraction, progress
+        analyse_source,
+        all_jobs,
+        keys,
+        jobs,
+        cache,
+        SourceExtraction,
+        progress,
+        initializer=install_configs,
+        initargs=(configs_of({job.config_id for job in all_jobs}),),
     )
     by_job = dict(zip(all_jobs, extractions, strict=True))
     for name, location, plan_jobs in plans:
@@ -96,10 +107,21 @@ def load_sources(
 
 
 def _cache_key(cache: Cache | None, job: SourceJob) -> str | None:
+    """The settings a file's facts depend on: the Kbuild chain's -D/-I for its module, the
+    configuration (config_id hashes its macros) and the stub environment (a generated one
+    by its files: it can be regenerated in place). The files read are checked on load."""
     if cache is None:
         return None
+    stubs = (
+        files_stamp(
+            os.path.join(job.stub_env, name)
+            for name in ("prelude.h", "headers.txt", "typedefs.txt")
+        )
+        if job.stub_env
+        else ()
+    )
     settings = repr(
-        (job.macros, job.config_id, job.include_dirs, job.use_ast, job.stub_env)
+        (job.macros, job.config_id, job.include_dirs, job.use_ast, job.stub_env, stubs)
     ).encode()
     return cache.key(job.path, salt="src:" + hashlib.sha256(settings).hexdigest())
 
