@@ -44,6 +44,9 @@ class AstResult:
     definitions: list[Definition] = field(default_factory=list)
     externs: list[ExternDecl] = field(default_factory=list)
     exports: list[SourceExport] = field(default_factory=list)
+    # Names the emitted code uses (macros expanded, through the static inline functions of
+    # the driver's own headers that code calls), at their first use.
+    references: dict[str, Loc] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- GNU clean-up
@@ -537,6 +540,110 @@ def _walk(ast: c_ast.FileAST, loc: _Locator) -> AstResult:
     return result
 
 
+class _Uses(c_ast.NodeVisitor):
+    """The identifiers one function body or initializer uses as values: calls, addresses,
+    reads. Member names (`a->b`, `.b = `), labels and the body's own declarations
+    (parameters, locals: shadowing a global is rare and only hides a use) are not uses."""
+
+    def __init__(self) -> None:
+        self.used: list[c_ast.ID] = []
+        self.local: set[str] = set()
+
+    def visit_ID(self, node: c_ast.ID) -> None:
+        self.used.append(node)
+
+    def visit_StructRef(self, node: c_ast.StructRef) -> None:
+        self.visit(node.name)  # node.field names a member
+
+    def visit_NamedInitializer(self, node: c_ast.NamedInitializer) -> None:
+        self.visit(node.expr)  # node.name is the designator
+
+    def visit_Decl(self, node: c_ast.Decl) -> None:
+        if node.name:
+            self.local.add(node.name)
+        self.generic_visit(node)
+
+    def visit_Enumerator(self, node: c_ast.Enumerator) -> None:
+        self.local.add(node.name)
+        if node.value is not None:
+            self.visit(node.value)
+
+
+def _uses_of(node: c_ast.Node, params: c_ast.Node | None = None) -> list[c_ast.ID]:
+    finder = _Uses()
+    if params is not None:
+        finder.visit(params)
+        finder.used.clear()  # array bounds of parameters are not uses worth recording
+    finder.visit(node)
+    return [ident for ident in finder.used if ident.name not in finder.local]
+
+
+def _references(ast: c_ast.FileAST, loc: _Locator) -> dict[str, Loc]:
+    """What the object file will reference, as the compiler sees it: the uses in every
+    function and initializer of the file and its own headers, where a `static inline`
+    function counts only when something that is emitted uses it (gcc emits no unused
+    inline, so its references are not the module's); enumerators and typedef names are
+    not symbols. The stub kernel headers have no bodies, so kernel inlines do not
+    appear: a call to one is a use of its name, as on the token path."""
+    enumerators: set[str] = set()
+    for node in ast.ext:
+        decl_type = node.type if isinstance(node, c_ast.Decl | c_ast.Typedef) else None
+        for enum in _enums_in(decl_type):
+            enumerators.update(e.name for e in enum.values.enumerators if enum.values)
+    bodies: dict[str, list[tuple[c_ast.Node, c_ast.Node | None, object]]] = {}
+    roots: list[str] = []
+    for node in ast.ext:
+        if isinstance(node, c_ast.FuncDef):
+            decl = node.decl
+            if loc.report_path(getattr(decl.coord, "file", "") or "") is None:
+                continue  # a body in the stub environment (none today)
+            params = decl.type.args if isinstance(decl.type, c_ast.FuncDecl) else None
+            bodies.setdefault(decl.name, []).append((node.body, params, decl.coord))
+            if not ("static" in (decl.storage or []) and "inline" in (decl.funcspec or [])):
+                roots.append(decl.name)
+        elif isinstance(node, c_ast.Decl) and node.init is not None and node.name:
+            if loc.report_path(getattr(node.coord, "file", "") or "") is None:
+                continue
+            bodies.setdefault(node.name, []).append((node.init, None, node.coord))
+            roots.append(node.name)
+    found: dict[str, Loc] = {}
+    done: set[str] = set()
+    # (name, where the emitted code calls it): a use inside an inline helper is reported
+    # where the file calls the helper, which is the line the user can change.
+    pending: list[tuple[str, Loc | None]] = [(name, None) for name in dict.fromkeys(roots)]
+    pending.reverse()
+    while pending:
+        name, via = pending.pop()
+        if name in done:
+            continue
+        done.add(name)
+        for body, params, coord in bodies.get(name, ()):
+            for ident in _uses_of(body, params):
+                used = ident.name
+                if used in enumerators or used.startswith("__kmodlint") or used == name:
+                    continue
+                where = via or loc.loc(ident.coord, used) or loc.loc(coord, name)
+                if where is None:
+                    continue
+                found.setdefault(used, where)
+                if used in bodies and used not in done:
+                    pending.append((used, where))
+    return found
+
+
+def _enums_in(node: c_ast.Node | None) -> list[c_ast.Enum]:
+    """The enum definitions a file-scope declaration's type holds (also inside structs)."""
+    found: list[c_ast.Enum] = []
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, c_ast.Enum):
+            found.append(current)
+            continue
+        stack.extend(child for _, child in current.children())
+    return found
+
+
 def _safe_ctype(node: c_ast.Node) -> str | None:
     try:
         return ctype_of(node)
@@ -752,6 +859,9 @@ def analyse_ast(
         assert first is not None
         return first
     try:
-        return _walk(ast, _Locator(path, env))
+        locator = _Locator(path, env)
+        result = _walk(ast, locator)
+        result.references = _references(ast, locator)
+        return result
     except Exception as exc:
         return AstResult(False, _one_line(f"ast walk: {type(exc).__name__}: {exc}"))

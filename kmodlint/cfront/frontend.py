@@ -254,6 +254,11 @@ def _merge_ast(facts: FileFacts, job: SourceJob) -> None:
         merged.append(replace(found, token_ctype=extern.token_ctype) if found else extern)
     merged.extend(e for e in typed.values() if e.explicit_extern or e.is_function)
     facts.externs = merged
+    # Uses as the compiler sees them (macros expanded, through the driver's inline
+    # helpers); the token path's stay beside them for what the stub kernel's macros hide
+    # (a use inside the arguments of a kernel macro the stub does not expand).
+    for name, where in result.references.items():
+        facts.references.setdefault(name, where)
     seen = {(e.symbol, e.loc.line) for e in facts.exports}
     by_symbol = {e.symbol for e in facts.exports}
     for export in result.exports:

@@ -128,6 +128,7 @@ def scan(lexed: LexedFile, path: str, predefined: dict[str, str]) -> FileFacts:
         if depth > 0 or initializer:
             _reference(facts, tokens, index, path)
         index += 1
+    _macro_uses(facts, lexed)
     return facts
 
 
@@ -589,6 +590,40 @@ def _declarator_name(part: list[Token]) -> tuple[Token, bool, bool] | None:
 
 def _in_initializer(statement: list[Token]) -> bool:
     return any(t.text == "=" for t in statement)
+
+
+def _macro_uses(facts: FileFacts, lexed: LexedFile) -> None:
+    """A name the file or its own headers #define is no symbol: `i40e_allocate_dma_mem(...)`
+    with `#define i40e_allocate_dma_mem(h, m, u, s, a) i40e_allocate_dma_mem_d(h, m, s, a)`
+    uses i40e_allocate_dma_mem_d. Replace each such use by the names its body uses (a few
+    levels deep), as the preprocessor would; without the AST this is the best guess."""
+    expanded: set[str] = set()
+    for _ in range(4):
+        macros = [
+            name
+            for name in facts.references
+            if name not in expanded
+            and (name in lexed.functions or (name in lexed.table and not name.startswith("CONFIG_")))
+        ]
+        if not macros:
+            return
+        for name in macros:
+            expanded.add(name)
+            where = facts.references.pop(name)
+            params, body = lexed.functions.get(name, ([], []))
+            if name not in lexed.functions:
+                body = tokenize_value(lexed.table[name])
+            for index, token in enumerate(body):
+                # a macro naming itself in its body means the function (no recursion in cpp)
+                if token.kind != "ident" or token.text in params:
+                    continue
+                if index > 0 and body[index - 1].text in (".", "->", "#", "##"):
+                    continue
+                if index + 1 < len(body) and body[index + 1].text == "##":
+                    continue
+                if token.text in _KEYWORDS or token.text == "__VA_ARGS__":
+                    continue
+                facts.references.setdefault(token.text, where)
 
 
 def _reference(facts: FileFacts, tokens: list[Token], index: int, path: str) -> None:
