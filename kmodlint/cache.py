@@ -46,7 +46,7 @@ _EVICT_INTERVAL_S = 600
 _CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# kmodlint cache\n"
 # What `cache clean` may delete in a cache folder: only what kmodlint itself creates there,
 # so a mistyped --cache-dir never empties someone's home.
-_VERSION_DIR = re.compile(r"v[^/]*-\d+")  # results of one kmodlint version and schema
+_VERSION_DIR = re.compile(r"v\d[\w.+]*-\d+")  # results of one kmodlint version and schema
 _OWN_NAMES = re.compile(rf"{_VERSION_DIR.pattern}|stubenv-.*|defines|CACHEDIR\.TAG|\.evict-stamp")
 
 # One file a result was computed from: (absolute path, size, mtime_ns, ctime_ns, inode,
@@ -151,9 +151,15 @@ def read_recorded(path: str, always_hash: bool = True) -> tuple[bytes, Dep]:
     `always_hash` the hash is left empty when nothing records (no cache: a big .ko need
     not be hashed)."""
     now = time.time_ns()
-    with open(path, "rb") as handle:
-        stat = os.fstat(handle.fileno())
-        data = handle.read()
+    try:
+        with open(path, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            data = handle.read()
+    except OSError:
+        # An unreadable file gives a result too (a problem to report): it must not outlive
+        # the file becoming readable, so its existence invalidates it.
+        note_absent(path)
+        raise
     dep: Dep = (
         os.path.abspath(path),
         len(data),

@@ -132,7 +132,7 @@ def _collect(
     for index, (result, deps) in zip(misses, fresh, strict=True):
         results[index] = result
         key = keys[index]
-        if cache and key:
+        if cache and key and deps:  # a result not tied to any file could never be checked
             cache.store(key, result, deps)
         done += 1
         if progress:

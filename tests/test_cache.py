@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import kmodlint.pool
 from kmodlint.cache import Cache, evict, note_absent, read_recorded, recorded
 from kmodlint.cli import main
 
+FIXTURES = Path(__file__).parent / "fixtures"
 # Same length, so only the contents tell the two apart.
 EXPORT = "#define HEXPORT(x) EXPORT_SYMBOL(x)    \n"
 EXPORT_GPL = "#define HEXPORT(x) EXPORT_SYMBOL_GPL(x)\n"
@@ -253,3 +255,18 @@ def test_source_pool_under_spawn_sees_the_configuration(tmp_path, capsys, monkey
         exports = {e["symbol"] for m in data["modules"] for e in m["exports"]}
         assert exports == {f"{n}_fn" for n in names}
     assert started == ["spawn"]  # the first run used the pool, the second the cache
+
+
+def test_binary_rewritten_with_same_size_and_mtime_misses(tmp_path) -> None:
+    from kmodlint.pool import extract_all
+
+    ko = tmp_path / "mod1.ko"
+    shutil.copyfile(FIXTURES / "arch" / "arm64" / "mod1.ko", ko)
+    cache_dir = tmp_path / "cache"
+    first = extract_all([(str(ko), "mod1.ko")], 1, Cache(cache_dir))
+    assert first[0].module is not None and not first[0].problems
+    before = ko.stat()
+    ko.write_bytes(b"\0" * before.st_size)  # same size; mtime put back
+    os.utime(ko, ns=(before.st_atime_ns, before.st_mtime_ns))
+    again = extract_all([(str(ko), "mod1.ko")], 1, Cache(cache_dir))
+    assert again[0].module is None and again[0].problems
