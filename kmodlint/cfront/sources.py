@@ -107,9 +107,10 @@ def load_sources(
 
 
 def _cache_key(cache: Cache | None, job: SourceJob) -> str | None:
-    """The settings a file's facts depend on: the Kbuild chain's -D/-I for its module, the
-    configuration (config_id hashes its macros) and the stub environment (a generated one
-    by its files: it can be regenerated in place). The files read are checked on load."""
+    """The settings a file's facts depend on: every field of its job (the Kbuild chain's
+    -D/-I for its module, the configuration: config_id hashes its macros; a field added
+    later is covered too) and the stub environment (a generated one by its files: it can
+    be regenerated in place). The files read are checked on load."""
     if cache is None:
         return None
     stubs = (
@@ -120,9 +121,7 @@ def _cache_key(cache: Cache | None, job: SourceJob) -> str | None:
         if job.stub_env
         else ()
     )
-    settings = repr(
-        (job.macros, job.config_id, job.include_dirs, job.use_ast, job.stub_env, stubs)
-    ).encode()
+    settings = repr((job, stubs)).encode()  # a dataclass repr names every field
     return cache.key(job.path, salt="src:" + hashlib.sha256(settings).hexdigest())
 
 
