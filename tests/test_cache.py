@@ -270,3 +270,22 @@ def test_binary_rewritten_with_same_size_and_mtime_misses(tmp_path) -> None:
     os.utime(ko, ns=(before.st_atime_ns, before.st_mtime_ns))
     again = extract_all([(str(ko), "mod1.ko")], 1, Cache(cache_dir))
     assert again[0].module is None and again[0].problems
+
+
+def test_header_only_cpp_reads_is_an_input_too(tmp_path, capsys, calls) -> None:
+    """A header the token scan cannot find (in an ancestor's include/, where the AST path
+    looks for it) reaches the result through cpp: its linemarkers name it."""
+    drv = tmp_path / "drv"
+    (drv / "sub").mkdir(parents=True)
+    (drv / "include").mkdir()
+    (drv / "sub" / "Kbuild").write_text("obj-m += hmod.o\n")
+    (drv / "sub" / "hmod.c").write_text(SOURCE)
+    header = drv / "include" / "hmod.h"
+    header.write_text(EXPORT)
+    cache_dir = tmp_path / "cache"
+    assert _export_kinds(drv, cache_dir, capsys) == ["EXPORT_SYMBOL"]
+    before = header.stat()
+    header.write_text(EXPORT_GPL)
+    os.utime(header, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert _export_kinds(drv, cache_dir, capsys) == ["EXPORT_SYMBOL_GPL"]
+    assert len(calls) == 2
