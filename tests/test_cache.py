@@ -125,10 +125,21 @@ def test_binary_keys_carry_the_package_fingerprint(tmp_path, monkeypatch) -> Non
     assert Cache(tmp_path / "cache").key(str(ko)) != first
 
 
-def test_package_fingerprint_follows_the_package_files() -> None:
+def test_package_fingerprint_follows_the_package_files(tmp_path, monkeypatch) -> None:
     fingerprint = kmodlint.cache.package_fingerprint
     assert fingerprint() == fingerprint()  # once per process
-    assert len(fingerprint()) == 16
+    package = tmp_path / "kmodlint"
+    (package / "cfront" / "stubenv").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "rule.py").write_text("x = 1\n")
+    (package / "cfront" / "stubenv" / "prelude.h").write_text("#define A 1\n")
+    monkeypatch.setattr(kmodlint, "__file__", str(package / "__init__.py"))
+    compute = fingerprint.__wrapped__  # the uncached computation
+    first = compute()
+    (package / "rule.py").write_text("x = 22\n")  # an edit: another size
+    second = compute()
+    os.utime(package / "cfront" / "stubenv" / "prelude.h", ns=(1, 1))  # data too
+    assert len({first, second, compute()}) == 3
 
 
 def test_entry_checks_every_recorded_file(tmp_path) -> None:
