@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kmodlint.build_products import pair_build_products
 from kmodlint.cache import Cache, default_cache_dir
 from kmodlint.cfront.kconfig import ConfigError, read_config, running_kernel_config
 from kmodlint.cfront.sources import SourceSet, load_sources
@@ -97,6 +98,11 @@ def load_set(
                 f"{sources.files_with_ast} of {sources.files_total} C file(s) analysed with a "
                 "full syntax tree; the rest by the token scan (see unparsable-source)"
             )
+    if sources is not None:
+        # a .ko beside the Kbuild that declares it is that module's build product
+        kept, stale = pair_build_products([m for m in modules if m.source is None], sources.modules)
+        modules = kept + [m for m in modules if m.source is not None]
+        problems.extend(stale)
     module_set = ModuleSet(modules, kernel, problems)
     return LoadedSet(module_set, relative, inputs.modules_order, notes, sources)
 

@@ -61,6 +61,7 @@ class ModuleSet:
                         f"module name '{module.name}' is also used by {unique[key].path}; "
                         "the kernel can load only one of them, this one was not analysed",
                         module=module.name,
+                        line=module.source.location.line if module.source else None,
                     )
                 )
                 continue

@@ -15,7 +15,9 @@ def _problems(name: str) -> Callable[[ModuleSet], Iterator[Hit]]:
         for problem in ms.problems:
             if problem.name == name:
                 module = None
-                if problem.module is not None:
+                # A duplicate names the module that *was* analysed: the finding is about
+                # the other input, at its own path.
+                if problem.module is not None and name != "duplicate-module":
                     module = ms.by_name.get(problem.module.replace("-", "_"))
                 location = Location(problem.path, problem.line, 1) if problem.line else None
                 yield Hit(
@@ -198,5 +200,35 @@ _register(
 
     ## Use instead
     Rename one of them.
+    """,
+)
+_register(
+    "KM907",
+    "stale-build",
+    "info",
+    "a .ko beside its sources is older than them or disagrees with them",
+    """
+    ## What it does
+    A `.ko` in the folder of the Kbuild/Makefile that declares a module of the same name
+    is that module's build product (kbuild writes `$(obj)/foo.ko` there), not a second
+    module: the sources are analysed, and this note says when the binary does not match
+    them — older than one of the module's source files or its Kbuild, or exporting,
+    licensing or importing differently (a symbol the `.ko` imports that no source uses any
+    more). Key: the path of the `.ko`.
+
+    ## Why is this bad?
+    `insmod ./foo.ko` after editing the sources loads the old build: the fix under test is
+    not the code that runs, and the findings about the sources do not describe it.
+
+    ## Kernel behaviour
+    None: kbuild rebuilds only on `make`; the loader takes the file it is given
+    (`kernel/module/main.c: load_module()`). Severity: `info` - the build and the load
+    both work; the note is about which code they use.
+
+    ## Example
+    `drivers/foo/Kbuild` (`obj-m += foo.o`), `foo.c` edited after `make`, `foo.ko` beside.
+
+    ## Use instead
+    Rebuild (`make -C /lib/modules/$(uname -r)/build M=$PWD modules`).
     """,
 )

@@ -3,18 +3,18 @@
 #include <linux/module.h>
 #include "modgplbase.h"
 
-static int __init modgpluser_init(void)
+static int __init modgplhdruser_init(void)
 {
 	return modgplbase_attach(1);	/* expect: gpl-only-symbol */
 }
 
-static void __exit modgpluser_exit(void)
+static void __exit modgplhdruser_exit(void)
 {
 	MODGPLBASE_DETACH(1);	/* expect: gpl-only-symbol */
 }
 
-module_init(modgpluser_init);
-module_exit(modgpluser_exit);
+module_init(modgplhdruser_init);
+module_exit(modgplhdruser_exit);
 
 MODULE_LICENSE("Proprietary");
 MODULE_DESCRIPTION("kmodlint corpus: a proprietary module using GPL-only symbols through a header");
