@@ -7,6 +7,7 @@ internal error (never 1 for a crash).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -57,6 +58,15 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         "(default: the running kernel's, if found; 'none' for no configuration)",
     )
     parser.add_argument(
+        "--define",
+        action="append",
+        type=_define,
+        default=[],
+        metavar="NAME=VALUE",
+        help="make variable for the driver's Kbuild/Makefiles, as `make NAME=VALUE` "
+        "(repeatable; e.g. --define CONFIG_MYDRV=m --define HDAPS=1)",
+    )
+    parser.add_argument(
         "--kernel-source",
         metavar="DIR",
         help="kernel source or headers tree to regenerate the stub headers the C front end "
@@ -89,6 +99,13 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number of processes >= 1, got '{text}'")
     return value
+
+
+def _define(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got '{text}'")
+    return name, value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,6 +244,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             use_ast=not args.no_ast,
             exclude=options.is_excluded if options.exclude else None,
             progress=progress,
+            defines=dict(args.define),
         )
     finally:
         progress.close()

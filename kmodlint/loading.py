@@ -40,6 +40,7 @@ def load_set(
     use_ast: bool = True,
     exclude: Callable[[str], bool] | None = None,
     progress: Progress | None = None,
+    defines: dict[str, str] | None = None,
 ) -> LoadedSet:
     cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
     inputs = discover(paths, exclude)
@@ -69,7 +70,7 @@ def load_set(
         notes.extend(kernel.notes)
     sources = None
     if inputs.sources:
-        config, config_note = choose_config(config_spec)
+        config, config_note = choose_config(config_spec, kernel_spec)
         notes.append(config_note)
         stub_env = prepare_stub_env(kernel_source) if kernel_source and use_ast else None
         if stub_env:
@@ -83,6 +84,9 @@ def load_set(
             use_ast=use_ast,
             stub_env=stub_env,
             progress=progress.phase("analysing C files"),
+            defines=defines,
+            # the target's release decides version-guarded branches (ifeq ($(VERSION),6))
+            kernel_release=kernel.vermagic.split()[0] if kernel and kernel.vermagic else None,
         )
         if exclude is not None:
             _drop_excluded(sources, exclude)
@@ -117,18 +121,42 @@ def _drop_excluded(sources: SourceSet, exclude: Callable[[str], bool]) -> None:
     sources.problems = [p for p in sources.problems if not exclude(p.path)]
 
 
-def choose_config(spec: str | None) -> tuple[dict[str, str] | None, str]:
-    """--config FILE, 'none', or the running kernel's configuration when one is found."""
+def choose_config(
+    spec: str | None, kernel_spec: str | None = None
+) -> tuple[dict[str, str] | None, str]:
+    """--config FILE, 'none', the .config of the --kernel headers/build tree, or the running
+    kernel's configuration when one is found. "is not set" lines are kept (as ""): an
+    option the configuration does not mention at all is an out-of-tree driver's own, which
+    its Makefiles read as =m (kbuild.py) whatever the host's kernel has."""
     if spec and spec != "none":
-        return read_config(spec), f"sources follow the configuration {spec}"
+        return read_config(spec, keep_unset=True), f"sources follow the configuration {spec}"
     if spec is None:
+        target = _kernel_config(kernel_spec)
+        if target:
+            config = read_config(target, keep_unset=True)
+            return config, f"sources follow the target kernel's configuration {target}"
         found = running_kernel_config()
         if found:
-            return read_config(found), f"sources follow the running kernel's configuration {found}"
+            config = read_config(found, keep_unset=True)
+            return config, f"sources follow the running kernel's configuration {found}"
     return None, (
         "no kernel configuration: every object is analysed and #ifdef CONFIG_* blocks count as "
         "off (give --config FILE)"
     )
+
+
+def _kernel_config(kernel_spec: str | None) -> str | None:
+    """The .config of a --kernel headers/build tree (or /lib/modules/<ver>/build): the
+    kernel the modules are built for, rather than the one this machine runs."""
+    if not kernel_spec or kernel_spec == "none" or not os.path.isdir(kernel_spec):
+        return None
+    for candidate in (
+        os.path.join(kernel_spec, ".config"),
+        os.path.join(kernel_spec, "build", ".config"),
+    ):
+        if os.path.isfile(candidate):
+            return candidate
+    return None
 
 
 def prepare_stub_env(kernel_source: str) -> str:

@@ -130,7 +130,8 @@ def test_composite_objects_every_suffix(tmp_path: Path) -> None:
             "entry.S": "",
         },
     )
-    config = {"CONFIG_FOO_EXTRA": "y"}
+    # "" = the .config's "# CONFIG_FOO_OFF is not set": mentioned, off
+    config = {"CONFIG_FOO_EXTRA": "y", "CONFIG_FOO_OFF": ""}
     mods = by_name(group_sources([str(tmp_path)], config))
     assert stems(mods["foo"]) == ["main", "extra", "modonly"]  # -y then -m, .S ignored
     assert stems(mods["bar"]) == ["b1", "b2"]
@@ -174,6 +175,7 @@ def test_config_decides_module_builtin_or_skipped(tmp_path: Path) -> None:
         },
     )
     config = {"CONFIG_A": "m", "CONFIG_B": "y", "CONFIG_E1": "y", "CONFIG_E2": "m"}
+    config |= {"CONFIG_OFF": "", "CONFIG_C": "", "CONFIG_E3": ""}  # "is not set" lines
     result = group_sources([str(tmp_path)], config)
     mods = by_name(result)
     assert sorted(mods) == ["a", "e"]
@@ -209,7 +211,7 @@ def test_subdirectories_follow_the_config(tmp_path: Path) -> None:
             "off/off_mod.c": "",
         },
     )
-    result = group_sources([str(tmp_path)], {"CONFIG_NET": "m"})
+    result = group_sources([str(tmp_path)], {"CONFIG_NET": "m", "CONFIG_OFF": ""})
     assert [(Path(m.directory).name, m.name) for m in result.modules] == [
         ("core", "core_mod"),
         ("extra", "extra_mod"),
@@ -278,9 +280,14 @@ def test_conditionals_with_and_without_config(tmp_path: Path) -> None:
             **stubs("fast", "slow", "debug", "trace", "alt"),
         },
     )
-    module = by_name(group_sources([str(tmp_path)], {"CONFIG_FAST": "y", "CONFIG_TRACE": "y"}))
+    # every option mentioned ("" = "is not set"): none is the driver's own
+    off = dict.fromkeys(("CONFIG_FAST", "CONFIG_DEBUG", "CONFIG_TRACE", "CONFIG_QUIET"), "")
+    off["CONFIG_ALT"] = ""
+    config = off | {"CONFIG_FAST": "y", "CONFIG_TRACE": "y"}
+    module = by_name(group_sources([str(tmp_path)], config))
     assert stems(module["drv"]) == ["fast", "trace"]
-    module = by_name(group_sources([str(tmp_path)], {"CONFIG_DEBUG": "y", "CONFIG_ALT": "m"}))
+    config = off | {"CONFIG_DEBUG": "y", "CONFIG_ALT": "m"}
+    module = by_name(group_sources([str(tmp_path)], config))
     assert stems(module["drv"]) == ["slow", "debug", "alt"]
     # no configuration: the union of every branch
     module = by_name(group_sources([str(tmp_path)], None))
@@ -509,3 +516,201 @@ def test_deterministic_output(tmp_path: Path) -> None:
         ("b", "a"),
         ("b", "z"),
     ]
+
+
+# ---------------------------------------------------------------- out-of-tree drivers (issue 10)
+
+KERNEL_CONFIG = {"CONFIG_USB": "m", "CONFIG_NET": "y", "CONFIG_OLD_BOARD": ""}  # "" = not set
+
+
+def test_dual_makefile_read_as_kbuild_with_a_kernel_config(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Makefile": (
+                "ifneq ($(KERNELRELEASE),)\n"
+                "obj-$(CONFIG_MYDRV) += mydrv.o\n"
+                "mydrv-y := core.o\n"
+                "mydrv-$(CONFIG_USB) += usb.o\n"
+                "mydrv-$(CONFIG_OLD_BOARD) += board.o\n"
+                "else\n"
+                "KDIR ?= /lib/modules/$(shell uname -r)/build\n"
+                "all:\n"
+                "\t$(MAKE) -C $(KDIR) M=$(PWD) modules\n"
+                "endif\n"
+            ),
+            **stubs("core", "usb", "board"),
+        },
+    )
+    result = group_sources([str(tmp_path)], KERNEL_CONFIG)
+    mods = by_name(result)
+    # CONFIG_MYDRV is the driver's own (the kernel's .config does not mention it): =m;
+    # CONFIG_OLD_BOARD is the kernel's, "is not set": off
+    assert stems(mods["mydrv"]) == ["core", "usb"]
+    assert result.assumed_options == ["CONFIG_MYDRV"]
+    assert result.problems == []
+
+
+def test_unmentioned_option_in_a_condition_stays_off(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Kbuild": (
+                "obj-m += drv.o\ndrv-y := main.o\n"
+                "ifdef CONFIG_SOME_BOARD\ndrv-y += board.o\nendif\n"
+            ),
+            **stubs("main", "board"),
+        },
+    )
+    result = group_sources([str(tmp_path)], KERNEL_CONFIG)
+    assert stems(by_name(result)["drv"]) == ["main"]
+    assert result.assumed_options == []
+
+
+def test_kernel_tree_keeps_unset_as_not_built(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Kbuild": "obj-y += drivers/\n",
+            "Makefile": "",
+            "arch/x86/Makefile": "",
+            "drivers/Makefile": "obj-$(CONFIG_NEW_THING) += thing.o\nobj-$(CONFIG_USB) += usb.o\n",
+            **stubs("drivers/thing", "drivers/usb"),
+        },
+    )
+    result = group_sources([str(tmp_path)], KERNEL_CONFIG)
+    assert [m.name for m in result.modules] == ["usb"]
+    assert result.assumed_options == []
+
+
+def test_driver_sets_its_own_config(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Makefile": (
+                "CONFIG_MYDRV := m\n"
+                "export CONFIG_MYDRV_EXTRA = y\n"
+                "obj-$(CONFIG_MYDRV) += mydrv.o\n"
+                "mydrv-objs := a.o\n"
+                "mydrv-$(CONFIG_MYDRV_EXTRA) += b.o\n"
+            ),
+            **stubs("a", "b"),
+        },
+    )
+    result = group_sources([str(tmp_path)], KERNEL_CONFIG)
+    assert stems(by_name(result)["mydrv"]) == ["a", "b"]
+    assert result.assumed_options == []  # set by the driver, not assumed
+
+
+def test_define_is_a_make_command_line_variable(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Makefile": (
+                "HDAPS := 0\n"  # a command-line variable wins over the file's assignment
+                "MODS := ec.o smapi.o\n"
+                "ifeq ($(HDAPS),1)\nMODS += hdaps.o\nendif\n"
+                "obj-m := $(MODS)\n"
+                "obj-$(CONFIG_OPT) += opt.o\n"
+            ),
+            **stubs("ec", "smapi", "hdaps", "opt"),
+        },
+    )
+    result = group_sources([str(tmp_path)], KERNEL_CONFIG)
+    assert sorted(by_name(result)) == ["ec", "opt", "smapi"]
+    defines = {"HDAPS": "1", "CONFIG_OPT": "n"}
+    result = group_sources([str(tmp_path)], KERNEL_CONFIG, defines=defines)
+    assert sorted(by_name(result)) == ["ec", "hdaps", "smapi"]
+
+
+def test_dkms_conf_make_line(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "dkms.conf": (
+                'PACKAGE_NAME="tp_smapi"\nPACKAGE_VERSION="0.43"\n'
+                'BDIR="$dkms_tree/${PACKAGE_NAME}/${PACKAGE_VERSION}/build"\n'
+                'MAKE[0]="make -C ${kernel_source_dir} M=${BDIR} HDAPS=1 TOP=${BDIR} '
+                'KVER=$kernelver"\n'
+                'BUILT_MODULE_NAME[0]="hdaps"\n'
+            ),
+            "Makefile": (
+                "ifneq ($(KERNELRELEASE),)\n"
+                "include $(TOP)/mconfig\n"
+                "obj-m := ec.o\nobj-$(build_extra) += extra.o\n"
+                "ifeq ($(HDAPS),1)\nobj-m += hdaps.o\nendif\n"
+                "endif\n"
+            ),
+            "mconfig": "build_extra=m\n",
+            **stubs("ec", "hdaps", "extra"),
+        },
+    )
+    result = group_sources([str(tmp_path)], KERNEL_CONFIG)
+    assert sorted(by_name(result)) == ["ec", "extra", "hdaps"]
+    dkms = str(tmp_path / "dkms.conf")
+    assert result.dkms_defines == [(dkms, "HDAPS", "1"), (dkms, "TOP", str(tmp_path))]
+    assert result.problems == []
+
+
+def test_wrapper_makefile_passes_variables_to_its_kbuild_folder(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Makefile": (
+                "PWD := $(shell pwd)\n"
+                "BUILD_ALL := m\n"
+                "KMAKE = +$(MAKE) -C $(KSRC) KBUILD_EXTMOD=$(PWD)/drivers/drv\n"
+                "modules:\n"
+                "ifeq (no,$(HAS_KSRC))\n"
+                "\t@echo no kernel\n"
+                "endif\n"
+                "\t$(KMAKE) modules DRV_BUILD_ALL=$(BUILD_ALL)\n"
+            ),
+            "drivers/drv/Kbuild": (
+                "obj-$(DRV_BUILD_ALL)$(CONFIG_DRV_CORE) += core.o\n"
+                "obj-$(DRV_BUILD_ALL)$(CONFIG_DRV_PCI) += pci.o\n"
+            ),
+            "drivers/other/Makefile": "obj-m := other.o\n",  # no build reaches it
+            **stubs("drivers/drv/core", "drivers/drv/pci", "drivers/other/other"),
+            "tools/ctl.c": "#include <stdio.h>\nint main(void) { return 0; }\n",
+        },
+    )
+    result = group_sources([str(tmp_path)], KERNEL_CONFIG)
+    assert sorted(by_name(result)) == ["core", "pci"]
+    # folders no Kbuild/Makefile of the driver reaches: left out
+    assert result.unreached_sources == {
+        str(tmp_path / "drivers" / "other" / "other.c"),
+        str(tmp_path / "tools" / "ctl.c"),
+    }
+
+
+def test_version_guard_follows_the_target_kernel(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Kbuild": (
+                "obj-m += drv.o\ndrv-y := main.o\n"
+                "ifeq ($(VERSION).$(PATCHLEVEL),6.1)\ndrv-y += compat61.o\nendif\n"
+                "ifneq ($(filter 5.%,$(KERNELRELEASE)),)\ndrv-y += compat5.o\nendif\n"
+                "drv-y += $(shell test $(VERSION) -ge 6 && echo new.o)\n"
+            ),
+            **stubs("main", "compat61", "compat5", "new"),
+        },
+    )
+    result = group_sources([str(tmp_path)], KERNEL_CONFIG, kernel_release="6.1.0-56-amd64")
+    assert stems(by_name(result)["drv"]) == ["main", "compat61"]  # $(shell) is not run
+    result = group_sources([str(tmp_path)], KERNEL_CONFIG, kernel_release="5.10.0-30-amd64")
+    assert stems(by_name(result)["drv"]) == ["main", "compat5"]
+
+
+def test_include_wildcards(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Kbuild": "obj-m += base.o\n-include $(M)/*.Kbuild\n",
+            "a.Kbuild": "obj-m += a.o\n",
+            "b.Kbuild": "obj-m += b.o\n",
+            **stubs("base", "a", "b"),
+        },
+    )
+    assert sorted(by_name(group_sources([str(tmp_path)], None))) == ["a", "b", "base"]

@@ -24,6 +24,9 @@ import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import zip_longest
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 KBUILD_FILES = ("Kbuild", "Makefile")
 # Without a configuration every CONFIG_ symbol reads as this value: obj-$(CONFIG_X) becomes a
@@ -58,6 +61,15 @@ class KbuildResult:
     skipped_by_config: int = 0
     orphan_sources: list[str] = field(default_factory=list)
     problems: list[tuple[str, int, str]] = field(default_factory=list)
+    # Orphans found by walking a folder that some Kbuild/Makefile of the same given path
+    # governs, in a sub-folder no Kbuild descends into (tests, tools, other-OS ports):
+    # kbuild never compiles them.
+    unreached_sources: set[str] = field(default_factory=set)
+    # CONFIG_ options the configuration does not mention, read as "m" in an out-of-tree
+    # driver's Makefiles (its own options, set by `make CONFIG_X=m`).
+    assumed_options: list[str] = field(default_factory=list)
+    # make command-line variables read from a dkms.conf MAKE line: (dkms.conf, NAME, VALUE)
+    dkms_defines: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- make subset
@@ -155,12 +167,30 @@ class _Make:
         config: dict[str, str] | None,
         srctree: str,
         problem: Callable[[str, int, str], None],
+        overrides: dict[str, str] | None = None,
+        out_of_tree: bool = False,
+        include_roots: tuple[str, ...] = (),
     ) -> None:
         self.vars = variables
         self.config = config
         self.srctree = srctree
         self.problem = problem
         self.config_touched = False
+        # Command-line variables (`make X=v`, --define, dkms.conf MAKE): a makefile's own
+        # assignment does not change them (GNU make, "Overriding Variables").
+        self.overrides = dict(overrides or {})
+        for name, value in self.overrides.items():
+            self.vars[name] = _Var(value, recursive=False)
+        # Outside a kernel tree an option the configuration does not mention is the
+        # driver's own (CONFIG_MYDRV): read as "m", as `make CONFIG_MYDRV=m` would set it.
+        self.out_of_tree = out_of_tree
+        self.assumed: set[str] = set()
+        # Folders to look in for an include whose path a variable nobody set left broken
+        # (`include $(TOPSRC)/mconfig` where only the driver's top Makefile sets TOPSRC).
+        self.include_roots = include_roots
+        self.recipes: list[str] = []  # recipe lines of active rules (plain-make reading)
+        self._in_name = False  # expanding the name an assignment sets
+        self.exported: set[str] = set()
         # (word, list name) -> where the word first joined that obj- list
         self.obj_lines: dict[tuple[str, str], tuple[str, int]] = {}
         self.files_read: list[str] = []
@@ -179,14 +209,25 @@ class _Make:
 
     # ---- expansion
 
+    def config_value(self, name: str) -> str:
+        if self.config is None:
+            return _NO_CONFIG_VALUE
+        if name in self.config:
+            return self.config[name]
+        if self.out_of_tree and self._in_name:
+            # only in the name of an assignment (obj-$(CONFIG_X) += ..., drv-$(CONFIG_X)):
+            # the lines that build the driver's own parts; an `ifdef CONFIG_BOARD` test of
+            # an option nobody set stays false, as in the real build
+            self.assumed.add(name)
+            return _NO_CONFIG_VALUE
+        return ""
+
     def lookup(self, name: str) -> str:
         var = self.vars.get(name)
         if name.startswith("CONFIG_"):
             self.config_touched = True
             if var is None:
-                if self.config is None:
-                    return _NO_CONFIG_VALUE
-                return self.config.get(name, "")
+                return self.config_value(name)
         if var is None:
             return ""
         if not var.recursive:
@@ -197,7 +238,7 @@ class _Make:
         if name.startswith("CONFIG_"):
             self.config_touched = True
             if name not in self.vars:
-                return self.config is None or bool(self.config.get(name))
+                return bool(self.config_value(name))
         var = self.vars.get(name)
         return var is not None and var.value != ""
 
@@ -289,6 +330,8 @@ class _Make:
                     define[2].append(raw)
                 continue
             if raw.startswith("\t") and in_rule:
+                if not conds or conds[-1].active:
+                    self.recipes.append(raw)
                 continue  # a recipe
             line = _strip_comment(raw).strip()
             if not line:
@@ -296,8 +339,9 @@ class _Make:
             try:
                 keyword = line.split(None, 1)[0]
                 if keyword in _DIRECTIVES_COND or keyword in ("else", "endif"):
+                    # a conditional inside a recipe does not end the rule (dahdi's
+                    # `modules:` recipe runs $(KMAKE) after an ifeq block)
                     self._conditional(keyword, line, conds, path, number)
-                    in_rule = False
                     continue
                 m = _DEFINE.match(line)
                 if m:
@@ -404,7 +448,13 @@ class _Make:
         if keyword in ("export", "unexport", "override", "private"):
             if not rest or keyword == "unexport":
                 return False
-            if _find_assignment(rest) is None and keyword == "export":
+            found = _find_assignment(rest)
+            if keyword == "export":
+                # exported variables reach the kernel's make a recipe runs (tp_smapi's
+                # `export TP_MODULES`)
+                names = rest[: found[0]] if found is not None else rest
+                self.exported.update(_words(self.expand(names)))
+            if found is None and keyword == "export":
                 return False
             return self._statement(rest, conds, path, number, in_rule)
         if keyword in ("vpath", "undefine"):
@@ -414,7 +464,11 @@ class _Make:
         found = _find_assignment(line)
         if found is not None:
             start, op = found
-            name = self.expand(line[:start]).strip()
+            self._in_name = True
+            try:
+                name = self.expand(line[:start]).strip()
+            finally:
+                self._in_name = False
             value = line[start + len(op) :].lstrip(" \t")
             if not name or " " in name:
                 raise _MakeError(f"cannot understand assignment: {line[:60]}")
@@ -428,6 +482,8 @@ class _Make:
         raise _MakeError(f"cannot understand: {line[:60]}")
 
     def _assign(self, name: str, op: str, value: str, conds: list[_Cond]) -> None:
+        if name in self.overrides:
+            return  # a command-line variable wins over the makefile's assignment
         union = [c for c in conds if c.union]
         if union and op in ("=", ":=", "::=") and name in union[-1].earlier:
             op = "+="  # no configuration: both branches of an unknown condition count
@@ -478,16 +534,41 @@ class _Make:
                     os.path.join(self.srctree, target),
                     os.path.join(os.path.dirname(path), target),
                 ]
-            found = next((c for c in candidates if os.path.isfile(c)), None)
-            if found is None:
+            found_all: list[str] = []
+            for candidate in candidates:
+                # make expands wildcards in include names (xtables-addons: ${M}/*.Kbuild)
+                hits = sorted(glob.glob(candidate)) if glob.has_magic(candidate) else []
+                if hits:
+                    found_all = [h for h in hits if os.path.isfile(h)]
+                    break
+                if os.path.isfile(candidate):
+                    found_all = [candidate]
+                    break
+            if not found_all and target.startswith("/"):
+                found_all = self._include_fallback(target)
+            if not found_all:
                 if not optional and "include/config" not in target:
                     self.problem(path, number, f"included file not found: {target}")
                 continue
-            self._include_depth += 1
-            try:
-                self.read_file(os.path.normpath(found))
-            finally:
-                self._include_depth -= 1
+            for found in found_all:
+                self._include_depth += 1
+                try:
+                    self.read_file(os.path.normpath(found))
+                finally:
+                    self._include_depth -= 1
+
+    def _include_fallback(self, target: str) -> list[str]:
+        """``include $(TOPDIR)/mconfig`` with TOPDIR set only on the command line that the
+        driver's own build passes: the tail of the path, looked up from the including
+        folder up to the folder the user gave."""
+        tail = target.lstrip("/")
+        if not tail or tail.startswith(("usr/", "lib/", "etc/")):
+            return []
+        for root in self.include_roots:
+            candidate = os.path.join(root, tail)
+            if os.path.isfile(candidate):
+                return [candidate]
+        return []
 
 
 def _logical_lines(text: str, first_line: int = 1) -> Iterable[tuple[int, str]]:
@@ -849,6 +930,189 @@ def _parse_flags(text: str, base: str, defines: list[tuple[str, str]], includes:
                 includes.append(path)
 
 
+def _release_numbers(release: str | None) -> tuple[str, str, str] | None:
+    """VERSION, PATCHLEVEL, SUBLEVEL of a kernel release string ("6.1.0-56-amd64")."""
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", release or "")
+    return (m.group(1), m.group(2), m.group(3) or "0") if m else None
+
+
+# Variables of a kernel make command line that say where and how to build, not what: they
+# are not the driver's settings.
+_NOT_DRIVER_VARS = frozenset(
+    {
+        "M",
+        "KBUILD_EXTMOD",
+        "SUBDIRS",
+        "O",
+        "V",
+        "W",
+        "C",
+        "CC",
+        "LD",
+        "AR",
+        "ARCH",
+        "CROSS_COMPILE",
+        "KERNELRELEASE",
+        "KERNELDIR",
+        "KDIR",
+        "KSRC",
+        "KERNEL_SRC",
+        "KERNEL_DIR",
+        "KERNEL_TREE",
+        "KVER",
+        "KVERS",
+        "KVERSION",
+        "KERNELVER",
+        "INSTALL_MOD_PATH",
+        "INSTALL_MOD_DIR",
+        "DESTDIR",
+        "PWD",
+        "CURDIR",
+        "MAKE",
+        "MAKEFLAGS",
+    }
+)
+_VAR_WORD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
+
+
+def _shell_words(command: str) -> list[str]:
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return command.split()
+
+
+def _kernel_make_calls(text: str, here: str) -> list[tuple[str, dict[str, str]]]:
+    """The ``make -C <kernel> M=<dir> VAR=value ...`` calls of a recipe or a dkms.conf MAKE
+    line: (absolute folder kbuild reads, the driver's VAR=value words)."""
+    calls: list[tuple[str, dict[str, str]]] = []
+    for command in re.split(r";|&&|\|\||\n", text):
+        words = _shell_words(command.strip().lstrip("@+-( "))
+        target: str | None = None
+        variables: dict[str, str] = {}
+        for word in words:
+            m = _VAR_WORD.fullmatch(word)
+            if not m:
+                continue
+            name, value = m.group(1), m.group(2).strip()
+            if name in ("M", "KBUILD_EXTMOD", "SUBDIRS"):
+                target = value
+            elif name not in _NOT_DRIVER_VARS:
+                variables[name] = value
+        if target is None or not words or not words[0].endswith("make"):
+            continue
+        calls.append((_target_folder(target, here), variables))
+    return calls
+
+
+def _target_folder(value: str, here: str) -> str:
+    """M= of a call: `$(PWD)` that `$(shell pwd)` left empty is the Makefile's folder."""
+    value = value.rstrip("/")
+    if not value:
+        return here
+    if os.path.isabs(value) and os.path.isdir(value):
+        return os.path.normpath(value)
+    candidate = os.path.normpath(os.path.join(here, value.lstrip("/")))
+    return candidate if os.path.isdir(candidate) else here
+
+
+_DKMS_ASSIGN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)(\[[^\]]*\])?=(.*)$")
+_SHELL_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def find_dkms_conf(root: str) -> str | None:
+    """The dkms.conf of the package a given folder belongs to (the folder or two above)."""
+    current = os.path.abspath(root)
+    for _ in range(3):
+        candidate = os.path.join(current, "dkms.conf")
+        if os.path.isfile(candidate):
+            return candidate
+        current = os.path.dirname(current)
+    return None
+
+
+def read_dkms_make(
+    path: str, kernel_release: str | None = None, targets: set[str] | None = None
+) -> dict[str, str]:
+    """The VAR=value words of dkms.conf's ``MAKE[0]=`` (or ``MAKE=``) command: what ``dkms
+    build`` gives make on its command line (``HDAPS=1``, ``CONFIG_LTTNG=m``). dkms's own
+    variables are filled in where known (the package's build folder is the dkms.conf's
+    folder); a value that still needs the shell is left out."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return {}
+    here = os.path.dirname(os.path.abspath(path))
+    known: dict[str, str] = {"source_tree": "/usr/src", "dkms_tree": "/var/lib/dkms"}
+    if kernel_release:
+        known["kernelver"] = kernel_release
+    commands: list[str] = []
+    for _, line in _logical_lines(text):
+        m = _DKMS_ASSIGN.match(line)
+        if not m:
+            continue
+        name, index, raw = m.group(1), m.group(2), m.group(3).strip()
+        words = _shell_words(raw)
+        value = words[0] if len(words) == 1 else raw.strip("\"'")
+        if name == "MAKE" and index in (None, "[0]", "[$i]"):
+            commands.append(value)
+        elif index is None and "`" not in value and "$(" not in value:
+            # unknown parts stay as a NUL marker: the words holding one are dropped below
+            known[name] = _shell_expand(value, known, keep=True) or ""
+    if not commands:
+        return {}
+    name, version = known.get("PACKAGE_NAME", ""), known.get("PACKAGE_VERSION", "")
+    build_dirs = [
+        f"/var/lib/dkms/{name}/{version}/build",
+        f"/usr/src/{name}-{version}",
+    ]
+    command = _shell_expand(commands[0], known, keep=True) or ""
+    if targets is not None:
+        for piece in re.split(r";|&&|\|\||\n", command):
+            for word in _shell_words(piece.strip().lstrip("( ")):
+                m = _VAR_WORD.fullmatch(word)
+                if m and m.group(1) in ("M", "KBUILD_EXTMOD", "SUBDIRS"):
+                    value = m.group(2)
+                    for prefix in build_dirs:
+                        if name and value.startswith(prefix):
+                            folder = os.path.normpath(here + value[len(prefix) :])
+                            if os.path.isdir(folder):
+                                targets.add(folder)
+    out: dict[str, str] = {}
+    # the words of `make -C <kernel> M=<build> VAR=value` and of a plain `make VAR=value`
+    # (the driver's Makefile gets them, and passes them on to the kernel's make)
+    for piece in re.split(r";|&&|\|\||\n", command):
+        for word in _shell_words(piece.strip().lstrip("( ")):
+            m = _VAR_WORD.fullmatch(word)
+            if not m or m.group(1) in _NOT_DRIVER_VARS or "\0" in m.group(2):
+                continue
+            value = m.group(2)
+            for prefix in build_dirs:
+                if name and value.startswith(prefix):
+                    value = here + value[len(prefix) :]
+            out.setdefault(m.group(1), value)
+    return out
+
+
+def _shell_expand(value: str, known: dict[str, str], keep: bool = False) -> str | None:
+    """$NAME / ${NAME} from *known*; an unknown one makes None (or a NUL marker, *keep*)."""
+    missing = False
+
+    def one(m: re.Match[str]) -> str:
+        nonlocal missing
+        name = m.group(1) or m.group(2)
+        if name in known:
+            return known[name]
+        missing = True
+        return "\0"
+
+    out = _SHELL_VAR.sub(one, value)
+    if missing and not keep:
+        return None
+    return out
+
+
 @dataclass(slots=True)
 class _DirResult:
     kbuild_path: str
@@ -858,14 +1122,31 @@ class _DirResult:
 
 
 class _Grouper:
-    def __init__(self, config: dict[str, str] | None) -> None:
+    def __init__(
+        self,
+        config: dict[str, str] | None,
+        defines: dict[str, str] | None = None,
+        kernel_release: str | None = None,
+    ) -> None:
         self.config = config
+        self.defines = dict(defines or {})  # --define: highest priority, everywhere
+        self.release = kernel_release
+        # dkms.conf MAKE variables, by the folder holding the dkms.conf
+        self.root_defines: dict[str, dict[str, str]] = {}
+        # what a plain-make reading of a driver's Makefile passes to the kernel's make,
+        # by target folder: (command-line variables, exported variables)
+        self.plans: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+        self.walk_roots: list[str] = []
+        # folders a driver's own build hands to kbuild (M=/KBUILD_EXTMOD= of its recipes or
+        # of its dkms.conf): where a driver names some, its other Makefiles are not kbuild's
+        self.targets: set[str] = set()
         self.result = KbuildResult()
         self.visited: set[str] = set()  # abspaths of directories read
         self.covered: set[str] = set()  # abspaths of directories left out by the config
         self.named: set[str] = set()  # abspaths of .c files some Kbuild names
         self.modules: dict[tuple[str, str], KbuildModule] = {}
         self.arch = _srcarch(config)
+        self.assumed: set[str] = set()
         self._problem_keys: set[tuple[str, int, str]] = set()
 
     def problem(self, path: str, line: int, message: str) -> None:
@@ -877,15 +1158,18 @@ class _Grouper:
     def base_vars(self, srctree: str, directory: str) -> dict[str, _Var]:
         rel = os.path.relpath(directory, srctree)
         bits = "64" if self.config is None or self.config.get("CONFIG_64BIT") == "y" else "32"
+        version = _release_numbers(self.release)
         fixed = {
             "srctree": srctree,
             "objtree": srctree,
             "src": rel,
             "obj": rel,
-            "KERNELRELEASE": "kmodlint",
-            "KERNELVERSION": "kmodlint",
-            "VERSION": "6",
-            "PATCHLEVEL": "0",
+            # kbuild reads a module's Makefile with KERNELRELEASE set (the dual Makefile's
+            # `ifneq ($(KERNELRELEASE),)` branch) and VERSION/PATCHLEVEL of the target
+            "KERNELRELEASE": self.release or "kmodlint",
+            "KERNELVERSION": self.release or "kmodlint",
+            "VERSION": version[0] if version else "6",
+            "PATCHLEVEL": version[1] if version else "0",
             "SRCARCH": self.arch,
             "ARCH": self.arch,
             "BITS": bits,
@@ -899,24 +1183,125 @@ class _Grouper:
             "squote": "'",
             "pound": "#",
         }
+        if version:
+            fixed["SUBLEVEL"] = version[2]
         here = os.path.abspath(directory)
         fixed.update({"PWD": here, "CURDIR": here, "M": here})
         return {k: _Var(v, recursive=False) for k, v in fixed.items()}
 
+    def _nearest(self, table: dict[str, _T], directory: str) -> _T | None:
+        """The entry of *table* for *directory* or its closest ancestor."""
+        current = os.path.abspath(directory)
+        while True:
+            if current in table:
+                return table[current]
+            parent = os.path.dirname(current)
+            if parent == current:
+                return None
+            current = parent
+
+    def make_settings(self, directory: str) -> tuple[dict[str, str], dict[str, str]]:
+        """(command-line variables, environment) for kbuild's reading of *directory*:
+        what the driver's own Makefile passes < its dkms.conf MAKE line < --define."""
+        overrides: dict[str, str] = {}
+        env: dict[str, str] = {}
+        plan = self._nearest(self.plans, directory)
+        if plan is not None:
+            overrides.update(plan[0])
+            env.update(plan[1])
+        overrides.update(self._nearest(self.root_defines, directory) or {})
+        overrides.update(self.defines)
+        return overrides, env
+
+    def _include_roots(self, directory: str) -> tuple[str, ...]:
+        here = os.path.abspath(directory)
+        roots = [r for r in self.walk_roots if here == r or here.startswith(r + os.sep)]
+        out: list[str] = []
+        current = here
+        while roots:
+            out.append(current)
+            if current in roots or os.path.dirname(current) == current:
+                break
+            current = os.path.dirname(current)
+        return tuple(out)
+
+    def new_make(self, directory: str, srctree: str, extra: dict[str, str] | None = None) -> _Make:
+        variables = self.base_vars(srctree, directory)
+        overrides, env = self.make_settings(directory)
+        for k, v in env.items():
+            variables.setdefault(k, _Var(v, recursive=False))
+        for k, v in (extra or {}).items():
+            variables[k] = _Var(v, recursive=False)
+        return _Make(
+            variables,
+            self.config,
+            srctree,
+            self.problem,
+            overrides=overrides,
+            out_of_tree=not is_kernel_tree(srctree),
+            include_roots=self._include_roots(directory),
+        )
+
+    def plan_from_makefile(self, directory: str, srctree: str, makefile: str) -> None:
+        """Read a driver's Makefile as plain ``make`` does (KERNELRELEASE unset) and keep
+        what its recipes pass to the kernel's make (``$(MAKE) -C $(KDIR) M=$(PWD)/drv
+        DRV_BUILD_ALL=m``): the variables and the exported ones, for the folder named."""
+        variables = self.base_vars(srctree, directory)
+        for name in ("KERNELRELEASE", "KERNELVERSION", "M"):
+            variables.pop(name, None)
+        variables["MAKE"] = _Var("make", recursive=False)
+        overrides, env = self.make_settings(directory)
+        for k, v in env.items():
+            variables.setdefault(k, _Var(v, recursive=False))
+        make = _Make(
+            variables,
+            self.config,
+            srctree,
+            lambda *_: None,
+            overrides=overrides,
+            out_of_tree=True,
+            include_roots=self._include_roots(directory),
+        )
+        try:
+            make.read_file(makefile)
+        except Exception:  # best effort: the kbuild reading reports the file's problems
+            return
+        here = os.path.abspath(directory)
+        exported: dict[str, str] = {}
+        for name in sorted(make.exported):
+            if name in make.vars and name not in overrides and not name.startswith("obj-"):
+                try:
+                    exported[name] = make.lookup(name).strip()
+                except (_MakeError, RecursionError):
+                    continue
+        for raw in make.recipes:
+            try:
+                text = make.expand(raw.strip())
+            except (_MakeError, RecursionError):
+                continue
+            for target, words in _kernel_make_calls(text, here):
+                self.targets.add(target)
+                old = self.plans.get(target)
+                merged = dict(words)
+                merged_env = dict(exported)
+                if old is not None:  # several recipes: the first one's value stays
+                    merged.update(old[0])
+                    merged_env.update(old[1])
+                self.plans[target] = (merged, merged_env)
+
     def read_dir(
         self, directory: str, srctree: str, kbuild: str, extra: dict[str, str] | None = None
     ) -> _DirResult:
-        variables = self.base_vars(srctree, directory)
-        for k, v in (extra or {}).items():
-            variables[k] = _Var(v, recursive=False)
-        make = _Make(variables, self.config, srctree, self.problem)
+        make = self.new_make(directory, srctree, extra)
         try:
             make.read_file(kbuild)
         except Exception as error:  # never let one file stop the run
             self.problem(kbuild, 0, f"cannot read Kbuild file: {type(error).__name__}: {error}")
         obj_y = self._list(make, "obj-y")
         obj_m = self._list(make, "obj-m")
-        if self.config is None:
+        if self.config is None or make.assumed:
+            # obj-$(DRV_BUILD_ALL)$(CONFIG_DRV): with an option read as "m" (none given, or
+            # the driver's own) the list may be obj-mm, which the real build has as obj-m
             for name in list(make.vars):
                 if name.startswith("obj-") and name not in ("obj-y", "obj-m", "obj-"):
                     suffix = name[4:]
@@ -924,6 +1309,7 @@ class _Grouper:
                         obj_m += self._list(make, name)
         in_y = set(obj_y)
         obj_m = list(dict.fromkeys(w for w in obj_m if w not in in_y))
+        self.assumed.update(make.assumed)
         return _DirResult(kbuild, make, list(dict.fromkeys(obj_y)), obj_m)
 
     def _list(self, make: _Make, name: str) -> list[str]:
@@ -949,6 +1335,9 @@ class _Grouper:
         kbuild = kbuild or _kbuild_file(directory)
         if kbuild is None:
             return
+        if depth == 0 and os.path.basename(kbuild) == "Makefile" and not is_kernel_tree(srctree):
+            # the top of a driver: `make` there runs its recipes first
+            self.plan_from_makefile(directory, srctree, kbuild)
         d = self.read_dir(directory, srctree, kbuild, extra)
         make = d.make
         # flags
@@ -1160,10 +1549,19 @@ def _kbuild_tops(directory: str, tree: str, arch: str) -> list[str]:
 
 
 def group_sources(
-    roots: list[str], config: dict[str, str] | None, c_files: list[str] | None = None
+    roots: list[str],
+    config: dict[str, str] | None,
+    c_files: list[str] | None = None,
+    defines: dict[str, str] | None = None,
+    kernel_release: str | None = None,
 ) -> KbuildResult:
-    """Read the Kbuild files under *roots* and say which .c files make which module."""
-    g = _Grouper(config)
+    """Read the Kbuild files under *roots* and say which .c files make which module.
+
+    *defines* are make command-line variables (``make CONFIG_X=m``, kmodlint's --define);
+    a ``dkms.conf`` beside a root adds its ``MAKE[0]`` line's. *kernel_release* (the target
+    kernel's, e.g. "6.1.0-56-amd64") sets KERNELRELEASE, VERSION, PATCHLEVEL, SUBLEVEL.
+    """
+    g = _Grouper(config, defines, kernel_release)
     candidates: list[str] = [os.path.normpath(c) for c in (c_files or [])]
     in_kernel: dict[str, str | None] = {}
 
@@ -1181,6 +1579,16 @@ def group_sources(
         return tree if os.path.isabs(directory) else os.path.normpath(os.path.join(directory, rel))
 
     walk_dirs: list[str] = []
+    for given in roots:
+        root = os.path.normpath(given)
+        folder = root if os.path.isdir(root) else os.path.dirname(root) or "."
+        g.walk_roots.append(os.path.abspath(folder))
+        if os.path.isdir(folder) and tree_of(folder) is None:
+            dkms = find_dkms_conf(folder)
+            if dkms is not None and os.path.dirname(dkms) not in g.root_defines:
+                found = read_dkms_make(dkms, kernel_release, g.targets)
+                g.root_defines[os.path.dirname(dkms)] = found
+                g.result.dkms_defines.extend((dkms, k, v) for k, v in found.items())
     for given in roots:
         root = os.path.normpath(given)
         try:
@@ -1208,6 +1616,15 @@ def group_sources(
 
     # walk: unreached Kbuild directories outside a kernel tree start their own descent;
     # the .c files of read directories, and of directories without any Kbuild, are candidates
+    walked: dict[str, str] = {}  # candidate -> the root whose walk found it
+
+    # what the given folders' own Makefiles and dkms.conf hand to kbuild (a sub-folder's
+    # Makefile naming itself, read during the walk, does not narrow its siblings)
+    top_targets = set(g.targets)
+
+    def targeted(root: str) -> bool:
+        return any(t == root or t.startswith(root + os.sep) for t in top_targets)
+
     for root in walk_dirs:
         for directory, subdirs, files in os.walk(root):
             subdirs.sort()
@@ -1216,7 +1633,12 @@ def group_sources(
                 subdirs[:] = []
                 continue
             inside_kernel = tree_of(directory) is not None
-            if key not in g.visited and not inside_kernel and _kbuild_file(directory):
+            if (
+                key not in g.visited
+                and not inside_kernel
+                and _kbuild_file(directory)
+                and (key in top_targets or not targeted(os.path.abspath(root)))
+            ):
                 try:
                     g.visit(directory, srctree_for(directory), "")
                 except Exception as error:
@@ -1226,6 +1648,24 @@ def group_sources(
             for name in sorted(files):
                 if name.endswith(".c"):
                     candidates.append(os.path.join(directory, name))
+                    walked.setdefault(os.path.abspath(candidates[-1]), os.path.abspath(root))
+
+    read_dirs = [v for v in g.visited if _kbuild_file(v) is not None]
+    governed_roots: dict[str, bool] = {}
+
+    def governed(root: str) -> bool:
+        """Whether some Kbuild/Makefile was read in *root*, under it or above it: then a
+        folder of *root* that none reaches is one kbuild never compiles."""
+        if root not in governed_roots:
+            governed_roots[root] = any(
+                v == root or v.startswith(root + os.sep) or root.startswith(v + os.sep)
+                for v in read_dirs
+            ) or any(
+                # Makefiles a configure step writes (openafs): none exists before it runs
+                os.path.isfile(os.path.join(root, name))
+                for name in ("configure", "Makefile.in", "Makefile.am", "Kbuild.in")
+            )
+        return governed_roots[root]
 
     seen: set[str] = set()
     for source in candidates:
@@ -1236,6 +1676,10 @@ def group_sources(
         if tree_of(os.path.dirname(key)) is not None and os.path.dirname(key) not in g.visited:
             continue  # a kernel directory the configuration leaves out
         g.result.orphan_sources.append(source)
+        root = walked.get(key)
+        if root is not None and os.path.dirname(key) not in g.visited and governed(root):
+            g.result.unreached_sources.add(source)
     g.result.orphan_sources.sort()
+    g.result.assumed_options = sorted(g.assumed)
     g.result.modules = sorted(g.modules.values(), key=lambda m: (m.directory, m.name))
     return g.result

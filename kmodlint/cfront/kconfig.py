@@ -11,8 +11,9 @@ class ConfigError(ValueError):
     pass
 
 
-def read_config(path: str) -> dict[str, str]:
-    """CONFIG_X -> "y" / "m" / value, as written in a .config (or /proc/config.gz)."""
+def read_config(path: str, keep_unset: bool = False) -> dict[str, str]:
+    """CONFIG_X -> "y" / "m" / value, as written in a .config (or /proc/config.gz);
+    with *keep_unset*, "# CONFIG_X is not set" lines too, as ""."""
     try:
         if path.endswith(".gz"):
             with gzip.open(path, "rt", encoding="utf-8", errors="replace") as handle:
@@ -27,7 +28,11 @@ def read_config(path: str) -> dict[str, str]:
         if line.startswith("CONFIG_") and "=" in line:
             key, _, value = line.partition("=")
             config[key.strip()] = value.strip()
-    if not config:
+        elif keep_unset and line.startswith("# CONFIG_") and line.endswith(" is not set"):
+            # kept as "" (off): the option is the kernel's, so an out-of-tree Makefile's
+            # obj-$(CONFIG_X) must not read it as the driver's own, unset one (kbuild.py)
+            config[line[2:-11].strip()] = ""
+    if not any(config.values()):
         raise ConfigError(f"{path}: no CONFIG_ lines: not a kernel .config")
     return config
 

@@ -19,7 +19,7 @@ from kmodlint.cfront.frontend import (
     install_configs,
     register_config,
 )
-from kmodlint.cfront.kbuild import group_sources
+from kmodlint.cfront.kbuild import KbuildResult, group_sources
 from kmodlint.cfront.kconfig import config_macros
 from kmodlint.model import InputProblem, Location, Module
 from kmodlint.pool import run_cached
@@ -33,6 +33,8 @@ class SourceSet:
     files_total: int = 0
     files_with_ast: int = 0
     skipped_by_config: int = 0
+    unreached: int = 0  # .c files in folders no Kbuild/Makefile reaches: left out
+    user_space: int = 0  # .c files no Kbuild claims that are programs, not modules
 
 
 def load_sources(
@@ -44,9 +46,11 @@ def load_sources(
     use_ast: bool = True,
     stub_env: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    defines: dict[str, str] | None = None,
+    kernel_release: str | None = None,
 ) -> SourceSet:
     result = SourceSet()
-    grouping = group_sources(paths, config, c_files)
+    grouping = group_sources(paths, config, c_files, defines, kernel_release)
     result.skipped_by_config = grouping.skipped_by_config
     for path, line, message in grouping.problems:
         result.problems.append(InputProblem("unparsable-source", path, message, line=line or None))
@@ -66,6 +70,14 @@ def load_sources(
         if any(os.path.isfile(os.path.join(folder, k)) for k in ("Kbuild", "Makefile")):
             # The folder's Kbuild does not build it (a skeleton, a test, a helper
             # #included elsewhere): not a module of its own.
+            continue
+        if orphan in grouping.unreached_sources:
+            # a folder of a driver that none of its Kbuild/Makefiles descends into
+            # (tests, tools, another OS's port): kbuild never compiles it
+            result.unreached += 1
+            continue
+        if is_user_space(orphan):
+            result.user_space += 1
             continue
         name = os.path.basename(orphan)[:-2]
         macros = {"MODULE": "1", "KBUILD_MODNAME": '"' + name.replace("-", "_") + '"'}
@@ -103,7 +115,56 @@ def load_sources(
         result.notes.append(
             f"{grouping.skipped_by_config} object(s) not built by this configuration were left out"
         )
+    result.notes.extend(_discovery_notes(grouping, result))
     return result
+
+
+def _discovery_notes(grouping: KbuildResult, result: SourceSet) -> list[str]:
+    notes: list[str] = []
+    if grouping.assumed_options:
+        names = grouping.assumed_options
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        notes.append(
+            f"{shown}: not in the kernel configuration, read as =m in the driver's Makefiles "
+            "(an out-of-tree driver's own options; --define CONFIG_X=n turns one off)"
+        )
+    by_file: dict[str, list[str]] = {}
+    for dkms, name, value in grouping.dkms_defines:
+        by_file.setdefault(dkms, []).append(f"{name}={value}")
+    for dkms, words in by_file.items():
+        notes.append(f"make variables from {dkms} (MAKE): {' '.join(words)}")
+    if result.unreached:
+        notes.append(
+            f"{result.unreached} .c file(s) in folders no Kbuild/Makefile reaches (tests, tools, "
+            "other ports) were left out: kbuild does not build them"
+        )
+    if result.user_space:
+        notes.append(
+            f"{result.user_space} .c file(s) no Kbuild/Makefile claims include no kernel header "
+            "or define main(): user-space programs, not analysed as modules"
+        )
+    return notes
+
+
+# Header folders only the kernel (or its uapi export) has; <linux/...> alone is also what a
+# user-space tool includes for ioctl numbers, so main() is checked as well.
+_KERNEL_INCLUDE = re.compile(
+    r"^\s*#\s*include\s*[<\"](?:linux|asm|asm-generic|net|crypto|sound|media|drm|scsi|rdma|"
+    r"trace|keys|xen|video|acpi|kvm|soc|target|pcmcia|misc|clocksource|ras|uapi)/",
+    re.MULTILINE,
+)
+_MAIN = re.compile(r"^\s*(?:(?:static|extern|int|void)\s+)*\**main\s*\(", re.MULTILINE)
+
+
+def is_user_space(path: str) -> bool:
+    """A .c file no Kbuild claims is a program, not a module, when it includes no kernel
+    header or defines main()."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return False
+    return _KERNEL_INCLUDE.search(text) is None or _MAIN.search(text) is not None
 
 
 def _cache_key(cache: Cache | None, job: SourceJob) -> str | None:
