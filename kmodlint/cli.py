@@ -224,6 +224,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.show_settings:
         sys.stdout.write(settings.describe(options))
         return EXIT_OK
+    _check_usage(args)
     focused, args.focus = getattr(args, "focus", False), None
     paths = args.paths
     if focused:
@@ -253,6 +254,13 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"kmodlint: {note}", file=sys.stderr)
         for note in loaded.notes:
             print(f"kmodlint: {note}", file=sys.stderr)
+    # --focus: pre-commit names whatever changed (a README too); nothing to check is fine
+    if _nothing_found(loaded) and not args.focus:
+        shown = " ".join(args.paths)
+        raise UsageError(
+            f"no module found in {shown}: no .ko/.o file, and no C file a Kbuild/Makefile "
+            "builds as a module (or a lone module .c)"
+        )
     if args.command == "check":
         return _check(args, loaded, options)
     if args.command == "deps":
@@ -285,6 +293,50 @@ def _clean_cache(cache_dir: str | None) -> int:
     total = sum(size for _, size in removed)
     print(f"kmodlint: cache {root}: removed {len(removed)} item(s), {total} bytes")
     return EXIT_OK
+
+
+def _check_usage(args: argparse.Namespace) -> None:
+    """What makes a run pointless, found before the analysis starts (which can take
+    minutes on a tree): a path that does not exist, a --kernel-source without headers, a
+    --baseline that cannot be read, an --output that cannot be written."""
+    import os
+
+    for path in args.paths:
+        if not os.path.lexists(path):
+            raise UsageError(f"{path}: no such file or directory")
+    source = getattr(args, "kernel_source", None)
+    if source:
+        from kmodlint.cfront.stubgen import ARCH, header_roots
+
+        if not os.path.isdir(source):
+            raise UsageError(f"--kernel-source {source}: not a directory")
+        if not header_roots([source], ARCH):
+            raise UsageError(
+                f"--kernel-source {source}: no kernel headers in it (expected include/linux/, "
+                "as in a kernel source tree or a linux-headers-* folder)"
+            )
+    reference = getattr(args, "baseline", None)
+    if reference and not os.path.isfile(reference):
+        raise UsageError(f"--baseline {reference}: not a readable file")
+    for option in ("output", "write_baseline"):
+        target = getattr(args, option, None)
+        if not target:
+            continue
+        flag = "--" + option.replace("_", "-")
+        folder = os.path.dirname(os.path.abspath(target))
+        if os.path.isdir(target):
+            raise UsageError(f"{flag} {target}: is a directory")
+        if not os.path.isdir(folder):
+            raise UsageError(f"{flag} {target}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK) or (
+            os.path.exists(target) and not os.access(target, os.W_OK)
+        ):
+            raise UsageError(f"{flag} {target}: not writable")
+
+
+def _nothing_found(loaded: LoadedSet) -> bool:
+    """No module and nothing said about any input: the paths hold nothing to check."""
+    return not loaded.module_set.modules and not loaded.module_set.problems
 
 
 def _split(value: str | None) -> list[str]:

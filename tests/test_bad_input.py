@@ -92,12 +92,11 @@ def test_compressed_modules_read_like_plain_ones(tmp_path: Path) -> None:
         assert module == expected
 
 
-def test_missing_path_and_unknown_file_are_reported_not_fatal(tmp_path: Path) -> None:
+def test_unknown_file_is_reported_not_fatal(tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("not a module\n")
     result = run_kmodlint(
         "check",
-        str(tmp_path / "nowhere"),
         str(notes),
         str(GOOD / "mod1.ko"),
         "--kernel",
@@ -107,8 +106,23 @@ def test_missing_path_and_unknown_file_are_reported_not_fatal(tmp_path: Path) ->
         "--no-cache",
     )
     findings = json.loads(result.stdout)["findings"]
-    assert sorted(f["rule"] for f in findings) == ["unknown-input", "unreadable-path"]
+    assert sorted(f["rule"] for f in findings) == ["unknown-input"]
     assert result.returncode == 1
+
+
+@pytest.mark.parametrize("command", ["check", "deps", "symbols"])
+def test_missing_path_is_a_usage_error_before_any_analysis(tmp_path: Path, command: str) -> None:
+    """A typo in a path (pre-commit passing a deleted file, a CI variable left empty) must
+    not pass as a clean run: exit 2 and one line, for every command (issue 10)."""
+    result = run_kmodlint(
+        command, str(tmp_path / "nowhere"), str(GOOD / "mod1.ko"), "--kernel", "none", "--no-cache"
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == f"kmodlint: error: {tmp_path / 'nowhere'}: no such file or directory"
+    )
+    assert result.stdout == ""
 
 
 def test_unreadable_module_in_a_tree_is_reported(tmp_path: Path) -> None:

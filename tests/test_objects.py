@@ -62,4 +62,6 @@ def test_static_export_in_an_object(version: str) -> None:
 def test_objects_in_a_folder_are_not_modules(tmp_path: Path) -> None:
     """A build folder holds module parts as .o; only .ko files found by a walk are modules."""
     result = run_kmodlint("symbols", str(OBJECTS), "--kernel", "none", "--format", "json")
-    assert json.loads(result.stdout)["modules"] == []
+    # nothing to report on is a usage error, not an empty success (issue 10)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "no module found in" in result.stderr

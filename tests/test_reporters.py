@@ -325,4 +325,4 @@ def test_output_writes_the_report_to_a_file(tmp_path: Path, mixed_sarif: dict) -
     assert result.stdout == ""
     assert json.loads(target.read_text(encoding="utf-8")) == mixed_sarif
     missing = check(*MIXED, "--output", str(tmp_path / "no" / "such" / "dir.txt"))
-    assert missing.returncode == 2 and "cannot write" in missing.stderr
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
