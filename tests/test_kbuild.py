@@ -714,3 +714,54 @@ def test_include_wildcards(tmp_path: Path) -> None:
         },
     )
     assert sorted(by_name(group_sources([str(tmp_path)], None))) == ["a", "b", "base"]
+
+
+def test_left_out_sources_are_counted_in_notes(tmp_path: Path) -> None:
+    from kmodlint.cfront.sources import load_sources
+
+    tree(
+        tmp_path,
+        {
+            "drv/Makefile": "obj-$(CONFIG_TOYDRV) += toydrv.o\n",
+            "drv/toydrv.c": '#include <linux/module.h>\nMODULE_LICENSE("GPL");\n',
+            "drv/tests/selftest.c": "#include <linux/module.h>\n",  # no Kbuild reaches it
+            "lone/ctl.c": "#include <stdio.h>\nint main(void) { return 0; }\n",
+            "lone/ioctl_tool.c": "#include <linux/ioctl.h>\nint\nmain(int c, char **v) {}\n",
+            "lone/lonemod.c": '#include <linux/module.h>\nMODULE_LICENSE("GPL");\n',
+        },
+    )
+    roots = [str(tmp_path / "drv"), str(tmp_path / "lone")]
+    result = load_sources(roots, [], {"CONFIG_USB": "m"}, jobs=1, cache=None, use_ast=False)
+    assert sorted(m.name for m in result.modules) == ["lonemod", "toydrv"]
+    assert (result.unreached, result.user_space) == (1, 2)
+    notes = "\n".join(result.notes)
+    assert "CONFIG_TOYDRV: not in the kernel configuration, read as =m" in notes
+    assert "1 .c file(s) in folders no Kbuild/Makefile reaches" in notes
+    assert "2 .c file(s) no Kbuild/Makefile claims" in notes
+
+
+def test_define_option_on_the_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    tree(
+        tmp_path,
+        {
+            "Makefile": "obj-$(TOY_BUILD) += toy.o\n",
+            "toy.c": '#include <linux/module.h>\nMODULE_LICENSE("GPL");\n',
+        },
+    )
+
+    def deps(*extra: str) -> subprocess.CompletedProcess[str]:
+        args = ["deps", str(tmp_path), "--kernel", "none", "--config", "none", "--no-cache"]
+        return subprocess.run(
+            [sys.executable, "-m", "kmodlint", *args, "--format", "json", *extra],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    assert '"toy"' in deps("--define", "TOY_BUILD=m").stdout
+    assert '"toy"' not in deps("--define", "TOY_BUILD=").stdout
+    bad = deps("--define", "no-equals-sign")
+    assert bad.returncode == 2 and "expected NAME=VALUE" in bad.stderr

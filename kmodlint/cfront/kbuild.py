@@ -1588,7 +1588,10 @@ def group_sources(
             if dkms is not None and os.path.dirname(dkms) not in g.root_defines:
                 found = read_dkms_make(dkms, kernel_release, g.targets)
                 g.root_defines[os.path.dirname(dkms)] = found
-                g.result.dkms_defines.extend((dkms, k, v) for k, v in found.items())
+                # --define wins over the dkms.conf word: the note shows only what applied
+                g.result.dkms_defines.extend(
+                    (dkms, k, v) for k, v in found.items() if k not in g.defines
+                )
     for given in roots:
         root = os.path.normpath(given)
         try:
