@@ -61,7 +61,8 @@ def static_export(ms: ModuleSet) -> Iterator[Hit]:
             if local:
                 yield Hit(
                     module,
-                    f"local symbol '{export.symbol}' was exported (it is static)",
+                    f"local symbol '{export.symbol}' was exported (it is static): drop `static` "
+                    "or the export",
                     key=export.symbol,
                     symbol=export.symbol,
                     location=export.location,
@@ -109,7 +110,9 @@ def export_without_definition(ms: ModuleSet) -> Iterator[Hit]:
             if missing:
                 yield Hit(
                     module,
-                    f"'{export.symbol}' was exported without definition",
+                    f"'{export.symbol}' was exported without definition: define it in "
+                    f"{module.name}, or drop the export and let the module that defines it "
+                    "export it",
                     key=export.symbol,
                     symbol=export.symbol,
                     location=export.location,
@@ -165,7 +168,8 @@ def duplicate_export(ms: ModuleSet) -> Iterator[Hit]:
             for module in exporters:
                 yield Hit(
                     module,
-                    f"exports duplicate symbol '{symbol}' ({detail})",
+                    f"exports duplicate symbol '{symbol}' ({detail}): rename it or drop this "
+                    "export and use the existing one",
                     key=symbol,
                     symbol=symbol,
                     location=_export_location(module, symbol),
@@ -175,7 +179,9 @@ def duplicate_export(ms: ModuleSet) -> Iterator[Hit]:
         for later in exporters[1:]:
             yield Hit(
                 later,
-                f"exports duplicate symbol '{symbol}' (owned by {first.name})",
+                f"exports duplicate symbol '{symbol}' (also exported by {first.name}): keep "
+                f"the export in one of {first.name} and {later.name} and make the other "
+                "import it",
                 key=symbol,
                 symbol=symbol,
                 location=_export_location(later, symbol),

@@ -72,7 +72,11 @@ def missing_license(ms: ModuleSet) -> Iterator[Hit]:
     """
     for module in ms.modules:
         if not module.licenses:
-            yield Hit(module, f"missing MODULE_LICENSE() in {module.name}")
+            yield Hit(
+                module,
+                f'missing MODULE_LICENSE() in {module.name}: add MODULE_LICENSE("GPL") '
+                "(or the module's licence) to one of its files",
+            )
 
 
 @rule(
@@ -118,7 +122,8 @@ def unknown_license(ms: ModuleSet) -> Iterator[Hit]:
                 yield Hit(
                     module,
                     f'unknown module license "{licence}": the kernel treats it as '
-                    "proprietary (taints, no EXPORT_SYMBOL_GPL symbols)",
+                    "proprietary (taints, no EXPORT_SYMBOL_GPL symbols); use one of the "
+                    'strings of include/linux/license.h, e.g. "GPL" or "Dual MIT/GPL"',
                     key=licence,
                     location=module.modinfo_location("license", licence),
                 )
@@ -172,7 +177,8 @@ def gpl_only_symbol(ms: ModuleSet) -> Iterator[Hit]:
                 yield Hit(
                     module,
                     f'GPL-incompatible module (license "{licence}") uses GPL-only symbol '
-                    f"'{symbol}' of {provider.owner}",
+                    f"'{symbol}' of {provider.owner}: use a symbol exported with "
+                    "EXPORT_SYMBOL, or license the module under a GPL-compatible licence",
                     key=symbol,
                     symbol=symbol,
                     location=module.use_location(symbol),
@@ -225,7 +231,8 @@ def proprietary_import(ms: ModuleSet) -> Iterator[Hit]:
                 yield Hit(
                     module,
                     f"module using GPL-only symbols uses symbol '{symbol}' from proprietary "
-                    f"module {owner.name}",
+                    f"module {owner.name}: stop using one of the two, or relicense "
+                    f"{owner.name}",
                     key=symbol,
                     symbol=symbol,
                     location=module.use_location(symbol),
@@ -266,4 +273,8 @@ def missing_description(ms: ModuleSet) -> Iterator[Hit]:
     """
     for module in ms.modules:
         if not module.info("description"):
-            yield Hit(module, f"missing MODULE_DESCRIPTION() in {module.name}")
+            yield Hit(
+                module,
+                f"missing MODULE_DESCRIPTION() in {module.name}: add "
+                'MODULE_DESCRIPTION("what the module does")',
+            )

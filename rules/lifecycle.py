@@ -47,7 +47,8 @@ def no_module_exit(ms: ModuleSet) -> Iterator[Hit]:
         if module.has_init and not module.has_exit:
             yield Hit(
                 module,
-                "module_init() without module_exit(): it can never be unloaded",
+                "module_init() without module_exit(): it can never be unloaded; add a "
+                "module_exit() that undoes the init",
                 location=module.source.init if module.source else None,
             )
 
@@ -86,5 +87,5 @@ def module_name_too_long(ms: ModuleSet) -> Iterator[Hit]:
             yield Hit(
                 module,
                 f"module name is too long [{module.name}.ko]: {length} bytes, the limit is "
-                f"{limit - 1} on {module.elf_class}-bit targets",
+                f"{limit - 1} on {module.elf_class}-bit targets; shorten the obj-m name",
             )

@@ -49,11 +49,16 @@ def unresolved_symbol(ms: ModuleSet) -> Iterator[Hit]:
     - https://github.com/dynup/kpatch/pull/346
     - https://github.com/grml/grml-live/issues/99
     """
+    candidates: list[str] | None = None
     for module in ms.modules:
         for symbol in ms.unresolved(module):
+            if candidates is None:
+                kernel = ms.kernel.exports if ms.kernel is not None else {}
+                candidates = sorted(set(ms.exports_by_symbol) | set(kernel))
             yield Hit(
                 module,
-                f"Unknown symbol {symbol}: exported by no module of the set and not by the kernel",
+                f"Unknown symbol {symbol}: exported by no module of the set and not by the "
+                f"kernel; {_unresolved_fix(symbol, candidates)}",
                 key=symbol,
                 symbol=symbol,
                 location=module.use_location(symbol),
@@ -103,7 +108,8 @@ def dependency_cycle(ms: ModuleSet) -> Iterator[Hit]:
         )
         yield Hit(
             module,
-            f"Cycle detected: {' -> '.join(cycle)} ({links})",
+            f"Cycle detected: {' -> '.join(cycle)} ({links}); move the shared symbols "
+            "into one module both depend on, or pass callbacks at registration time",
             key="->".join(cycle),
         )
 
@@ -156,14 +162,16 @@ def depends_mismatch(ms: ModuleSet) -> Iterator[Hit]:
         for key in sorted(set(real) - set(recorded_names)):
             yield Hit(
                 module,
-                f"depends= does not list {real[key]}, whose symbols it uses",
+                f"depends= does not list {real[key]}, whose symbols it uses: rebuild with "
+                f"{real[key]}'s Module.symvers in KBUILD_EXTRA_SYMBOLS",
                 key=real[key],
             )
         for key in sorted(set(recorded_names) - set(real)):
             if key in known:
                 yield Hit(
                     module,
-                    f"depends= lists {recorded_names[key]}, which provides none of its symbols",
+                    f"depends= lists {recorded_names[key]}, which provides none of its "
+                    "symbols: rebuild against the modules it is loaded with",
                     key=recorded_names[key],
                 )
 
@@ -233,7 +241,8 @@ def extern_mismatch(ms: ModuleSet) -> Iterator[Hit]:
             yield Hit(
                 module,
                 f"'{extern.name}' is declared here as {declared} but {exporter.name} "
-                f"defines it as {defined}",
+                f"defines it as {defined}: declare it once, in a header {exporter.name} "
+                "includes too",
                 key=extern.name,
                 symbol=extern.name,
                 location=extern.loc,
@@ -286,7 +295,22 @@ def extern_in_source(ms: ModuleSet) -> Iterator[Hit]:
                 continue
             yield Hit(
                 module,
-                f"externs should be avoided in .c files: '{extern.name}' belongs in a header",
+                f"externs should be avoided in .c files: move the declaration of "
+                f"'{extern.name}' to a header both sides include",
                 key=extern.name,
                 location=extern.loc,
             )
+
+
+def _unresolved_fix(symbol: str, candidates: list[str]) -> str:
+    """A near name the set or the kernel exports (a typo, a renamed API), else where the
+    export has to come from."""
+    import difflib
+
+    near = difflib.get_close_matches(symbol, candidates, n=1, cutoff=0.85)
+    if near:
+        return f"did you mean '{near[0]}'?"
+    return (
+        "add the module that exports it to the checked set (and its Module.symvers to "
+        "KBUILD_EXTRA_SYMBOLS when building), or stop using it"
+    )

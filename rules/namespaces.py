@@ -75,11 +75,14 @@ def missing_namespace_import(ms: ModuleSet) -> Iterator[Hit]:
         for namespace, symbols in sorted(missing.items()):
             names = ", ".join(symbols)
             if namespace.startswith(_MODULE_NAMESPACE):
-                message = f"uses symbol(s) {names} exported only for {namespace[7:]}"
+                message = (
+                    f"uses symbol(s) {names} exported only for {namespace[7:]}: this module "
+                    "may not use them; ask for it to be added to the export's module list"
+                )
             else:
                 message = (
                     f"module uses symbol(s) {names} from namespace {namespace}, but does not "
-                    "import it"
+                    f"import it: add MODULE_IMPORT_NS({namespace})"
                 )
             uses = [w for w in map(module.use_location, symbols) if w is not None]
             first = min(uses, key=lambda w: (w.path, w.line or 0)) if uses else None
@@ -141,7 +144,8 @@ def unused_namespace_import(ms: ModuleSet) -> Iterator[Hit]:
             if namespace not in used:
                 yield Hit(
                     module,
-                    f"module imports namespace {namespace}, but uses no symbol from it",
+                    f"module imports namespace {namespace}, but uses no symbol from it: drop "
+                    f"MODULE_IMPORT_NS({namespace})",
                     key=namespace,
                     location=module.modinfo_location("import_ns", namespace),
                 )

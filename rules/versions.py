@@ -57,13 +57,18 @@ def vermagic_mismatch(ms: ModuleSet) -> Iterator[Hit]:
     for module in ms.modules:
         magic = module.vermagic
         if magic is None:
-            yield Hit(module, "module has no vermagic: the loader refuses it unless forced")
+            yield Hit(
+                module,
+                "module has no vermagic: the loader refuses it unless forced; build it with "
+                "kbuild (make -C <kernel build dir> M=...), which adds it",
+            )
             continue
         has_crcs = module.has_versions_section and modversions is not False
         if not same_magic(magic, reference, has_crcs):
             yield Hit(
                 module,
-                f"version magic '{magic}' should be '{reference}' (vermagic of {origin})",
+                f"version magic '{magic}' should be '{reference}' (vermagic of {origin}): "
+                f"rebuild against {_target_name(ms, origin)}",
             )
 
 
@@ -128,10 +133,15 @@ def crc_mismatch(ms: ModuleSet) -> Iterator[Hit]:
                     f"{owner} has 0x{export.crc:08x} (inferred from the __versions of "
                     f"{row.crc_inferred_from})"
                 )
+            against = (
+                f"the {owner} it is loaded with"
+                if symbol in providers and providers[symbol].in_set
+                else _target_name(ms, "the kernel")
+            )
             yield Hit(
                 module,
                 f"disagrees about version of symbol {symbol}: module has 0x{recorded:08x}, "
-                f"{origin}",
+                f"{origin}: rebuild against {against}",
                 key=symbol,
                 symbol=symbol,
             )
@@ -192,7 +202,8 @@ def missing_crc(ms: ModuleSet) -> Iterator[Hit]:
                 module,
                 f"no symbol version for {symbol} and {len(unversioned) - 1} other "
                 f"versioned import(s): the module has no __versions section, so the loader "
-                "refuses it unless forced",
+                f"refuses it unless forced; rebuild against {_target_name(ms, 'the kernel')} "
+                "with CONFIG_MODVERSIONS as it has",
                 key=symbol,
                 symbol=symbol,
             )
@@ -201,7 +212,21 @@ def missing_crc(ms: ModuleSet) -> Iterator[Hit]:
             yield Hit(
                 module,
                 f"no symbol version for {symbol} (not in __versions; {provider.owner} exports "
-                f"it with CRC 0x{provider.export.crc:08x})",
+                f"it with CRC 0x{provider.export.crc:08x}): rebuild with {provider.owner}'s "
+                "Module.symvers (KBUILD_EXTRA_SYMBOLS)"
+                if provider.in_set
+                else f"no symbol version for {symbol} (not in __versions; {provider.owner} "
+                f"exports it with CRC 0x{provider.export.crc:08x}): rebuild against "
+                f"{_target_name(ms, 'the kernel')}",
                 key=symbol,
                 symbol=symbol,
             )
+
+
+def _target_name(ms: ModuleSet, fallback: str) -> str:
+    """The kernel to rebuild against, as the user named it (--kernel), else `fallback`."""
+    if ms.kernel is not None and fallback == "the kernel":
+        return f"the target kernel ({ms.kernel.source})"
+    if fallback == "most modules of the set":
+        return "the kernel most modules of the set were built for"
+    return fallback
