@@ -457,7 +457,8 @@ def test_bad_input_is_a_problem_not_an_exception(tmp_path: Path) -> None:
         ("Kbuild", 4, "'endif' without a matching 'if'"),
         ("Kbuild", 5, "conditional without 'endif'"),
         ("Kbuild", 7, "no Kbuild or Makefile in nodir/"),
-        ("Kbuild", 8, "included file not found: ./absent.mk"),
+        # $(src) of an external module is its absolute folder, as with make M=/abs/dir
+        ("Kbuild", 8, f"included file not found: {tmp_path}/absent.mk"),
         ("Kbuild", 10, "variable expansion recurses too deep"),
         ("nothing", 0, "no such file or directory"),
     ]
@@ -765,3 +766,21 @@ def test_define_option_on_the_command_line(tmp_path: Path) -> None:
     assert '"toy"' not in deps("--define", "TOY_BUILD=").stdout
     bad = deps("--define", "no-equals-sign")
     assert bad.returncode == 2 and "expected NAME=VALUE" in bad.stderr
+
+
+def test_wildcard_composite_members(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "drv/Kbuild": (
+                "SRCS := $(wildcard $(src)/*.c $(src)/lib/*.c)\n"
+                "obj-m += drv.o\n"
+                "drv-objs := $(patsubst $(src)/%.c,%.o,$(SRCS))\n"
+                "ccflags-y := -I$(src)/include\n"
+            ),
+            **stubs("drv/main", "drv/util", "drv/lib/crc"),
+        },
+    )
+    (module,) = group_sources([str(tmp_path / "drv")], None).modules
+    assert stems(module) == ["main", "util", "lib/crc"]
+    assert module.include_dirs == (str(tmp_path / "drv" / "include"),)

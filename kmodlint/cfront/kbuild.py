@@ -1157,6 +1157,10 @@ class _Grouper:
 
     def base_vars(self, srctree: str, directory: str) -> dict[str, _Var]:
         rel = os.path.relpath(directory, srctree)
+        if not is_kernel_tree(srctree):
+            # an external module (make M=/abs/dir): kbuild's $(src) and $(obj) are that
+            # absolute folder, so $(wildcard $(src)/*.c) and $(patsubst $(src)/%.c,...) work
+            rel = os.path.abspath(directory)
         bits = "64" if self.config is None or self.config.get("CONFIG_64BIT") == "y" else "32"
         version = _release_numbers(self.release)
         fixed = {
