@@ -50,6 +50,20 @@ class Rule:
 
 REGISTRY: dict[str, Rule] = {}
 
+# The severity policy (README "Severity policy"), stated in every rule's documentation.
+SEVERITY_POLICY = {
+    Severity.ERROR: (
+        "`error`: the kernel's build (modpost, `__param_check`, `VERIFY_OCTAL_PERMISSIONS`) "
+        "or its loader refuses this, or the module cannot work; the section above cites "
+        "where."
+    ),
+    Severity.WARNING: (
+        "`warning`: the module builds and loads, but something is wrong and will bite "
+        "later (a user, a reload, a maintainer)."
+    ),
+    Severity.INFO: "`info`: a note; nothing is wrong with the module itself.",
+}
+
 
 def rule(
     code: str,
@@ -63,6 +77,8 @@ def rule(
         if code in REGISTRY or any(r.name == name for r in REGISTRY.values()):
             raise ValueError(f"rule {code} {name} registered twice")
         doc = _dedent(check.__doc__ or "")
+        if "## Severity" not in doc:
+            doc += "\n\n## Severity\n" + SEVERITY_POLICY[Severity(severity)]
         registered = Rule(code, name, Severity(severity), summary, modes, scope, check, doc)
         REGISTRY[code] = registered
         return registered

@@ -179,7 +179,7 @@ def depends_mismatch(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM303",
     "extern-mismatch",
-    "error",
+    "warning",
     "an extern declaration's type differs from the definition another module exports",
     modes=("source",),
     scope="set",
@@ -212,6 +212,13 @@ def extern_mismatch(ms: ModuleSet) -> Iterator[Hit]:
 
     ## Use instead
     Declare the function once, in a header the exporter includes too.
+
+    ## Severity
+    A warning: the build and the loader accept it; what breaks is the call at run time.
+    Types are compared for compatibility (C11 6.2.7), not spelling: an array of unknown
+    bound matches a bound, parameter qualifiers and `restrict` do not count, kernel
+    typedefs (`u32`, `uint`, `size_t`) are resolved, and a name neither side resolves
+    (a driver's own typedef) never makes a finding.
     """
     for module in ms.modules:
         if module.source is None:

@@ -57,33 +57,44 @@ def _permission_problem(perm: str) -> str | None:
     unknown = [name for name in _IDENT.findall(text) if name not in _MODE_BITS]
     if unknown:
         return None  # a macro of the driver's own: its value is not known here
-    literal = re.fullmatch(r"\d+", text)
-    if literal and not _NUMBER.match(text):
-        return (
-            f"permissions {text} are not 4-digit octal (checkpatch: Use 4 digit octal "
-            "(0777) not decimal permissions)"
-        )
+    if _is_decimal(text):
+        # The compiler reads 644 as decimal (01204): VERIFY_OCTAL_PERMISSIONS judges that
+        # value; a decimal that happens to be valid (420 = 0644) is decimal-permissions.
+        problem = _verify_octal(int(text), f"{text} (decimal, {int(text):04o} in octal)")
+        return problem + "; write permissions in octal, e.g. 0644" if problem else None
     try:
         mode = value_of(text, {name: str(bits) for name, bits in _MODE_BITS.items()})
     except ConditionError:
         return None
+    problem = _verify_octal(mode, f"{text} ({mode:04o})")
+    return problem + "; use 0644, 0444 or 0" if problem else None
+
+
+def _is_decimal(text: str) -> bool:
+    return re.fullmatch(r"\d+", text) is not None and not _NUMBER.match(text)
+
+
+def _verify_octal(mode: int, shown: str) -> str | None:
+    """VERIFY_OCTAL_PERMISSIONS()'s BUILD_BUG_ON_ZEROs (include/linux/kernel.h, later
+    include/linux/sysfs.h), on the value the compiler reads."""
+    text = shown
     if mode & 0o002:
         return (
-            f"permissions {text} ({mode:04o}) make the parameter world-writable: "
+            f"permissions {text} make the parameter world-writable: "
             "VERIFY_OCTAL_PERMISSIONS fails the build (checkpatch: Exporting writable files "
             "is usually an error)"
         )
     if mode > 0o777:
-        return f"permissions {text} ({mode:04o}) exceed 0777: VERIFY_OCTAL_PERMISSIONS fails"
+        return f"permissions {text} exceed 0777: VERIFY_OCTAL_PERMISSIONS fails"
     user, group, other = (mode >> 6) & 7, (mode >> 3) & 7, mode & 7
     if (group & 2) and not (user & 2):
         return (
-            f"permissions {text} ({mode:04o}) let the group write what the owner cannot: "
+            f"permissions {text} let the group write what the owner cannot: "
             "VERIFY_OCTAL_PERMISSIONS fails the build"
         )
     if not ((user & 4) >= (group & 4) >= (other & 4)):
         return (
-            f"permissions {text} ({mode:04o}) give others read access the owner lacks: "
+            f"permissions {text} give others read access the owner lacks: "
             "VERIFY_OCTAL_PERMISSIONS fails the build"
         )
     return None
@@ -93,7 +104,7 @@ def _permission_problem(perm: str) -> str | None:
     "KM602",
     "writable-param",
     "error",
-    "module_param permissions world-writable, invalid, or not 4-digit octal",
+    "module_param permissions that VERIFY_OCTAL_PERMISSIONS rejects (the build fails)",
     modes=("source",),
 )
 def writable_param(ms: ModuleSet) -> Iterator[Hit]:
@@ -218,6 +229,55 @@ def _param_type_for(ctype: str) -> str | None:
         if spelled == ctype and name not in ("hexint", "invbool", "bint"):
             return name
     return None
+
+
+@rule(
+    "KM607",
+    "decimal-permissions",
+    "warning",
+    "module_param permissions written as a decimal number",
+    modes=("source",),
+)
+def decimal_permissions(ms: ModuleSet) -> Iterator[Hit]:
+    """
+    ## What it does
+    Reports a `module_param*()` permission argument written as a decimal literal whose
+    value the build accepts (`420`, which is `0644`). A decimal literal the build rejects
+    (`644` is `01204`) is `writable-param`. Key: the parameter name.
+
+    ## Why is this bad?
+    Nobody reads `420` as `rw-r--r--`; the next edit to "644" breaks the build with a
+    `BUILD_BUG_ON_ZERO` far from the line.
+
+    ## Kernel behaviour
+    `scripts/checkpatch.pl` — ERROR `NON_OCTAL_PERMISSIONS`: `Use 4 digit octal (0777) not
+    decimal permissions`. The compiler and `VERIFY_OCTAL_PERMISSIONS` accept the value, so
+    it builds and loads: a warning.
+
+    ## Example
+    ```c
+    module_param(debug, int, 420);
+    ```
+
+    ## Use instead
+    ```c
+    module_param(debug, int, 0644);
+    ```
+    """
+    for module in ms.modules:
+        if module.source is None:
+            continue
+        for param in module.source.params:
+            text = param.perm.strip()
+            if _is_decimal(text) and _verify_octal(int(text), text) is None:
+                yield Hit(
+                    module,
+                    f"module parameter '{param.name}': permissions {text} are decimal "
+                    f"({int(text):04o} in octal; checkpatch: Use 4 digit octal (0777) not "
+                    f"decimal permissions); write {int(text):04o}",
+                    key=param.name,
+                    location=param.loc,
+                )
 
 
 @rule(

@@ -98,7 +98,7 @@ def test_the_hook_refuses_bad_content_and_passes_good(
     output = refused.stdout + refused.stderr
     assert refused.returncode == 1, output
     assert "kmodlint" in refused.stdout and "Failed" in refused.stdout
-    assert "Kbuild:1:1: error: missing MODULE_LICENSE() in modgplexp [KM201" in output
+    assert "Kbuild:1:1: error: missing MODULE_LICENSE() in modgplexp: add" in output
     assert "modgplexp.c:11:1: error:" in output and "[KM101 static-export]" in output
     # Unchanged modprop.c now takes a GPL-only symbol from a licence-less module: reported,
     # because the finding names the changed module's export.
