@@ -784,3 +784,31 @@ def test_wildcard_composite_members(tmp_path: Path) -> None:
     (module,) = group_sources([str(tmp_path / "drv")], None).modules
     assert stems(module) == ["main", "util", "lib/crc"]
     assert module.include_dirs == (str(tmp_path / "drv" / "include"),)
+
+
+def test_user_space_programs(tmp_path: Path) -> None:
+    from kmodlint.cfront.sources import is_user_space
+
+    tree(
+        tmp_path,
+        {
+            "tool.c": "#include <stdio.h>\nint main(void) { return 0; }\n",
+            "ioctl.c": "#include <linux/ioctl.h>\nint\nmain(int c, char **v) {}\n",
+            "helper.c": "#include <string.h>\nint helper(void) { return 1; }\n",
+            "viahdr.c": '#include "drv.h"\nstatic int x;\n',
+            "drv.h": '#include "inner.h"\n',
+            "inner.h": "#include <linux/module.h>\n",
+            "marked.c": '#include "missing.h"\nMODULE_LICENSE("GPL");\n',
+        },
+    )
+    assert [n for n in sorted(os.listdir(tmp_path)) if n.endswith(".c")] == [
+        "helper.c",
+        "ioctl.c",
+        "marked.c",
+        "tool.c",
+        "viahdr.c",
+    ]
+    verdict = {n: is_user_space(str(tmp_path / n)) for n in os.listdir(tmp_path)}
+    assert verdict["tool.c"] and verdict["ioctl.c"] and verdict["helper.c"]
+    # a kernel header through the driver's own headers, or a module macro: kernel code
+    assert not verdict["viahdr.c"] and not verdict["marked.c"]

@@ -154,17 +154,43 @@ _KERNEL_INCLUDE = re.compile(
     re.MULTILINE,
 )
 _MAIN = re.compile(r"^\s*(?:(?:static|extern|int|void)\s+)*\**main\s*\(", re.MULTILINE)
+_MODULE_MARK = re.compile(
+    r"\b(?:MODULE_LICENSE|module_init|EXPORT_SYMBOL\w*|module_\w+_driver)\s*\("
+)
+_LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.MULTILINE)
 
 
 def is_user_space(path: str) -> bool:
-    """A .c file no Kbuild claims is a program, not a module, when it includes no kernel
-    header or defines main()."""
+    """A .c file no Kbuild claims is a program, not a module, when it defines main() or
+    includes no kernel header, itself or through its own quoted headers (two levels), and
+    has no module macro (MODULE_LICENSE, module_init, EXPORT_SYMBOL, module_*_driver)."""
+    text = _read(path)
+    if text is None or _MODULE_MARK.search(text):
+        return False
+    if _MAIN.search(text):
+        return True
+    folder = os.path.dirname(path)
+    pending, seen = [text], 0
+    for _level in range(3):
+        found: list[str] = []
+        for chunk in pending:
+            if _KERNEL_INCLUDE.search(chunk):
+                return False
+            for name in _LOCAL_INCLUDE.findall(chunk):
+                seen += 1
+                header = _read(os.path.join(folder, name)) if seen < 50 else None
+                if header is not None:
+                    found.append(header)
+        pending = found
+    return True
+
+
+def _read(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
+            return handle.read()
     except OSError:
-        return False
-    return _KERNEL_INCLUDE.search(text) is None or _MAIN.search(text) is not None
+        return None
 
 
 def _cache_key(cache: Cache | None, job: SourceJob) -> str | None:
