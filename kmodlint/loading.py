@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kmodlint.build_products import pair_build_products
 from kmodlint.cache import Cache, default_cache_dir
+from kmodlint.cfront.kbuild import kernel_source_tree
 from kmodlint.cfront.kconfig import ConfigError, read_config, running_kernel_config
 from kmodlint.cfront.sources import SourceSet, load_sources
 from kmodlint.discover import discover
@@ -87,6 +88,7 @@ def load_set(
             defines=defines,
             # the target's release decides version-guarded branches (ifeq ($(VERSION),6))
             kernel_release=kernel.vermagic.split()[0] if kernel and kernel.vermagic else None,
+            kernel_tree=kernel_source_tree(kernel_spec),
         )
         if exclude is not None:
             _drop_excluded(sources, exclude)

@@ -812,3 +812,29 @@ def test_user_space_programs(tmp_path: Path) -> None:
     assert verdict["tool.c"] and verdict["ioctl.c"] and verdict["helper.c"]
     # a kernel header through the driver's own headers, or a module macro: kernel code
     assert not verdict["viahdr.c"] and not verdict["marked.c"]
+
+
+def test_srctree_of_an_external_module_is_the_kernel(tmp_path: Path) -> None:
+    from kmodlint.cfront.kbuild import kernel_source_tree
+
+    tree(
+        tmp_path,
+        {
+            "common/include/linux/skbuff.h": "",
+            "common/Makefile": "",
+            "amd64/Makefile": f"include {tmp_path}/common/Makefile\n",
+            "drv/Kbuild": (
+                "obj-m += drv.o\ndrv-y := main.o\n"
+                "ifneq ($(wildcard $(srctree)/include/linux/skbuff.h),)\ndrv-y += net.o\nendif\n"
+                "ccflags-y := -I$(srctree)/include -I$(src)/inc\n"
+            ),
+            **stubs("drv/main", "drv/net"),
+        },
+    )
+    kernel = kernel_source_tree(str(tmp_path / "amd64"))
+    assert kernel == str(tmp_path / "common")
+    (module,) = group_sources([str(tmp_path / "drv")], None, kernel_tree=kernel).modules
+    assert stems(module) == ["main", "net"]
+    assert module.include_dirs == (str(tmp_path / "drv" / "inc"),)  # not the kernel's
+    (module,) = group_sources([str(tmp_path / "drv")], None).modules
+    assert stems(module) == ["main"]

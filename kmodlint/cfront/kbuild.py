@@ -170,8 +170,12 @@ class _Make:
         overrides: dict[str, str] | None = None,
         out_of_tree: bool = False,
         include_roots: tuple[str, ...] = (),
+        kernel_tree: str | None = None,
     ) -> None:
         self.vars = variables
+        # the target kernel's own makefiles (include $(srctree)/scripts/...) are not read:
+        # kbuild's machinery, not the driver's lists
+        self.kernel_tree = kernel_tree
         self.config = config
         self.srctree = srctree
         self.problem = problem
@@ -551,6 +555,10 @@ class _Make:
                     self.problem(path, number, f"included file not found: {target}")
                 continue
             for found in found_all:
+                if self.kernel_tree and os.path.abspath(found).startswith(
+                    self.kernel_tree + os.sep
+                ):
+                    continue
                 self._include_depth += 1
                 try:
                     self.read_file(os.path.normpath(found))
@@ -864,6 +872,30 @@ def _srcarch(config: dict[str, str] | None) -> str:
     return _ARCH_BY_MACHINE.get(platform.machine().lower(), "x86")
 
 
+def kernel_source_tree(spec: str | None) -> str | None:
+    """The kernel tree a --kernel folder builds with: a source tree or headers folder, the
+    ``build`` link of /lib/modules/<ver>, Debian's -amd64 headers whose Makefile is
+    ``include <the -common folder>/Makefile`` (that folder is kbuild's srctree)."""
+    if not spec or not os.path.isdir(spec):
+        return None
+    candidates = [spec, os.path.join(spec, "build"), os.path.join(spec, "source")]
+    for folder in candidates:
+        makefile = os.path.join(folder, "Makefile")
+        if not os.path.isfile(makefile):
+            continue
+        try:
+            with open(makefile, encoding="utf-8", errors="replace") as handle:
+                head = handle.read(4096)
+        except OSError:
+            continue
+        m = re.match(r"\s*include\s+(\S+)/Makefile\s*$", head)
+        if m and os.path.isdir(os.path.join(m.group(1), "include", "linux")):
+            return os.path.abspath(m.group(1))
+        if os.path.isdir(os.path.join(folder, "include", "linux")):
+            return os.path.abspath(folder)
+    return None
+
+
 def is_kernel_tree(path: str) -> bool:
     return (
         os.path.isfile(os.path.join(path, "Kbuild"))
@@ -1127,8 +1159,10 @@ class _Grouper:
         config: dict[str, str] | None,
         defines: dict[str, str] | None = None,
         kernel_release: str | None = None,
+        kernel_tree: str | None = None,
     ) -> None:
         self.config = config
+        self.kernel_tree = kernel_tree
         self.defines = dict(defines or {})  # --define: highest priority, everywhere
         self.release = kernel_release
         # dkms.conf MAKE variables, by the folder holding the dkms.conf
@@ -1157,15 +1191,19 @@ class _Grouper:
 
     def base_vars(self, srctree: str, directory: str) -> dict[str, _Var]:
         rel = os.path.relpath(directory, srctree)
+        tree = srctree
         if not is_kernel_tree(srctree):
             # an external module (make M=/abs/dir): kbuild's $(src) and $(obj) are that
-            # absolute folder, so $(wildcard $(src)/*.c) and $(patsubst $(src)/%.c,...) work
+            # absolute folder, so $(wildcard $(src)/*.c) and $(patsubst $(src)/%.c,...) work,
+            # and $(srctree) is the target kernel's tree ($(wildcard $(srctree)/include/...)
+            # tests of what the kernel has)
             rel = os.path.abspath(directory)
+            tree = self.kernel_tree or srctree
         bits = "64" if self.config is None or self.config.get("CONFIG_64BIT") == "y" else "32"
         version = _release_numbers(self.release)
         fixed = {
-            "srctree": srctree,
-            "objtree": srctree,
+            "srctree": tree,
+            "objtree": tree,
             "src": rel,
             "obj": rel,
             # kbuild reads a module's Makefile with KERNELRELEASE set (the dual Makefile's
@@ -1244,6 +1282,7 @@ class _Grouper:
             overrides=overrides,
             out_of_tree=not is_kernel_tree(srctree),
             include_roots=self._include_roots(directory),
+            kernel_tree=self.kernel_tree,
         )
 
     def plan_from_makefile(self, directory: str, srctree: str, makefile: str) -> None:
@@ -1265,6 +1304,7 @@ class _Grouper:
             overrides=overrides,
             out_of_tree=True,
             include_roots=self._include_roots(directory),
+            kernel_tree=self.kernel_tree,
         )
         try:
             make.read_file(makefile)
@@ -1495,6 +1535,11 @@ class _Grouper:
         defines: list[tuple[str, str]] = []
         includes: list[str] = []
         _parse_flags(f"{flags} {per_file}", srctree, defines, includes)
+        if self.kernel_tree:
+            # -I$(srctree)/... of an external module: the kernel's own headers, which the C
+            # front end stands in for with its stub headers
+            inside = self.kernel_tree + os.sep
+            includes = [i for i in includes if not os.path.abspath(i).startswith(inside)]
         module = KbuildModule(
             name=name,
             directory=directory,
@@ -1558,14 +1603,16 @@ def group_sources(
     c_files: list[str] | None = None,
     defines: dict[str, str] | None = None,
     kernel_release: str | None = None,
+    kernel_tree: str | None = None,
 ) -> KbuildResult:
     """Read the Kbuild files under *roots* and say which .c files make which module.
 
     *defines* are make command-line variables (``make CONFIG_X=m``, kmodlint's --define);
     a ``dkms.conf`` beside a root adds its ``MAKE[0]`` line's. *kernel_release* (the target
-    kernel's, e.g. "6.1.0-56-amd64") sets KERNELRELEASE, VERSION, PATCHLEVEL, SUBLEVEL.
+    kernel's, e.g. "6.1.0-56-amd64") sets KERNELRELEASE, VERSION, PATCHLEVEL, SUBLEVEL;
+    *kernel_tree* (its source or headers tree) is $(srctree) for out-of-tree drivers.
     """
-    g = _Grouper(config, defines, kernel_release)
+    g = _Grouper(config, defines, kernel_release, kernel_tree)
     candidates: list[str] = [os.path.normpath(c) for c in (c_files or [])]
     in_kernel: dict[str, str | None] = {}
 

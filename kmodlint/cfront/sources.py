@@ -48,9 +48,10 @@ def load_sources(
     progress: Callable[[int, int], None] | None = None,
     defines: dict[str, str] | None = None,
     kernel_release: str | None = None,
+    kernel_tree: str | None = None,
 ) -> SourceSet:
     result = SourceSet()
-    grouping = group_sources(paths, config, c_files, defines, kernel_release)
+    grouping = group_sources(paths, config, c_files, defines, kernel_release, kernel_tree)
     result.skipped_by_config = grouping.skipped_by_config
     for path, line, message in grouping.problems:
         result.problems.append(InputProblem("unparsable-source", path, message, line=line or None))
