@@ -243,7 +243,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             config_spec=options.config,
             kernel_source=args.kernel_source,
             use_ast=not args.no_ast,
-            exclude=options.is_excluded if options.exclude else None,
+            exclude=options.is_excluded if options.any_exclude else None,
             progress=progress,
             defines=dict(args.define),
         )
@@ -366,8 +366,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _check(args: argparse.Namespace, loaded: LoadedSet, options: Settings) -> int:
     # discovery (exclude) -> rules (selection) -> per-file/per-module ignores -> severity
     # -> inline suppressions -> --focus -> baseline -> report and exit status.
-    selected = options.selected()
+    selected = options.all_selected()
     findings = run_rules(loaded.module_set, selected, None)
+    findings = settings.apply_selection(findings, options)
     findings = settings.apply_severity(settings.apply_ignores(findings, options), options)
     outcome = suppress.apply(findings, suppress.source_files(loaded.module_set), selected)
     unused = settings.apply_severity(settings.apply_ignores(outcome.unused, options), options)

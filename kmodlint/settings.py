@@ -66,6 +66,26 @@ class Settings:
     config: str | None = None
     exclude: list[str] = field(default_factory=list)
     fail_on: str = "warning"
+    # Settings files closer to some of the paths than this one (ruff's model: each file is
+    # governed by its closest settings file, whatever the order of the paths).
+    scoped: list[Settings] = field(default_factory=list)
+
+    def for_path(self, path: str) -> Settings:
+        """The settings governing `path`: the closest scoped file above it, else these."""
+        absolute = os.path.abspath(path)
+        best = self
+        for scope in self.scoped:
+            inside = absolute == scope.base or absolute.startswith(scope.base + os.sep)
+            if inside and (best is self or len(scope.base) > len(best.base)):
+                best = scope
+        return best
+
+    def all_selected(self) -> set[str]:
+        """Every rule some path's settings select: what has to run."""
+        chosen = self.selected()
+        for scope in self.scoped:
+            chosen |= scope.selected()
+        return chosen
 
     def selected(self) -> set[str]:
         """Default (every rule but the opt-in ones), then the file's layer, then the CLI's.
@@ -86,7 +106,12 @@ class Settings:
         return chosen
 
     def is_excluded(self, path: str) -> bool:
-        return bool(self.exclude) and _matches_path(self.exclude, path, self.base)
+        scope = self.for_path(path)
+        return bool(scope.exclude) and _matches_path(scope.exclude, path, scope.base)
+
+    @property
+    def any_exclude(self) -> bool:
+        return bool(self.exclude) or any(scope.exclude for scope in self.scoped)
 
 
 def _specificity(selectors: list[str]) -> dict[str, int]:
@@ -238,8 +263,18 @@ def resolve(
     elif explicit is not None:
         settings = load_settings(explicit)
     else:
-        found = find_settings_file(paths)
+        # Run-wide options (kernel, config, fail-on) come from the settings file of the
+        # paths' common folder; each path's findings follow its own closest file.
+        folders = [
+            os.path.abspath(p if os.path.isdir(p) else os.path.dirname(p) or ".") for p in paths
+        ]
+        common = os.path.commonpath(folders) if folders else os.path.abspath(".")
+        found = find_settings_file([common])
         settings = load_settings(found) if found else Settings()
+        closer = {find_settings_file([p]) for p in paths} - {found, None}
+        settings.scoped = [load_settings(f) for f in sorted(f for f in closer if f)]
+        for scope in settings.scoped:
+            scope.cli_layer = cli_layer
     settings.cli_layer = cli_layer
     try:
         for selectors in (cli_layer.select or [], cli_layer.extend_select, cli_layer.ignore):
@@ -256,12 +291,22 @@ def resolve(
     return settings
 
 
-def apply_ignores(findings: list[Finding], settings: Settings) -> list[Finding]:
-    """Drop what per-file-ignores (by path) and per-module-ignores (by module) switch off."""
-    if not settings.per_file_ignores and not settings.per_module_ignores:
+def apply_selection(findings: list[Finding], settings: Settings) -> list[Finding]:
+    """Drop the findings of rules the finding's own settings file does not select (the run
+    executes every rule some path selects)."""
+    if not settings.scoped:
+        return findings
+    return [f for f in findings if f.code in settings.for_path(f.path).selected()]
+
+
+def apply_ignores(findings: list[Finding], root: Settings) -> list[Finding]:
+    """Drop what per-file-ignores (by path) and per-module-ignores (by module) switch off,
+    each finding by the settings file that governs its path."""
+    if not root.scoped and not root.per_file_ignores and not root.per_module_ignores:
         return findings
     kept = []
     for finding in findings:
+        settings = root.for_path(finding.path)
         if any(
             finding.code in codes and _matches_path([glob], finding.path, settings.base)
             for glob, codes in settings.per_file_ignores.items()
@@ -277,13 +322,18 @@ def apply_ignores(findings: list[Finding], settings: Settings) -> list[Finding]:
     return kept
 
 
-def apply_severity(findings: list[Finding], settings: Settings) -> list[Finding]:
-    if not settings.severity:
+def apply_severity(findings: list[Finding], root: Settings) -> list[Finding]:
+    if not root.severity and not any(scope.severity for scope in root.scoped):
         return findings
-    return [
-        replace(f, severity=settings.severity[f.code]) if f.code in settings.severity else f
-        for f in findings
-    ]
+    changed = []
+    for finding in findings:
+        severity = root.for_path(finding.path).severity
+        changed.append(
+            replace(finding, severity=severity[finding.code])
+            if finding.code in severity
+            else finding
+        )
+    return changed
 
 
 def _matches_path(globs: list[str], path: str, base: str) -> bool:
@@ -320,6 +370,15 @@ def describe(settings: Settings) -> str:
     lines.append(f"config = {_text(settings.config)}")
     lines.append(f"exclude = {_list(settings.exclude)}")
     lines.append(f'fail-on = "{settings.fail_on}"')
+    for scope in settings.scoped:
+        lines.append("")
+        lines.append(f"# files under {scope.base} follow {scope.file}")
+        lines.append(f"selected = {_codes(scope.selected(), names)}")
+        for glob, codes in sorted(scope.per_file_ignores.items()):
+            lines.append(f'per-file-ignores."{glob}" = {_codes(codes, names)}')
+        for code, level in sorted(scope.severity.items()):
+            lines.append(f'severity.{code} = "{level.value}"  # {names[code]}')
+        lines.append(f"exclude = {_list(scope.exclude)}")
     return "\n".join(lines) + "\n"
 
 

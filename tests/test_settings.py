@@ -155,3 +155,46 @@ def test_selection_layers_and_specificity() -> None:
     # The command line's layer applies on top of the file's.
     layered = Settings(file_layer=Layer(ignore=["static-export"]), cli_layer=Layer(select=["KM1"]))
     assert sorted(layered.selected()) == ["KM101", "KM102", "KM103", "KM104"]
+
+
+def test_each_path_follows_its_closest_settings_file_whatever_the_order(
+    tmp_path: Path, capsys
+) -> None:
+    """ruff's model (issue 10): `check a b` == `check b a`, a's file governs a's findings and
+    b's file b's; pre-commit's file order must not decide the answer."""
+
+    from kmodlint.cli import main
+
+    source = CORPUS / "km205-missing-description"
+    for folder, module in (("a", "modnodesc"), ("b", "modnodescb")):
+        target = tmp_path / folder
+        target.mkdir()
+        text = (source / "modnodesc.c").read_text().replace("modnodesc", module)
+        (target / f"{module}.c").write_text(text)
+        (target / "Kbuild").write_text((source / "Kbuild").read_text().replace("modnodesc", module))
+    (tmp_path / "a" / "kmodlint.toml").write_text('ignore = ["missing-description"]\n')
+    (tmp_path / "b" / "kmodlint.toml").write_text('[severity]\nmissing-description = "error"\n')
+
+    def run(*paths: str) -> list[tuple[str, str, str]]:
+        code = main(
+            [
+                "check",
+                *paths,
+                "--format",
+                "json",
+                "--kernel",
+                "none",
+                "--config",
+                "none",
+                "--no-cache",
+                "-q",
+                "--fail-on",
+                "never",
+            ]
+        )
+        assert code == 0
+        found = json.loads(capsys.readouterr().out)["findings"]
+        return sorted((Path(f["path"]).parent.name, f["code"], f["severity"]) for f in found)
+
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    assert run(a, b) == run(b, a) == [("b", "KM205", "error")]
