@@ -521,7 +521,13 @@ def test_deterministic_output(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- out-of-tree drivers (issue 10)
 
-KERNEL_CONFIG = {"CONFIG_USB": "m", "CONFIG_NET": "y", "CONFIG_OLD_BOARD": ""}  # "" = not set
+# a kernel's .config (CONFIG_MODULES); "" = "is not set"
+KERNEL_CONFIG = {
+    "CONFIG_MODULES": "y",
+    "CONFIG_USB": "m",
+    "CONFIG_NET": "y",
+    "CONFIG_OLD_BOARD": "",
+}
 
 
 def test_dual_makefile_read_as_kbuild_with_a_kernel_config(tmp_path: Path) -> None:
@@ -550,6 +556,10 @@ def test_dual_makefile_read_as_kbuild_with_a_kernel_config(tmp_path: Path) -> No
     assert stems(mods["mydrv"]) == ["core", "usb"]
     assert result.assumed_options == ["CONFIG_MYDRV"]
     assert result.problems == []
+    # a fragment written for the driver (no CONFIG_MODULES: not a kernel's .config) is its
+    # whole configuration: what it leaves out is off
+    result = group_sources([str(tmp_path)], {"CONFIG_USB": "m"})
+    assert result.modules == [] and result.assumed_options == []
 
 
 def test_unmentioned_option_in_a_condition_stays_off(tmp_path: Path) -> None:
@@ -732,7 +742,7 @@ def test_left_out_sources_are_counted_in_notes(tmp_path: Path) -> None:
         },
     )
     roots = [str(tmp_path / "drv"), str(tmp_path / "lone")]
-    result = load_sources(roots, [], {"CONFIG_USB": "m"}, jobs=1, cache=None, use_ast=False)
+    result = load_sources(roots, [], KERNEL_CONFIG, jobs=1, cache=None, use_ast=False)
     assert sorted(m.name for m in result.modules) == ["lonemod", "toydrv"]
     assert (result.unreached, result.user_space) == (1, 2)
     notes = "\n".join(result.notes)

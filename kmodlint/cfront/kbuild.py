@@ -1100,30 +1100,28 @@ def read_dkms_make(
         f"/usr/src/{name}-{version}",
     ]
     command = _shell_expand(commands[0], known, keep=True) or ""
-    if targets is not None:
-        for piece in re.split(r";|&&|\|\||\n", command):
-            for word in _shell_words(piece.strip().lstrip("( ")):
-                m = _VAR_WORD.fullmatch(word)
-                if m and m.group(1) in ("M", "KBUILD_EXTMOD", "SUBDIRS"):
-                    value = m.group(2)
-                    for prefix in build_dirs:
-                        if name and value.startswith(prefix):
-                            folder = os.path.normpath(here + value[len(prefix) :])
-                            if os.path.isdir(folder):
-                                targets.add(folder)
+
+    def local(value: str) -> str:
+        # dkms copies the package to its build folder: that is the dkms.conf's folder here
+        for prefix in build_dirs:
+            if name and value.startswith(prefix):
+                return here + value[len(prefix) :]
+        return value
+
     out: dict[str, str] = {}
     # the words of `make -C <kernel> M=<build> VAR=value` and of a plain `make VAR=value`
     # (the driver's Makefile gets them, and passes them on to the kernel's make)
     for piece in re.split(r";|&&|\|\||\n", command):
         for word in _shell_words(piece.strip().lstrip("( ")):
             m = _VAR_WORD.fullmatch(word)
-            if not m or m.group(1) in _NOT_DRIVER_VARS or "\0" in m.group(2):
+            if not m or "\0" in m.group(2):
                 continue
-            value = m.group(2)
-            for prefix in build_dirs:
-                if name and value.startswith(prefix):
-                    value = here + value[len(prefix) :]
-            out.setdefault(m.group(1), value)
+            var, value = m.group(1), local(m.group(2))
+            if var in ("M", "KBUILD_EXTMOD", "SUBDIRS"):
+                if targets is not None and os.path.isdir(value):
+                    targets.add(os.path.normpath(value))  # the folders kbuild is given
+            elif var not in _NOT_DRIVER_VARS:
+                out.setdefault(var, value)
     return out
 
 
@@ -1162,6 +1160,11 @@ class _Grouper:
         kernel_tree: str | None = None,
     ) -> None:
         self.config = config
+        # A kernel's .config (kconfig always writes CONFIG_MODULES, set or "is not set")
+        # never mentions an out-of-tree driver's own options: those read as =m. A fragment
+        # written for the driver (no CONFIG_MODULES) is its whole configuration: what it
+        # does not set is off.
+        self.kernel_config = config is not None and "CONFIG_MODULES" in config
         self.kernel_tree = kernel_tree
         self.defines = dict(defines or {})  # --define: highest priority, everywhere
         self.release = kernel_release
@@ -1280,7 +1283,7 @@ class _Grouper:
             srctree,
             self.problem,
             overrides=overrides,
-            out_of_tree=not is_kernel_tree(srctree),
+            out_of_tree=not is_kernel_tree(srctree) and self.kernel_config,
             include_roots=self._include_roots(directory),
             kernel_tree=self.kernel_tree,
         )
@@ -1302,7 +1305,7 @@ class _Grouper:
             srctree,
             lambda *_: None,
             overrides=overrides,
-            out_of_tree=True,
+            out_of_tree=self.kernel_config,
             include_roots=self._include_roots(directory),
             kernel_tree=self.kernel_tree,
         )
