@@ -848,3 +848,28 @@ def test_srctree_of_an_external_module_is_the_kernel(tmp_path: Path) -> None:
     assert module.include_dirs == (str(tmp_path / "drv" / "inc"),)  # not the kernel's
     (module,) = group_sources([str(tmp_path / "drv")], None).modules
     assert stems(module) == ["main"]
+
+
+def test_collection_of_drivers_keeps_lone_modules(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "drv/Kbuild": "obj-m += drv.o\n",
+            "drv/drv.c": "",
+            "drv/tests/t.c": "",  # under a driver whose Kbuild never descends there
+            "lone/lonemod.c": "",  # a lone module beside it, in a folder of projects
+            "pkg/dkms.conf": 'MAKE[0]="make -C $kernel_source_dir M=$dkms_tree/p/1/build"\n',
+            "pkg/src/Kbuild": "obj-m += p.o\n",
+            "pkg/src/p.c": "",
+            "pkg/port/bsd.c": "",  # a package's folder no Kbuild reaches
+        },
+    )
+    result = group_sources([str(tmp_path)], None)
+    assert sorted(by_name(result)) == ["drv", "p"]
+    assert result.unreached_sources == {
+        str(tmp_path / "drv" / "tests" / "t.c"),
+        str(tmp_path / "pkg" / "port" / "bsd.c"),  # in a package (dkms.conf) of the folder
+    }
+    assert str(tmp_path / "lone" / "lonemod.c") in result.orphan_sources
+    result = group_sources([str(tmp_path / "pkg")], None)
+    assert result.unreached_sources == {str(tmp_path / "pkg" / "port" / "bsd.c")}

@@ -1175,8 +1175,9 @@ class _Grouper:
         self.plans: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
         self.walk_roots: list[str] = []
         # folders a driver's own build hands to kbuild (M=/KBUILD_EXTMOD= of its recipes or
-        # of its dkms.conf): where a driver names some, its other Makefiles are not kbuild's
-        self.targets: set[str] = set()
+        # of its dkms.conf), by the folder of that Makefile/dkms.conf: where a driver names
+        # some, its other Makefiles below are not kbuild's
+        self.targets: dict[str, set[str]] = {}
         self.result = KbuildResult()
         self.visited: set[str] = set()  # abspaths of directories read
         self.covered: set[str] = set()  # abspaths of directories left out by the config
@@ -1327,7 +1328,7 @@ class _Grouper:
             except (_MakeError, RecursionError):
                 continue
             for target, words in _kernel_make_calls(text, here):
-                self.targets.add(target)
+                self.targets.setdefault(here, set()).add(target)
                 old = self.plans.get(target)
                 merged = dict(words)
                 merged_env = dict(exported)
@@ -1632,20 +1633,25 @@ def group_sources(
         rel = os.path.relpath(tree, os.path.abspath(directory))
         return tree if os.path.isabs(directory) else os.path.normpath(os.path.join(directory, rel))
 
+    def read_dkms(dkms: str | None) -> None:
+        if dkms is not None and os.path.dirname(dkms) not in g.root_defines:
+            named: set[str] = set()
+            found = read_dkms_make(dkms, kernel_release, named)
+            if named:
+                g.targets.setdefault(os.path.dirname(dkms), set()).update(named)
+            g.root_defines[os.path.dirname(dkms)] = found
+            # --define wins over the dkms.conf word: the note shows only what applied
+            g.result.dkms_defines.extend(
+                (dkms, k, v) for k, v in found.items() if k not in g.defines
+            )
+
     walk_dirs: list[str] = []
     for given in roots:
         root = os.path.normpath(given)
         folder = root if os.path.isdir(root) else os.path.dirname(root) or "."
         g.walk_roots.append(os.path.abspath(folder))
         if os.path.isdir(folder) and tree_of(folder) is None:
-            dkms = find_dkms_conf(folder)
-            if dkms is not None and os.path.dirname(dkms) not in g.root_defines:
-                found = read_dkms_make(dkms, kernel_release, g.targets)
-                g.root_defines[os.path.dirname(dkms)] = found
-                # --define wins over the dkms.conf word: the note shows only what applied
-                g.result.dkms_defines.extend(
-                    (dkms, k, v) for k, v in found.items() if k not in g.defines
-                )
+            read_dkms(find_dkms_conf(folder))
     for given in roots:
         root = os.path.normpath(given)
         try:
@@ -1675,12 +1681,13 @@ def group_sources(
     # the .c files of read directories, and of directories without any Kbuild, are candidates
     walked: dict[str, str] = {}  # candidate -> the root whose walk found it
 
-    # what the given folders' own Makefiles and dkms.conf hand to kbuild (a sub-folder's
-    # Makefile naming itself, read during the walk, does not narrow its siblings)
-    top_targets = set(g.targets)
-
-    def targeted(root: str) -> bool:
-        return any(t == root or t.startswith(root + os.sep) for t in top_targets)
+    def not_handed(folder: str) -> bool:
+        """A Makefile folder below a driver top whose build hands kbuild other folders only
+        (dahdi's Makefile: KBUILD_EXTMOD=drivers/dahdi, not drivers/dahdi/datamods)."""
+        return any(
+            folder.startswith(top + os.sep) and folder not in named
+            for top, named in g.targets.items()
+        )
 
     for root in walk_dirs:
         for directory, subdirs, files in os.walk(root):
@@ -1690,11 +1697,14 @@ def group_sources(
                 subdirs[:] = []
                 continue
             inside_kernel = tree_of(directory) is not None
+            if not inside_kernel and "dkms.conf" in files:
+                # a package in a folder of packages: its MAKE line before its Makefiles
+                read_dkms(os.path.join(os.path.abspath(directory), "dkms.conf"))
             if (
                 key not in g.visited
                 and not inside_kernel
                 and _kbuild_file(directory)
-                and (key in top_targets or not targeted(os.path.abspath(root)))
+                and not not_handed(key)
             ):
                 try:
                     g.visit(directory, srctree_for(directory), "")
@@ -1710,19 +1720,34 @@ def group_sources(
     read_dirs = [v for v in g.visited if _kbuild_file(v) is not None]
     governed_roots: dict[str, bool] = {}
 
-    def governed(root: str) -> bool:
-        """Whether some Kbuild/Makefile was read in *root*, under it or above it: then a
-        folder of *root* that none reaches is one kbuild never compiles."""
-        if root not in governed_roots:
-            governed_roots[root] = any(
-                v == root or v.startswith(root + os.sep) or root.startswith(v + os.sep)
-                for v in read_dirs
-            ) or any(
+    def governed(root: str, folder: str) -> bool:
+        """Whether *folder* (of the walk of *root*) lies in a driver whose build none of its
+        Kbuild/Makefiles takes there: a Kbuild/Makefile was read in a folder above it, or a
+        folder above it (up to *root*) is a package (a dkms.conf with a Kbuild read in it;
+        a configure step that writes the Makefiles). A folder of lone modules beside other
+        drivers (a collection) is not governed."""
+        if any(folder.startswith(v + os.sep) for v in read_dirs):
+            return True
+        current = folder
+        while current == root or current.startswith(root + os.sep):
+            if is_package(current):
+                return True
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+        return False
+
+    def is_package(top: str) -> bool:
+        if top not in governed_roots:
+            marks = ("dkms.conf", "configure", "Makefile.in", "Makefile.am", "Kbuild.in")
+            found = [m for m in marks if os.path.isfile(os.path.join(top, m))]
+            governed_roots[top] = bool(found) and (
                 # Makefiles a configure step writes (openafs): none exists before it runs
-                os.path.isfile(os.path.join(root, name))
-                for name in ("configure", "Makefile.in", "Makefile.am", "Kbuild.in")
+                found != ["dkms.conf"]
+                or any(v == top or v.startswith(top + os.sep) for v in read_dirs)
             )
-        return governed_roots[root]
+        return governed_roots[top]
 
     seen: set[str] = set()
     for source in candidates:
@@ -1734,7 +1759,8 @@ def group_sources(
             continue  # a kernel directory the configuration leaves out
         g.result.orphan_sources.append(source)
         root = walked.get(key)
-        if root is not None and os.path.dirname(key) not in g.visited and governed(root):
+        folder = os.path.dirname(key)
+        if root is not None and folder not in g.visited and governed(root, folder):
             g.result.unreached_sources.add(source)
     g.result.orphan_sources.sort()
     g.result.assumed_options = sorted(g.assumed)
