@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kmodlint.build_products import pair_build_products
 from kmodlint.cache import Cache, default_cache_dir
+from kmodlint.cfront.elsewhere import defined_elsewhere
 from kmodlint.cfront.kbuild import kernel_source_tree
 from kmodlint.cfront.kconfig import ConfigError, read_config, running_kernel_config
 from kmodlint.cfront.sources import SourceSet, load_sources
@@ -110,6 +111,13 @@ def load_set(
         modules = kept + [m for m in modules if m.source is not None]
         problems.extend(stale)
     module_set = ModuleSet(modules, kernel, problems)
+    for module in module_set.modules if sources is not None else []:
+        missing = set(module_set.unresolved(module)) if module.source is not None else set()
+        for name in defined_elsewhere(module, missing):
+            # the configuration leaves its definition out: the build proves the use dead
+            module.undefined.pop(name, None)
+            assert module.source is not None
+            module.source.maybe_defined.add(name)
     return LoadedSet(module_set, relative, inputs.modules_order, notes, sources)
 
 

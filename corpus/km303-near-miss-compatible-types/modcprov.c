@@ -26,6 +26,12 @@ unsigned int cprov_sum(const unsigned char *data, unsigned int len)
 }
 EXPORT_SYMBOL(cprov_sum);
 
+int cprov_rate_of(const struct cprov_rate *rate)
+{
+	return rate->bitrate;
+}
+EXPORT_SYMBOL(cprov_rate_of);
+
 static int __init modcprov_init(void)
 {
 	return 0;

@@ -11,4 +11,5 @@ struct cprov_rate {
 extern struct cprov_rate cprov_rates[];
 int cprov_log(const char *__restrict tag, const int level);
 u32 cprov_sum(const u8 data[], uint len);
+int cprov_rate_of(const struct cprov_rate *);
 #endif

@@ -7,7 +7,7 @@ static int __init modcuser_init(void)
 {
 	static const u8 bytes[2] = { 1, 2 };
 
-	return cprov_log("x", cprov_rates[0].bitrate) + (int)cprov_sum(bytes, 2) > 1000 ? -EINVAL : 0;
+	return cprov_log("x", cprov_rate_of(&cprov_rates[0])) + (int)cprov_sum(bytes, 2) > 1000 ? -EINVAL : 0;
 }
 
 static void __exit modcuser_exit(void)

@@ -40,10 +40,15 @@ def build_module(name: str, location: Location, files: list[FileFacts]) -> Modul
             if symbol not in module.defined:
                 info.references.setdefault(symbol, where)
     declared = {extern.name for extern in info.externs}
+    # An import the loader would look up: used by the compiled code (the AST's uses where
+    # the file parsed, else the token scan's), declared by the module, not defined in it.
+    used: set[str] = set()
+    for facts in files:
+        used |= facts.ast_uses if facts.ast_parsed else set(facts.references)
     module.undefined = {
         symbol: False
         for symbol in info.references
-        if symbol in declared and symbol not in info.maybe_defined
+        if symbol in declared and symbol in used and symbol not in info.maybe_defined
     }
     for facts in files:
         for export in facts.exports:

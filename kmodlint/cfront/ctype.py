@@ -126,6 +126,9 @@ def parameter_type(tokens: Sequence[Token]) -> str:
             and last_plain.text not in (_QUALIFIERS)
         ):
             position = tokens.index(last_plain)
+            # `const struct nfs_client_initdata *`: a tag, not the parameter's name
+            if position and tokens[position - 1].text in ("struct", "union", "enum"):
+                return normalise(type_words(tokens))
             before = [t for t in tokens[:position] if t.kind == "ident" or t.text == "*"]
             type_like = [t for t in before if t.text not in _QUALIFIERS]
             if type_like:

@@ -91,3 +91,9 @@ class FileFacts:
     # Set when the AST path could not parse the file: a one-line reason.
     ast_error: str | None = None
     ast_parsed: bool = False
+    # What the preprocessed translation unit uses (the AST path), when it parsed: only
+    # these can make an "Unknown symbol" error. The token path's uses stay in `references`
+    # for dependencies (a use inside a kernel macro's arguments, which the stub kernel
+    # headers drop), but a name the compiler never sees (a macro expanding to nothing,
+    # a typedef, a member) must not fail a module that builds.
+    ast_uses: set[str] = field(default_factory=set)

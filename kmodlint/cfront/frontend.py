@@ -115,6 +115,10 @@ def _add_header_declarations(
         header_facts, header_includes = scanned
         facts.externs.extend(header_facts.externs)
         facts.macro_names |= header_facts.macro_names
+        # MODULE_DESCRIPTION("...") or MODULE_LICENSE in the driver's header (atl1.h) is
+        # compiled into every file that includes it, so into the module (once per file,
+        # as in the .ko's .modinfo)
+        facts.modinfo.extend(header_facts.modinfo)
         # Static inline helpers of a local header are compiled into this file.
         for name_, definition in header_facts.definitions.items():
             facts.definitions.setdefault(name_, definition)
@@ -259,6 +263,7 @@ def _merge_ast(facts: FileFacts, job: SourceJob) -> None:
     # (a use inside the arguments of a kernel macro the stub does not expand).
     for name, where in result.references.items():
         facts.references.setdefault(name, where)
+    facts.ast_uses = set(result.references)
     seen = {(e.symbol, e.loc.line) for e in facts.exports}
     by_symbol = {e.symbol for e in facts.exports}
     for export in result.exports:

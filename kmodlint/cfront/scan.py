@@ -314,8 +314,20 @@ def _macro(
             value = _string_value(list(tokenize_value(table[_name_of(args[0]) or ""])))
         if value is None and name == "MODULE_IMPORT_NS":
             value = _name_of(args[0])
+        if value is None and name not in ("MODULE_LICENSE", "MODULE_IMPORT_NS") and args[0]:
+            # "Echoaudio " ECHOCARD_NAME " driver", XFS_VERSION_STRING " with " ...: present,
+            # its exact text decided by macros; the rules ask only whether there is one.
+            value = " ".join(t.text for t in args[0])
         if value is not None:
             facts.modinfo.append(ModinfoTag(_MODINFO[name], value, _loc(path, tokens[index])))
+        return end
+    if name == "IP_SET_MODULE_DESC":
+        # include/linux/netfilter/ipset/ip_set.h: MODULE_DESCRIPTION(a "-type of IP sets,
+        # revisions " b "-" c) through _IP_SET_MODULE_DESC
+        args, end = _arguments(tokens, index + 1)
+        value = _string_value(args[0]) if args and args[0] else None
+        if value is not None:
+            facts.modinfo.append(ModinfoTag("description", value, _loc(path, tokens[index])))
         return end
     if name == "MODULE_INFO":
         args, end = _arguments(tokens, index + 1)
@@ -603,7 +615,9 @@ def _macro_uses(facts: FileFacts, lexed: LexedFile) -> None:
             name
             for name in facts.references
             if name not in expanded
-            and (name in lexed.functions or (name in lexed.table and not name.startswith("CONFIG_")))
+            and (
+                name in lexed.functions or (name in lexed.table and not name.startswith("CONFIG_"))
+            )
         ]
         if not macros:
             return
@@ -626,6 +640,10 @@ def _macro_uses(facts: FileFacts, lexed: LexedFile) -> None:
                 facts.references.setdefault(token.text, where)
 
 
+# Words before an identifier that make it an expression, not a declarator.
+_NOT_TYPES = frozenset(["return", "case", "sizeof", "else", "do", "typeof", "__typeof__"])
+
+
 def _reference(facts: FileFacts, tokens: list[Token], index: int, path: str) -> None:
     token = tokens[index]
     if token.kind != "ident" or token.text in _KEYWORDS:
@@ -634,6 +652,14 @@ def _reference(facts: FileFacts, tokens: list[Token], index: int, path: str) -> 
         return
     if index > 0 and tokens[index - 1].text in ("struct", "union", "enum", "goto"):
         return
+    if (
+        index > 0
+        and tokens[index - 1].kind == "ident"
+        and tokens[index - 1].text not in _NOT_TYPES
+        and index + 1 < len(tokens)
+        and tokens[index + 1].text in (";", ",", "[", ":", "=", ")")
+    ):
+        return  # `struct rtl_ops rtl_ops;`, `u8 val;`: a declarator, not a use
     if (
         index + 1 < len(tokens)
         and tokens[index + 1].text == ":"
