@@ -28,6 +28,22 @@ $kernel_source_dir M=$PWD``). The log goes to ``<pkg>/build.log`` and the result
 modpost lines) to ``<pkg>/truth.json``. A package whose build writes no ``.ko`` is reported and
 left out of the totals. Needs the headers (``linux-headers-6.1.0-56-amd64``) and gcc-12.
 
+Measured (25 packages that build against 6.1.0-56, 102 modules, modpost silent on all; the
+other 5 of PACKAGES fail to build there and are left out):
+
+    ======================  =====  =======  ======
+    kmodlint                found  phantom  errors
+    ======================  =====  =======  ======
+    9485ba1, default            38      216     705
+    9485ba1, --config none      77      196     452
+    now, default               100        0       0
+    now, --config none         100        1       0
+    now, /proc/config.gz        99        0       0
+    ======================  =====  =======  ======
+
+(default: 9485ba1 took the host's /proc/config.gz; now the --kernel tree's .config.) The two
+modules never found are openafs's, whose Makefiles its configure script writes.
+
 Example::
 
     python3 benchmarks/realworld_oot.py --root /tmp/oot --fetch --build
