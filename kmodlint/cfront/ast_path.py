@@ -589,7 +589,8 @@ def _references(ast: c_ast.FileAST, loc: _Locator) -> dict[str, Loc]:
     for node in ast.ext:
         decl_type = node.type if isinstance(node, c_ast.Decl | c_ast.Typedef) else None
         for enum in _enums_in(decl_type):
-            enumerators.update(e.name for e in enum.values.enumerators if enum.values)
+            if enum.values is not None:  # `enum foo x;` names an enum defined elsewhere
+                enumerators.update(e.name for e in enum.values.enumerators)
     bodies: dict[str, list[tuple[c_ast.Node, c_ast.Node | None, object]]] = {}
     roots: list[str] = []
     for node in ast.ext:
