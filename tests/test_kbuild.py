@@ -873,3 +873,12 @@ def test_collection_of_drivers_keeps_lone_modules(tmp_path: Path) -> None:
     assert str(tmp_path / "lone" / "lonemod.c") in result.orphan_sources
     result = group_sources([str(tmp_path / "pkg")], None)
     assert result.unreached_sources == {str(tmp_path / "pkg" / "port" / "bsd.c")}
+
+
+def test_read_config_keeps_is_not_set_on_request(tmp_path: Path) -> None:
+    from kmodlint.cfront.kconfig import read_config
+
+    config = tmp_path / ".config"
+    config.write_text("CONFIG_MODULES=y\n# CONFIG_OFF is not set\n# a comment\n")
+    assert read_config(str(config)) == {"CONFIG_MODULES": "y"}
+    assert read_config(str(config), keep_unset=True) == {"CONFIG_MODULES": "y", "CONFIG_OFF": ""}
