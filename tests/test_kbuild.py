@@ -882,3 +882,28 @@ def test_read_config_keeps_is_not_set_on_request(tmp_path: Path) -> None:
     config.write_text("CONFIG_MODULES=y\n# CONFIG_OFF is not set\n# a comment\n")
     assert read_config(str(config)) == {"CONFIG_MODULES": "y"}
     assert read_config(str(config), keep_unset=True) == {"CONFIG_MODULES": "y", "CONFIG_OFF": ""}
+
+
+def test_dual_makefile_recipe_variables_reach_its_kbuild_reading(tmp_path: Path) -> None:
+    tree(
+        tmp_path,
+        {
+            "Makefile": (
+                "ifneq ($(KERNELRELEASE),)\n"
+                "obj-$(CONFIG_TOY) += toy.o\n"
+                "toy-y := core.o\n"
+                "toy-$(CONFIG_TOY_DEBUG) += debug.o\n"
+                "else\n"
+                "KDIR ?= /lib/modules/$(shell uname -r)/build\n"
+                "export CONFIG_TOY_DEBUG := y\n"
+                "modules:\n"
+                "\t$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_TOY=m modules\n"
+                "endif\n"
+            ),
+            **stubs("core", "debug"),
+        },
+    )
+    # a fragment without CONFIG_MODULES: nothing is assumed, the recipe's words decide
+    result = group_sources([str(tmp_path)], {"CONFIG_USB": "m"})
+    assert stems(by_name(result)["toy"]) == ["core", "debug"]
+    assert result.assumed_options == []
