@@ -1114,8 +1114,8 @@ def read_dkms_make(
     for piece in re.split(r";|&&|\|\||\n", command):
         for word in _shell_words(piece.strip().lstrip("( ")):
             m = _VAR_WORD.fullmatch(word)
-            if not m or "\0" in m.group(2):
-                continue
+            if not m or any(c in m.group(2) for c in ("\0", "$(", "`")):
+                continue  # needs the shell (or a dkms variable not known here)
             var, value = m.group(1), local(m.group(2))
             if var in ("M", "KBUILD_EXTMOD", "SUBDIRS"):
                 if targets is not None and os.path.isdir(value):
