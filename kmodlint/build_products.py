@@ -108,9 +108,7 @@ def _differences(binary: Module, source: Module, set_exports: set[str]) -> list[
     # Only imports from the modules of the set are compared: what the kernel's own inline
     # functions and macros expand to (_printk, __kmalloc, __fentry__) appears in no source.
     gone = sorted(
-        s
-        for s, weak in binary.undefined.items()
-        if not weak and s not in used and s in set_exports
+        s for s, weak in binary.undefined.items() if not weak and s not in used and s in set_exports
     )
     if gone:
         reasons.append(f"it imports {_names(gone)}, which the sources no longer use")

@@ -199,7 +199,14 @@ def test_every_source_rule_has_a_firing_case_and_a_near_miss() -> None:
         fired |= {code for (_path, _line, code) in expected}
     names = {case.name for case in CASES}
     for rule in all_rules():
-        if "source" not in rule.modes or rule.code in ("KM902", "KM903", "KM904", "KM905", "KM906", "KM907"):
+        if "source" not in rule.modes or rule.code in (
+            "KM902",
+            "KM903",
+            "KM904",
+            "KM905",
+            "KM906",
+            "KM907",
+        ):
             continue
         assert rule.code in fired, f"{rule.code} {rule.name}: no source case fires it"
         prefix = rule.code.lower()
