@@ -7,10 +7,13 @@ internal error (never 1 for a crash).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Any, TextIO
 
 from kmodlint import __version__, baseline, settings, suppress
 from kmodlint.baseline import BaselineError
@@ -178,8 +181,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    guard = _StdoutGuard(sys.stdout)
+    sys.stdout = guard  # type: ignore[assignment]
     try:
-        return _dispatch(args)
+        status = _dispatch(args)
+        if guard.broken:
+            _silence_stdout()
+        return status
+    except _OutputError as exc:
+        print(f"kmodlint: error: cannot write the report: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except (
         UsageError,
         KernelSpecError,
@@ -193,11 +204,71 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_ERROR
     except BrokenPipeError:
-        return EXIT_OK
-    except Exception:
-        print("kmodlint: internal error (please report it):", file=sys.stderr)
-        traceback.print_exc(file=sys.stderr)
+        # a write the guard did not see (a stream taken before it was set): the findings'
+        # status is unknown here, and "no findings" must never be claimed for it
+        _silence_stdout()
         return EXIT_ERROR
+    except Exception as exc:
+        # One line, not a traceback wall: the user needs the fact and where to report it.
+        reason = " ".join(str(exc).split())[:300]
+        print(
+            f"kmodlint: internal error: {type(exc).__name__}: {reason}\n"
+            f"kmodlint: please report it (kmodlint {__version__}, the command line, and the "
+            "traceback KMODLINT_DEBUG=1 prints) to the kmodlint issue tracker",
+            file=sys.stderr,
+        )
+        if os.environ.get("KMODLINT_DEBUG") == "1":
+            traceback.print_exc(file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        sys.stdout = guard.stream
+
+
+class _OutputError(Exception):
+    """stdout refused the report (a full disk, /dev/full): one line, exit 2."""
+
+
+class _StdoutGuard:
+    """sys.stdout during a run. A reader that goes away (`kmodlint check | head`) must not
+    turn the exit status into 0 or 2: the rest of the report is dropped and the run ends
+    with the status its findings give. Any other write error is one line, exit 2."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if self.broken:
+            return len(text)
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            self.broken = True
+            return len(text)
+        except OSError as exc:
+            raise _OutputError(exc.strerror or str(exc)) from exc
+
+    def flush(self) -> None:
+        if self.broken:
+            return
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            self.broken = True
+        except OSError as exc:
+            raise _OutputError(exc.strerror or str(exc)) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what is still
+    buffered for a closed pipe prints no 'Exception ignored' lines."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())  # type: ignore[union-attr]
+        os.close(devnull)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

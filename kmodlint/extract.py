@@ -25,8 +25,21 @@ def module_name_for(path: str) -> str:
 
 
 def extract_binary(path: str, display: str) -> Extraction:
-    """`path` is read; `display` is what findings and tables call it."""
+    """`path` is read; `display` is what findings and tables call it. Never raises (but
+    KeyboardInterrupt): a failure on one module becomes its diagnostic here, in the
+    worker, so the run keeps every other module's findings."""
     name = module_name_for(path)
+    try:
+        return _extract(path, display, name)
+    except Exception as exc:  # the point: one file's failure stays that file's
+        reason = " ".join(str(exc).split())[:200]
+        if isinstance(exc, RecursionError):
+            reason = "nested too deeply"
+        message = f"analysis stopped ({type(exc).__name__}: {reason})"
+        return Extraction(None, [InputProblem("invalid-elf", display, message, module=name)])
+
+
+def _extract(path: str, display: str, name: str) -> Extraction:
     try:
         # recorded: a cached model is reused only while these exact bytes are on disk
         raw, _ = read_recorded(path, always_hash=False)

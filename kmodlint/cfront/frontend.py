@@ -73,6 +73,26 @@ def _read_entry(path: str) -> tuple[str, Dep]:
 
 
 def analyse_source(job: SourceJob) -> SourceExtraction:
+    """The facts of one C file. Never raises (but KeyboardInterrupt): whatever goes wrong
+    in one file (an `#if 1 << -1`, 5,000 nested parentheses, a bug of kmodlint's met
+    only by this file) becomes that file's diagnostic here, in the worker, so every
+    other file of the run keeps its findings and a pool never shows a remote traceback."""
+    try:
+        return _analyse_source(job)
+    except Exception as exc:  # the point: one file's failure stays that file's
+        return SourceExtraction(None, [InputProblem("unparsable-source", job.path, failure(exc))])
+
+
+def failure(exc: BaseException) -> str:
+    """One line for an exception that stopped one file's analysis: its type and reason."""
+    reason = " ".join(str(exc).split())[:200]
+    if isinstance(exc, RecursionError):
+        reason = "nested too deeply"
+    kind = type(exc).__name__
+    return f"analysis stopped ({kind}: {reason})" if reason else f"analysis stopped ({kind})"
+
+
+def _analyse_source(job: SourceJob) -> SourceExtraction:
     try:
         text = read_text(job.path)
     except OSError as exc:
