@@ -58,7 +58,9 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         "--config",
         metavar="FILE",
         help="kernel .config for #ifdef CONFIG_*, IS_ENABLED() and obj-$(CONFIG_*) in sources "
-        "(default: the running kernel's, if found; 'none' for no configuration)",
+        "(default: the --kernel headers/build tree's .config, else the running kernel's; "
+        "'none' for no configuration). An out-of-tree driver's own options that a whole "
+        "kernel .config does not mention are read as =m, and a note names them",
     )
     parser.add_argument(
         "--define",
