@@ -13,6 +13,7 @@ from kmodlint.cache import Cache, default_cache_dir
 from kmodlint.cfront.elsewhere import defined_elsewhere
 from kmodlint.cfront.kbuild import kernel_source_tree
 from kmodlint.cfront.kconfig import ConfigError, read_config, running_kernel_config
+from kmodlint.cfront.kernel_inlines import kernel_inlines
 from kmodlint.cfront.sources import SourceSet, load_sources
 from kmodlint.discover import discover
 from kmodlint.kernel.load import choose_kernel
@@ -113,8 +114,9 @@ def load_set(
     module_set = ModuleSet(modules, kernel, problems)
     for module in module_set.modules if sources is not None else []:
         missing = set(module_set.unresolved(module)) if module.source is not None else set()
-        for name in defined_elsewhere(module, missing):
-            # the configuration leaves its definition out: the build proves the use dead
+        # A kernel header's static inline the driver redeclares binds to the inline; a
+        # definition in a file this configuration leaves out proves the use dead.
+        for name in (missing & kernel_inlines()) | defined_elsewhere(module, missing):
             module.undefined.pop(name, None)
             assert module.source is not None
             module.source.maybe_defined.add(name)
