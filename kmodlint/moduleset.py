@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from kmodlint.kernel.table import KernelTable
 from kmodlint.model import Export, InputProblem, Module, normalise_module_name
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,8 @@ class ModuleSet:
     @cached_property
     def graph(self) -> nx.DiGraph:
         """importer -> exporter, for modules of the set; edge attribute `symbols`."""
+        import networkx as nx  # ~0.2 s: only runs that build the graph pay for it
+
         graph = nx.DiGraph()
         graph.add_nodes_from(module.name for module in self.modules)
         for importer, providers in self.resolution.items():
@@ -149,6 +153,8 @@ class ModuleSet:
     def layers(self) -> list[list[str]]:
         """Stacking layers: layer 0 depends on nothing in the set; a module sits one layer
         above the highest module it needs. Modules of one cycle share a layer."""
+        import networkx as nx
+
         condensed = nx.condensation(self.graph)
         level: dict[int, int] = {}
         for node in reversed(list(nx.topological_sort(condensed))):
@@ -164,6 +170,8 @@ class ModuleSet:
         """One cycle per strongly connected component, as `a, b, a` starting at the smallest
         name (depmod reports `Cycle detected: a -> b -> a`)."""
         found = []
+        import networkx as nx
+
         for component in nx.strongly_connected_components(self.graph):
             if len(component) < 2:
                 continue
