@@ -13,18 +13,17 @@ import re
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from kmodlint import __version__, baseline, settings, suppress
-from kmodlint.baseline import BaselineError
-from kmodlint.cfront.kconfig import ConfigError
-from kmodlint.engine import Finding, SelectionError, run_rules
-from kmodlint.focus import plan_focus
-from kmodlint.kernel.load import KernelSpecError
-from kmodlint.loading import LoadedSet, load_set
-from kmodlint.progress import Progress
-from kmodlint.rule import Severity, all_rules, find_rule
-from kmodlint.settings import Layer, Settings, SettingsError
+from kmodlint import __version__
+
+# Everything else is imported where a command needs it: `--version`, `rules` and
+# `explain` must start in a few tens of milliseconds (ruff's start-up is the yardstick),
+# and the C front end, the ELF reader and networkx cost hundreds.
+if TYPE_CHECKING:
+    from kmodlint.engine import Finding
+    from kmodlint.loading import LoadedSet
+    from kmodlint.settings import Settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -193,14 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _OutputError as exc:
         print(f"kmodlint: error: cannot write the report: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except (
-        UsageError,
-        KernelSpecError,
-        SelectionError,
-        ConfigError,
-        SettingsError,
-        BaselineError,
-    ) as exc:
+    except _usage_errors() as exc:
         print(f"kmodlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -224,6 +216,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     finally:
         sys.stdout = guard.stream
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """What a user's input can be wrong with: one line, exit 2 (imported only when an
+    exception is being matched, so start-up pays nothing for it)."""
+    from kmodlint.baseline import BaselineError
+    from kmodlint.cfront.kconfig import ConfigError
+    from kmodlint.engine import SelectionError
+    from kmodlint.kernel.load import KernelSpecError
+    from kmodlint.settings import SettingsError
+
+    return (UsageError, KernelSpecError, SelectionError, ConfigError, SettingsError, BaselineError)
 
 
 class _OutputError(Exception):
@@ -274,6 +278,8 @@ def _silence_stdout() -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    from kmodlint.rule import all_rules, find_rule
+
     if args.command == "cache":
         return _clean_cache(args.cache_dir)
     if args.command == "rules":
@@ -295,9 +301,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     options = _settings(args)
     if args.show_settings:
+        from kmodlint import settings
+
         sys.stdout.write(settings.describe(options))
         return EXIT_OK
     _check_usage(args)
+    from kmodlint.focus import plan_focus
+    from kmodlint.loading import load_set
+    from kmodlint.progress import Progress
+
     focused, args.focus = getattr(args, "focus", False), None
     paths = args.paths
     if focused:
@@ -418,6 +430,9 @@ def _split(value: str | None) -> list[str]:
 
 def _settings(args: argparse.Namespace) -> Settings:
     """The settings file (unless --isolated) with the command line on top."""
+    from kmodlint import settings
+    from kmodlint.settings import Layer
+
     select = getattr(args, "select", None)
     cli = Layer(
         select=_split(select) if select else None,
@@ -437,6 +452,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _check(args: argparse.Namespace, loaded: LoadedSet, options: Settings) -> int:
+    from kmodlint import baseline, settings, suppress
+    from kmodlint.engine import run_rules
+    from kmodlint.rule import Severity
+
     # discovery (exclude) -> rules (selection) -> per-file/per-module ignores -> severity
     # -> inline suppressions -> --focus -> baseline -> report and exit status.
     selected = options.all_selected()
