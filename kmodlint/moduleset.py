@@ -169,7 +169,9 @@ class ModuleSet:
     def cycles(self) -> list[list[str]]:
         """One cycle per strongly connected component, as `a, b, a` starting at the smallest
         name (depmod reports `Cycle detected: a -> b -> a`)."""
-        found = []
+        found: list[list[str]] = []
+        if not any(p.in_set for providers in self.resolution.values() for p in providers.values()):
+            return found  # no edge inside the set, so no loop: networkx is not needed
         import networkx as nx
 
         for component in nx.strongly_connected_components(self.graph):

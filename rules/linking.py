@@ -99,8 +99,8 @@ def dependency_cycle(ms: ModuleSet) -> Iterator[Hit]:
     ## References
     - https://github.com/armbian/build/issues/45
     """
-    graph = ms.graph
     for cycle in ms.cycles:
+        graph = ms.graph
         module = ms.by_name[normalise_module_name(cycle[0])]
         links = "; ".join(
             f"{a} needs {', '.join(sorted(graph.edges[a, b]['symbols']))} from {b}"
