@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kmodlint.engine import Finding
 from kmodlint.fingerprint import identity as fingerprint_identity
+from kmodlint.safe_io import BASELINE_LIMIT, read_regular
 
 FORMAT_VERSION = 1
 Identity = tuple[str, str, str]
@@ -61,13 +62,17 @@ class Filtered:
 
 def read(path: str) -> Counter[Identity]:
     try:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
+        # --baseline /dev/zero, a FIFO, a huge file: refused with a reason (safe_io)
+        document = json.loads(read_regular(path, BASELINE_LIMIT).decode("utf-8"))
     except OSError as exc:
         raise BaselineError(f"cannot read baseline {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise BaselineError(f"baseline {path} is not UTF-8 text ({exc.reason})") from exc
     except json.JSONDecodeError as exc:
+        raise BaselineError(f"baseline {path} is not JSON: {exc}") from exc
+    except RecursionError as exc:  # json recurses per nesting level ([[[[...]]]])
+        raise BaselineError(f"baseline {path} is not JSON: nested too deeply") from exc
+    except ValueError as exc:  # an integer of more than 4,300 digits
         raise BaselineError(f"baseline {path} is not JSON: {exc}") from exc
     if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
         raise BaselineError(f"baseline {path}: not a version {FORMAT_VERSION} kmodlint baseline")
@@ -78,7 +83,7 @@ def read(path: str) -> Counter[Identity]:
         try:
             ident = (str(entry["code"]), str(entry["module"]), str(entry["key"]))
             counts[ident] += int(entry.get("count", 1))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:  # "count": 1e999
             raise BaselineError(f"baseline {path}: malformed entry {entry!r}") from exc
     return counts
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import kmodlint
 from kmodlint import __version__
+from kmodlint.safe_io import SOURCE_LIMIT, read_regular, read_regular_stat
 
 _SCHEMA = "5"
 DEFAULT_MAX_BYTES = 1 << 30
@@ -145,16 +146,17 @@ def note_file(path: str) -> None:
         note_absent(full)
 
 
-def read_recorded(path: str, always_hash: bool = True) -> tuple[bytes, Dep]:
+def read_recorded(
+    path: str, always_hash: bool = True, limit: int = SOURCE_LIMIT
+) -> tuple[bytes, Dep]:
     """The bytes of `path` and their record (the stat of the open file, taken before
     reading, and the hash of exactly the bytes read); noted when recording. Without
     `always_hash` the hash is left empty when nothing records (no cache: a big .ko need
-    not be hashed)."""
+    not be hashed). Only a regular file of at most `limit` bytes is read (safe_io): a
+    FIFO, a device or a huge file is an OSError saying so."""
     now = time.time_ns()
     try:
-        with open(path, "rb") as handle:
-            stat = os.fstat(handle.fileno())
-            data = handle.read()
+        data, stat = read_regular_stat(path, limit)
     except OSError:
         # An unreadable file gives a result too (a problem to report): it must not outlive
         # the file becoming readable, so its existence invalidates it.
@@ -201,10 +203,8 @@ def _unchanged(dep: Dep) -> bool:
     if still_current(dep):
         return True
     try:
-        with open(path, "rb") as handle:
-            if os.fstat(handle.fileno()).st_size != size:
-                return False
-            return _digest(handle.read()) == dep[5]
+        # at most the recorded size: a file grown or turned into a FIFO is a miss, not a hang
+        return _digest(read_regular(path, size)) == dep[5]
     except OSError:
         return False
 

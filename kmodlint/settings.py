@@ -19,6 +19,7 @@ from typing import Any
 
 from kmodlint.engine import Finding, SelectionError, resolve_selection
 from kmodlint.rule import Severity, all_rules
+from kmodlint.safe_io import SETTINGS_LIMIT, read_regular
 
 # Searched in this order in each folder, like ruff's .ruff.toml, ruff.toml, pyproject.toml.
 FILE_NAMES = (".kmodlint.toml", "kmodlint.toml", "pyproject.toml")
@@ -156,14 +157,17 @@ def _is_settings_file(path: str) -> bool:
 
 def _read_toml(path: str) -> dict[str, Any]:
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        # a settings file in the analysed tree is input like any other: a FIFO or a
+        # symlink to /dev/zero is refused, a huge one too (safe_io)
+        return tomllib.loads(read_regular(path, SETTINGS_LIMIT).decode("utf-8"))
     except OSError as exc:
         raise SettingsError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise SettingsError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: invalid TOML: {exc}") from exc
+    except RecursionError as exc:  # tomllib recurses per nesting level ([[[[...]]]])
+        raise SettingsError(f"{path}: invalid TOML: nested too deeply") from exc
 
 
 def load_settings(path: str) -> Settings:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,6 +57,22 @@ def by_file(report: dict) -> dict[str, list[str]]:
         name = os.path.basename(finding["path"] or "")
         found.setdefault(name, []).append(f"{finding['rule']}: {finding['message']}")
     return found
+
+
+@pytest.fixture(autouse=True)
+def deadline() -> Iterator[None]:
+    """A hang (a FIFO opened for reading) fails its test instead of the whole run."""
+
+    def expired(signum: int, frame: object) -> None:
+        raise TimeoutError("the test hung")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(60)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture()
@@ -188,3 +206,242 @@ def test_a_full_disk_on_stdout_is_one_line(
     err = capsys.readouterr().err
     assert "kmodlint: error: cannot write the report: No space left on device" in err
     assert "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Only regular files are opened, and never more than a bound
+
+
+def test_read_regular_refuses_fifos_devices_and_huge_files(tmp_path: Path) -> None:
+    from kmodlint.safe_io import RefusedInput, read_regular
+
+    fifo = tmp_path / "fifo.c"
+    os.mkfifo(fifo)  # no writer: a plain open() would block for ever
+    zero = tmp_path / "zero.c"
+    zero.symlink_to("/dev/zero")  # a plain read() would never end
+    big = tmp_path / "big.c"
+    big.write_bytes(b"x" * 2000)
+    fine = tmp_path / "fine.c"
+    fine.write_bytes(b"int x;\n")
+    for path, reason in ((fifo, "not a regular file"), (zero, "not a regular file")):
+        with pytest.raises(RefusedInput) as refused:
+            read_regular(str(path), 1 << 20)
+        assert refused.value.strerror == reason
+    with pytest.raises(RefusedInput, match="larger than 1000 bytes"):
+        read_regular(str(big), 1000)
+    assert read_regular(str(fine), 1000) == b"int x;\n"
+
+
+def _kbuild_tree(root: Path) -> Path:
+    """good.c, a FIFO and a symlink to /dev/zero, all claimed by the Kbuild."""
+    tree = root / "tree"
+    tree.mkdir()
+    (tree / "good.c").write_text(GOOD_C)
+    os.mkfifo(tree / "fifo.c")
+    (tree / "zero.c").symlink_to("/dev/zero")
+    (tree / "Kbuild").write_text("obj-m += good.o fifo.o zero.o\n")
+    return tree
+
+
+def test_a_fifo_and_a_dev_zero_source_are_one_line_each(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = _kbuild_tree(env)
+    _, report, err = run(capsys, str(tree), "--no-cache", "--config", "none")
+    found = by_file(report)
+    assert found["fifo.c"] == ["unknown-input: not a regular file"]
+    assert found["zero.c"] == ["unknown-input: not a regular file"]
+    assert any("no-module-exit" in f for f in found["good.c"])
+    assert "Traceback" not in err
+
+
+def test_analyse_source_refuses_a_fifo_even_when_handed_one(tmp_path: Path) -> None:
+    """The worker's own reading, whatever discovery decided: a FIFO named by a job."""
+    from kmodlint.cfront.frontend import SourceJob, analyse_source
+
+    os.mkfifo(tmp_path / "x.c")
+    result = analyse_source(SourceJob(str(tmp_path / "x.c"), (), use_ast=False))
+    assert [(p.name, p.message) for p in result.problems] == [
+        ("unreadable-path", "not a regular file")
+    ]
+
+
+def test_kbuild_files_that_are_fifos_are_not_read(tmp_path: Path) -> None:
+    from kmodlint.cfront.kbuild import group_sources, read_dkms_make
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "good.c").write_text(GOOD_C)
+    os.mkfifo(tree / "fifo.mk")
+    (tree / "Kbuild").write_text("include $(src)/fifo.mk\nobj-m += good.o\n")
+    os.mkfifo(tree / "dkms.conf")
+    assert read_dkms_make(str(tree / "dkms.conf")) == {}
+    grouping = group_sources([str(tree)], None, [str(tree / "good.c")])
+    # never opened (kbuild's include looks for a file), one problem naming it
+    assert [m for _, _, m in grouping.problems if "fifo.mk" in m] == [
+        f"included file not found: {tree / 'fifo.mk'}"
+    ]
+    assert [m.name for m in grouping.modules] == ["good"]
+
+
+def test_a_linemarker_naming_dev_zero_is_not_read(tmp_path: Path) -> None:
+    """`#line 1 "/dev/zero"`: the AST path maps locations through the named file, and the
+    cache records every file cpp's linemarkers name."""
+    from kmodlint import cache
+    from kmodlint.cfront.ast_path import _Locator
+
+    assert _Locator(str(tmp_path / "x.c"), str(tmp_path))._source("/dev/zero") is None
+    _, deps = cache.recorded(lambda _: cache.note_file("/dev/zero"), None)
+    assert [dep[1] for dep in deps] == [-1]  # recorded as "not a file", never read
+
+
+def test_a_kernel_tree_with_a_fifo_and_a_dev_zero_module(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kernel = env / "kernel"
+    (kernel / "kernel").mkdir(parents=True)
+    shutil.copy(FIXTURES / "arch" / "x86_64" / "mod2.ko", kernel / "kernel" / "mod2.ko")
+    os.mkfifo(kernel / "kernel" / "fifo.ko")
+    (kernel / "kernel" / "zero.ko").symlink_to("/dev/zero")
+    tree = env / "tree"
+    tree.mkdir()
+    shutil.copy(GOOD_KO, tree / "mod1.ko")
+    status = cli.main(["check", str(tree), "--kernel", str(kernel), "--isolated", "--no-cache"])
+    out, err = capsys.readouterr()
+    assert f"{kernel}/kernel/fifo.ko: error: not a regular file [KM903 unreadable-path]" in out
+    assert f"{kernel}/kernel/zero.ko: error: not a regular file [KM903 unreadable-path]" in out
+    assert "mod1.ko" in out and "Traceback" not in err
+    assert status == 1
+
+
+def _bombs() -> dict[str, bytes]:
+    """128 MB of zeros in each format, a few hundred KB at most, compressed a MB at a
+    time (so this process never holds the image the bomb would inflate to)."""
+    import lzma
+    import zlib
+
+    import zstandard
+
+    mb = bytes(1 << 20)
+    xz, gz = lzma.LZMACompressor(), zlib.compressobj(1, wbits=31)
+    zst = zstandard.ZstdCompressor().compressobj()
+    packed: dict[str, list[bytes]] = {"xz.ko.xz": [], "gz.ko.gz": [], "zst.ko.zst": []}
+    for _ in range(128):
+        packed["xz.ko.xz"].append(xz.compress(mb))
+        packed["gz.ko.gz"].append(gz.compress(mb))
+        packed["zst.ko.zst"].append(zst.compress(mb))
+    packed["xz.ko.xz"].append(xz.flush())
+    packed["gz.ko.gz"].append(gz.flush())
+    packed["zst.ko.zst"].append(zst.flush())
+    return {name: b"".join(parts) for name, parts in packed.items()}
+
+
+def test_decompression_bombs_are_stopped_early(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import resource
+
+    tree = env / "tree"
+    tree.mkdir()
+    for name, data in _bombs().items():
+        (tree / name).write_bytes(data)
+    shutil.copy(GOOD_KO, tree / "mod1.ko")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cli.main(["check", str(tree), "--kernel", "none", "--isolated", "--no-cache"])
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    out = capsys.readouterr().out
+    for name in ("xz.ko.xz", "gz.ko.gz", "zst.ko.zst"):
+        line = next(line for line in out.splitlines() if name in line)
+        assert "decompresses to more than" in line and "[KM902 invalid-elf]" in line
+    assert out.rstrip().endswith("in 1 module")
+    assert grown_mb < 64  # a chunk past the cap at most, never the 128 MB image
+
+
+def test_compressed_modules_still_inflate_and_truncated_ones_are_corrupt() -> None:
+    import gzip
+    import lzma
+
+    import zstandard
+
+    from kmodlint.extract import inflate
+    from kmodlint.frontends.compressed import DecompressError
+
+    image = GOOD_KO.read_bytes()
+    packed = {
+        "m.ko.xz": lzma.compress(image),
+        "m.ko.gz": gzip.compress(image),
+        "m.ko.zst": zstandard.ZstdCompressor(write_content_size=False).compress(image),
+    }
+    for name, data in packed.items():
+        assert inflate(data, name) == image
+        with pytest.raises(DecompressError, match="corrupt compressed module"):
+            inflate(data[: len(data) - 4], name)  # a truncated .ko.zst is no longer accepted
+    with pytest.raises(DecompressError, match="wrong magic"):
+        inflate(b"\x7fELF", "m.ko.zst")
+
+
+def test_an_oversized_module_is_one_line(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kmodlint import extract
+
+    monkeypatch.setattr(extract, "MODULE_LIMIT", 1000)
+    tree = env / "tree"
+    tree.mkdir()
+    shutil.copy(GOOD_KO, tree / "mod1.ko")
+    cli.main(["check", str(tree), "--kernel", "none", "--isolated", "--no-cache"])
+    out = capsys.readouterr().out
+    assert f"{tree}/mod1.ko: error: larger than 1000 bytes [KM903 unreadable-path]" in out
+
+
+def test_settings_files_that_are_fifos_or_too_deep_are_one_error(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = env / "tree"
+    tree.mkdir()
+    (tree / "good.c").write_text(GOOD_C)
+    os.mkfifo(tree / "fifo.toml")
+    deep = tree / "deep.toml"
+    deep.write_text("select = " + "[" * 5000 + "]" * 5000 + "\n")
+    big = tree / "big.toml"
+    big.write_bytes(b"# " + b"x" * (2 << 20) + b"\n")
+    for name, reason in (
+        ("fifo.toml", "cannot read: not a regular file"),
+        ("deep.toml", "invalid TOML: nested too deeply"),
+        ("big.toml", "cannot read: larger than 1 MB"),
+    ):
+        status = cli.main(["check", str(tree), "--settings", str(tree / name), "--kernel", "none"])
+        err = capsys.readouterr().err
+        assert status == 2
+        assert err.strip() == f"kmodlint: error: {tree / name}: {reason}", err
+
+
+def test_baselines_that_are_fifos_deep_or_infinite_are_one_error(tmp_path: Path) -> None:
+    from kmodlint import baseline
+
+    os.mkfifo(tmp_path / "fifo.json")
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (tmp_path / "inf.json").write_text(
+        json.dumps(
+            {"version": 1, "findings": [{"code": "KM1", "module": "m", "key": "k"}]}
+        ).replace('"key": "k"', '"key": "k", "count": 1e999')
+    )
+    (tmp_path / "digits.json").write_text('{"version": ' + "1" * 5000 + "}")
+    for name, reason in (
+        ("fifo.json", "not a regular file"),
+        ("deep.json", "nested too deeply"),
+        ("inf.json", "malformed entry"),
+        ("digits.json", "is not JSON"),
+    ):
+        with pytest.raises(baseline.BaselineError, match=reason):
+            baseline.read(str(tmp_path / name))
+
+
+@pytest.mark.skipif(shutil.which("cpp") is None, reason="no cpp on this machine")
+def test_cpp_including_dev_zero_is_stopped_by_its_memory_limit(tmp_path: Path) -> None:
+    from kmodlint.cfront.preprocess import PreprocessError, preprocess
+
+    source = tmp_path / "zinc.c"
+    source.write_text('#include "/dev/zero"\n')
+    with pytest.raises(PreprocessError, match="cpp: "):
+        preprocess(str(source), defines={}, include_dirs=[])

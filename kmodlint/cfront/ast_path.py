@@ -25,6 +25,7 @@ from kmodlint.cfront.preprocess import (
     preprocess,
     stub_env_dir,
 )
+from kmodlint.safe_io import SOURCE_LIMIT, read_regular_text
 
 INIT_MARK = "__kmodlint_section_init__"
 EXIT_MARK = "__kmodlint_section_exit__"
@@ -445,8 +446,8 @@ class _Locator:
     def _source(self, path: str) -> list[str] | None:
         if path not in self.lines:
             try:
-                with open(path, encoding="utf-8", errors="replace") as fh:
-                    self.lines[path] = fh.read().split("\n")
+                # a linemarker can name any path (`#line 1 "/dev/zero"`): regular files only
+                self.lines[path] = read_regular_text(path, SOURCE_LIMIT).split("\n")
             except OSError:
                 self.lines[path] = None
         return self.lines[path]

@@ -18,6 +18,7 @@ from kmodlint.cfront.kbuild import shipped_copy
 from kmodlint.cfront.lexer import lex
 from kmodlint.cfront.scan import scan
 from kmodlint.model import InputProblem
+from kmodlint.safe_io import describe_failure
 
 # Local headers a .c file pulls in are scanned for prototypes too, this deep.
 _HEADER_DEPTH = 4
@@ -80,16 +81,8 @@ def analyse_source(job: SourceJob) -> SourceExtraction:
     try:
         return _analyse_source(job)
     except Exception as exc:  # the point: one file's failure stays that file's
-        return SourceExtraction(None, [InputProblem("unparsable-source", job.path, failure(exc))])
-
-
-def failure(exc: BaseException) -> str:
-    """One line for an exception that stopped one file's analysis: its type and reason."""
-    reason = " ".join(str(exc).split())[:200]
-    if isinstance(exc, RecursionError):
-        reason = "nested too deeply"
-    kind = type(exc).__name__
-    return f"analysis stopped ({kind}: {reason})" if reason else f"analysis stopped ({kind})"
+        problem = InputProblem("unparsable-source", job.path, describe_failure(exc))
+        return SourceExtraction(None, [problem])
 
 
 def _analyse_source(job: SourceJob) -> SourceExtraction:

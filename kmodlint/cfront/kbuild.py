@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import TypeVar
 
+from kmodlint.safe_io import MAKEFILE_LIMIT, SOURCE_LIMIT, read_regular_text
+
 _T = TypeVar("_T")
 
 KBUILD_FILES = ("Kbuild", "Makefile")
@@ -309,8 +311,8 @@ class _Make:
 
     def read_file(self, path: str) -> None:
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
+            # a FIFO or `Makefile -> /dev/zero` in the tree: one problem, no hang
+            text = read_regular_text(path, MAKEFILE_LIMIT)
         except OSError as error:
             self.problem(path, 0, f"cannot read: {error.strerror or error}")
             return
@@ -884,8 +886,7 @@ def kernel_source_tree(spec: str | None) -> str | None:
         if not os.path.isfile(makefile):
             continue
         try:
-            with open(makefile, encoding="utf-8", errors="replace") as handle:
-                head = handle.read(4096)
+            head = read_regular_text(makefile, MAKEFILE_LIMIT)[:4096]
         except OSError:
             continue
         m = re.match(r"\s*include\s+(\S+)/Makefile\s*$", head)
@@ -1071,8 +1072,7 @@ def read_dkms_make(
     variables are filled in where known (the package's build folder is the dkms.conf's
     folder); a value that still needs the shell is left out."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
+        text = read_regular_text(path, MAKEFILE_LIMIT)
     except OSError:
         return {}
     here = os.path.dirname(os.path.abspath(path))
@@ -1474,10 +1474,11 @@ class _Grouper:
         includes: set[str] = set()
         for name in names:
             try:
-                with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as f:
-                    includes.update(_C_INCLUDE.findall(f.read()))
+                # discovery may have flagged it already (a FIFO, x.c -> /dev/zero): never read
+                text = read_regular_text(os.path.join(directory, name), SOURCE_LIMIT)
             except OSError:
                 continue
+            includes.update(_C_INCLUDE.findall(text))
         for name in left:
             if name in includes:
                 self.named.add(os.path.abspath(os.path.join(directory, name)))

@@ -14,9 +14,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
+import time
 from importlib import resources
 
 from kmodlint.cache import note_file, recording
@@ -265,6 +267,21 @@ def _only_error_directives(stderr: str) -> bool:
     )
 
 
+# What one cpp run may take, whatever the file does: `#include "/dev/zero"` makes cc1
+# read without end (6 GB in 22 s), a 529-byte macro bomb takes minutes and 1.6 GB. Real
+# kernel files need well under a tenth of each.
+MB = 1024 * 1024
+CPP_MEMORY = 2048 * MB  # address space
+CPP_CPU_SECONDS = 60
+
+
+def _limit_child() -> None:
+    """preexec_fn of cpp: the kernel enforces the bounds in the child (cc1 inherits them),
+    so no reading of cpp's output can be too late."""
+    resource.setrlimit(resource.RLIMIT_AS, (CPP_MEMORY, CPP_MEMORY))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPP_CPU_SECONDS, CPP_CPU_SECONDS + 5))
+
+
 _MISSING = re.compile(r"^(.*?):\d+:\d+: fatal error: (.+?): No such file or directory", re.M)
 MAX_MISSING = 40
 ANCESTOR_LEVELS = 6
@@ -421,6 +438,8 @@ def _preprocess(
 ) -> str:
     extra: list[str] = []
     analysed = os.path.abspath(path)
+    # cpp runs again per missing include: all the runs share twice one run's time
+    deadline = time.monotonic() + 2 * timeout
     for _ in range(MAX_MISSING):
         cmd = cpp_command(
             path,
@@ -430,14 +449,29 @@ def _preprocess(
             union=union,
         )
         cmd[-1:-1] = ["-idirafter", missing_dir]
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise PreprocessError(f"cpp: timed out after {2 * timeout:.0f}s in all")
         try:
             proc = subprocess.run(
-                cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False
+                cmd,
+                capture_output=True,
+                timeout=min(timeout, left),
+                stdin=subprocess.DEVNULL,
+                check=False,
+                preexec_fn=_limit_child,
             )
         except subprocess.TimeoutExpired as exc:
-            raise PreprocessError(f"cpp: timed out after {timeout:.0f}s") from exc
+            raise PreprocessError(f"cpp: timed out after {min(timeout, left):.0f}s") from exc
         except OSError as exc:
             raise PreprocessorNotFound(f"cannot run {cmd[0]}: {exc}") from exc
+        if proc.returncode < 0:
+            # killed by a signal: the rlimits (SIGKILL/SIGSEGV past the address space,
+            # SIGXCPU past the CPU time): an `#include "/dev/zero"`, a macro bomb
+            raise PreprocessError(
+                f"cpp: stopped by signal {-proc.returncode} (over {CPP_MEMORY // MB} MB of "
+                f"memory or {CPP_CPU_SECONDS} s of CPU time)"
+            )
         if proc.returncode == 0:
             return _noted(proc.stdout.decode("utf-8", "replace"), missing_dir)
         stderr = proc.stderr.decode("utf-8", "replace")

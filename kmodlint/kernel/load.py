@@ -17,6 +17,7 @@ from kmodlint.kernel.symvers import read_symvers, read_system_map
 from kmodlint.kernel.table import VMLINUX, KernelTable
 from kmodlint.kernel.vermagic import vermagic_from_headers
 from kmodlint.model import Export, ExportKind, InputProblem, Module, normalise_module_name
+from kmodlint.safe_io import TABLE_LIMIT, read_regular_text
 
 # Extracts modules of a tree: (list of (path, display)) -> list of Module|None with problems.
 TreeReader = Callable[[list[tuple[str, str]]], list[tuple[Module | None, list[InputProblem]]]]
@@ -158,8 +159,8 @@ def _read_builtin(folder: str, table: KernelTable) -> set[str]:
 
 def _read_text(path: str) -> str | None:
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
+        # `--kernel` may name a FIFO or /dev/zero: read only a regular file, bounded
+        return read_regular_text(path, TABLE_LIMIT)
     except OSError:
         return None
 

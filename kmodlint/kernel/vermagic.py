@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 
+from kmodlint.safe_io import TABLE_LIMIT, read_regular_text
+
 # arch/*/include/asm/module.h: MODULE_ARCH_VERMAGIC for the arches whose suffix is fixed.
 # x86_32 spells its CPU family (MODULE_PROC_FAMILY); the Debian flavours are listed.
 # Arches missing here (riscv, powerpc: config-dependent suffixes) get no vermagic rather
@@ -40,15 +42,17 @@ def vermagic_from_headers(folder: str) -> str | None:
     release_file = os.path.join(folder, "include", "generated", "utsrelease.h")
     config_file = os.path.join(folder, "include", "config", "auto.conf")
     try:
-        with open(release_file, encoding="utf-8", errors="replace") as handle:
-            match = re.search(r'#define\s+UTS_RELEASE\s+"([^"]*)"', handle.read())
-        with open(config_file, encoding="utf-8", errors="replace") as handle:
-            config = {
-                key: value
-                for key, _, value in (
-                    line.strip().partition("=") for line in handle if line.startswith("CONFIG_")
-                )
-            }
+        # a headers folder from elsewhere: regular files only, bounded (safe_io)
+        release = read_regular_text(release_file, TABLE_LIMIT)
+        match = re.search(r'#define\s+UTS_RELEASE\s+"([^"]*)"', release)
+        config = {
+            key: value
+            for key, _, value in (
+                line.strip().partition("=")
+                for line in read_regular_text(config_file, TABLE_LIMIT).splitlines(True)
+                if line.startswith("CONFIG_")
+            )
+        }
     except OSError:
         return None
     if match is None:

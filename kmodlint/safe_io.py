@@ -1,0 +1,89 @@
+"""Reading analysed input: regular files only, and never more than a bound.
+
+Every file kmodlint reads comes from a tree it did not write. A FIFO named `foo.c` would
+block a plain `open()` for ever, `x.c -> /dev/zero` would be read until memory runs out,
+and a 50 MB generated file costs minutes: each reader goes through `read_regular`, which
+opens with O_NONBLOCK (a FIFO opens at once instead of waiting for a writer), checks the
+open file is a regular one (fstat, so a rename between the check and the read cannot
+swap in a device) and reads at most `limit` bytes. A refusal is an OSError (every reader
+already turns an unreadable file into its one diagnostic line) whose strerror is the
+reason: "not a regular file", "larger than 32 MB".
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+MB = 1024 * 1024
+
+# Bounds per kind of input, far above what real files need (the largest kernel .c/.h
+# files, amdgpu's register headers, are a few MB; a distribution's Module.symvers a few
+# MB; an unstripped amdgpu.ko ~300 MB) and far below what would exhaust a CI machine.
+SOURCE_LIMIT = 32 * MB  # a .c file, a header, a file cpp read
+MAKEFILE_LIMIT = 8 * MB  # Kbuild, Makefile, dkms.conf
+SETTINGS_LIMIT = 1 * MB  # kmodlint.toml, pyproject.toml
+BASELINE_LIMIT = 128 * MB
+TABLE_LIMIT = 256 * MB  # Module.symvers, System.map, modules.builtin, .config
+MODULE_LIMIT = 512 * MB  # a .ko as stored, and the image a compressed one inflates to
+
+# Opening must not wait (a FIFO), take a controlling terminal (a tty) or leak to cpp.
+_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+
+
+class RefusedInput(OSError):
+    """A file kmodlint will not read (not a regular file, too large); `strerror` says
+    why in a few words, `filename` names it."""
+
+
+def _size(limit: int) -> str:
+    return f"{limit // MB} MB" if limit >= MB else f"{limit} bytes"
+
+
+def read_regular(path: str, limit: int) -> bytes:
+    """The bytes of the regular file `path` (a symlink to one is fine), at most `limit`;
+    RefusedInput for anything else, OSError as `open` gives it."""
+    return read_regular_stat(path, limit)[0]
+
+
+def read_regular_stat(path: str, limit: int) -> tuple[bytes, os.stat_result]:
+    """`read_regular`, with the stat of the open file taken before reading."""
+    # A stat first: a device is not even opened (opening some has effects, a tape rewinds).
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise RefusedInput(errno.EINVAL, "not a regular file", path)
+    fd = os.open(path, _FLAGS)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):  # swapped for something else since the stat
+            raise RefusedInput(errno.EINVAL, "not a regular file", path)
+        if info.st_size > limit:
+            raise RefusedInput(errno.EFBIG, f"larger than {_size(limit)}", path)
+        chunks: list[bytes] = []
+        left = limit + 1  # one byte more tells a file that grew past the bound
+        while left > 0:
+            chunk = os.read(fd, min(left, 4 * MB))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        if left <= 0:
+            raise RefusedInput(errno.EFBIG, f"larger than {_size(limit)}", path)
+        return b"".join(chunks), info
+    finally:
+        os.close(fd)
+
+
+def read_regular_text(path: str, limit: int) -> str:
+    """`read_regular` decoded as UTF-8, undecodable bytes replaced (sources, Makefiles,
+    kernel tables: a stray Latin-1 byte in a comment must not lose the file)."""
+    return read_regular(path, limit).decode("utf-8", "replace")
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line for an exception that stopped one file's analysis: its type and reason."""
+    if isinstance(exc, RecursionError):
+        return "analysis stopped (RecursionError: nested too deeply)"
+    reason = " ".join(str(exc).split())[:200]
+    kind = type(exc).__name__
+    return f"analysis stopped ({kind}: {reason})" if reason else f"analysis stopped ({kind})"
