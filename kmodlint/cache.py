@@ -11,20 +11,33 @@ equality is trusted only when the file's last change is well before the moment i
 recorded; otherwise (same size, same second: a timestamp can lie) the contents are hashed
 and compared.
 
-Values are pickles, written atomically so parallel runs never see half a file. The
+Values are pickles, written atomically so parallel runs never see half a file, and
+authenticated: each entry is HMAC-SHA256(key, its name + payload) + payload, with a random
+per-user key kept in the cache folder (`key`, mode 0600, made with O_EXCL, read only when
+this user owns it and nobody else can read it). A pickle can run code when loaded, and a
+cache folder can come from elsewhere (a shared or restored CI cache, a folder another
+user can write): an entry whose MAC does not verify is a miss and is never unpickled.
+Folders are created 0700 whatever the umask. The MAC keeps out whoever cannot read the key;
+a restored cache that brings its own key is trusted as far as whoever wrote it. The
 directory has a size bound (KMODLINT_CACHE_SIZE, default 1 GiB): at most once per run the
 least recently used entries are removed until it fits. `kmodlint cache clean` empties it.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import errno
 import functools
 import hashlib
+import hmac
 import os
 import pickle
 import re
+import secrets
 import shutil
+import stat as stat_module
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -32,7 +45,7 @@ from pathlib import Path
 
 import kmodlint
 from kmodlint import __version__
-from kmodlint.safe_io import SOURCE_LIMIT, read_regular, read_regular_stat
+from kmodlint.safe_io import MB, SOURCE_LIMIT, read_regular, read_regular_stat
 
 _SCHEMA = "5"
 DEFAULT_MAX_BYTES = 1 << 30
@@ -48,7 +61,15 @@ _CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# kmodlint cache\n
 # What `cache clean` may delete in a cache folder: only what kmodlint itself creates there,
 # so a mistyped --cache-dir never empties someone's home.
 _VERSION_DIR = re.compile(r"v\d[\w.+]*-\d+")  # results of one kmodlint version and schema
-_OWN_NAMES = re.compile(rf"{_VERSION_DIR.pattern}|stubenv-.*|defines|CACHEDIR\.TAG|\.evict-stamp")
+_OWN_NAMES = re.compile(
+    rf"{_VERSION_DIR.pattern}|stubenv-.*|defines|CACHEDIR\.TAG|\.evict-stamp|key"
+)
+
+_KEY_NAME = "key"
+_KEY_BYTES = 32
+_MAC_BYTES = hashlib.sha256().digest_size
+# An entry bigger than this is not read (a cache folder is input too).
+_ENTRY_LIMIT = 256 * MB
 
 # One file a result was computed from: (absolute path, size, mtime_ns, ctime_ns, inode,
 # content hash, when it was recorded in ns). Size -1: the file must not exist.
@@ -61,6 +82,66 @@ def default_cache_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "kmodlint"
+
+
+# ---------------------------------------------------------------------------------------
+# Where kmodlint writes what it derives (the materialised stub environment, configuration
+# headers for cpp): the cache folder the user chose, else (--no-cache, or a folder that
+# cannot be written) a temporary folder of this run, removed at exit. Set in the main
+# process by the pool before any work and handed to each worker by its initializer.
+
+_WORK_DIR: str | None = None
+_TEMP_DIRS: list[str] = []
+
+
+def set_work_dir(path: str | None) -> None:
+    global _WORK_DIR
+    _WORK_DIR = path
+
+
+def work_dir() -> str:
+    """The folder for derived files; when no run chose one (a library call), the default
+    cache folder (as the environment names it now) if it can be written, else a
+    temporary one."""
+    if _WORK_DIR is not None:
+        return _WORK_DIR
+    default = default_cache_dir()
+    if default not in _DEFAULT_WORK:
+        _DEFAULT_WORK[default] = choose_work_dir(default)
+    return _DEFAULT_WORK[default]
+
+
+def current_work_dir() -> str | None:
+    """The folder a run set, if any (to restore it after a nested run)."""
+    return _WORK_DIR
+
+
+_DEFAULT_WORK: dict[Path, str] = {}
+
+
+def choose_work_dir(cache_dir: Path | None) -> str:
+    """`cache_dir` (created 0700) when it can be written; otherwise a temporary folder,
+    said once on stderr: the AST path then costs a materialised stub environment per
+    run, and the user should know why a run is slower than it could be."""
+    if cache_dir is not None:
+        try:
+            private_dir(cache_dir)
+            if os.access(cache_dir, os.W_OK | os.X_OK):
+                return str(cache_dir)
+            reason = "not writable"
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            if exc.filename and os.path.abspath(exc.filename) != os.path.abspath(cache_dir):
+                reason = f"{exc.filename}: {reason}"
+        print(
+            f"kmodlint: cache folder {cache_dir}: {reason}; this run works in a temporary "
+            "folder instead (give --cache-dir or KMODLINT_CACHE_DIR a writable one)",
+            file=sys.stderr,
+        )
+    if not _TEMP_DIRS:
+        _TEMP_DIRS.append(tempfile.mkdtemp(prefix="kmodlint-"))  # 0700
+        atexit.register(shutil.rmtree, _TEMP_DIRS[0], True)
+    return _TEMP_DIRS[0]
 
 
 def max_cache_bytes() -> int:
@@ -223,6 +304,82 @@ def recorded(function: Callable[[object], object], item: object) -> tuple[object
 # ---------------------------------------------------------------------------------------
 
 
+def private_dir(path: str | os.PathLike[str]) -> None:
+    """`mkdir -p` with every folder it creates 0700, whatever the umask (Path.mkdir and
+    os.makedirs give the parents the umask's mode: 0777 under umask 000)."""
+    missing: list[str] = []
+    current = os.path.abspath(path)
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            if not os.path.isdir(folder):
+                raise NotADirectoryError(errno.ENOTDIR, "not a directory", folder) from None
+        else:
+            os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask too
+
+
+def _read_key(path: str) -> bytes | None:
+    """The key, when it is a regular file of this user's that nobody else can read or
+    write (else someone else may know it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if (
+            not stat_module.S_ISREG(info.st_mode)
+            or info.st_uid != os.geteuid()
+            or info.st_mode & 0o077
+            or info.st_size != _KEY_BYTES
+        ):
+            return None
+        key = os.read(fd, _KEY_BYTES + 1)
+        return key if len(key) == _KEY_BYTES else None
+    finally:
+        os.close(fd)
+
+
+def cache_key(root: Path) -> bytes | None:
+    """This user's key in `root`, made on first use; None when there is none to trust
+    (an unwritable folder without one, one owned by someone else): no entry is then
+    read or written."""
+    path = os.path.join(root, _KEY_NAME)
+    key = _read_key(path)
+    if key is not None:
+        return key
+    try:
+        private_dir(root)
+        # written whole under a temporary name (mkstemp: 0600, O_EXCL), then linked into
+        # place: link() fails if a key exists, so two runs never use different keys and
+        # no run ever reads half a key
+        fd, temp = tempfile.mkstemp(dir=root, prefix=".tmp-key-")
+        try:
+            os.write(fd, secrets.token_bytes(_KEY_BYTES))
+            os.fchmod(fd, 0o600)
+            os.close(fd)
+            with contextlib.suppress(FileExistsError):
+                os.link(temp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+    except OSError:
+        return None
+    return _read_key(path)
+
+
+def _mac(key: bytes, name: str, payload: bytes) -> bytes:
+    # the entry's name is covered too: a valid entry moved to another key is a miss
+    return hmac.new(key, name.encode("ascii") + b"\0" + payload, hashlib.sha256).digest()
+
+
 class Cache:
     def __init__(self, directory: Path, max_bytes: int | None = None) -> None:
         self.root = directory
@@ -233,6 +390,16 @@ class Cache:
         self._verdicts: dict[tuple[str, int, int, int, int, str], bool] = {}
         self._stored_bytes = 0
         self._checked_size = False
+        self._key: bytes | None = None
+        self._key_read = False
+
+    @property
+    def secret(self) -> bytes | None:
+        """The MAC key, read (or made) once per run."""
+        if not self._key_read:
+            self._key_read = True
+            self._key = cache_key(self.root)
+        return self._key
 
     def key(self, path: str, salt: str = "") -> str | None:
         """`salt` names the settings the result depends on (configuration, -D, -I)."""
@@ -248,12 +415,21 @@ class Cache:
         return self.directory / key[:2] / key
 
     def load(self, key: str) -> object | None:
-        try:
-            with open(self._file(key), "rb") as handle:
-                deps, value = pickle.load(handle)
-                last_use = os.fstat(handle.fileno()).st_mtime_ns
-        except Exception:  # any unreadable cache entry is a miss, never an error
+        secret = self.secret
+        if secret is None:
             return None
+        try:
+            data, info = read_regular_stat(str(self._file(key)), _ENTRY_LIMIT)
+        except OSError:
+            return None
+        mac, payload = data[:_MAC_BYTES], data[_MAC_BYTES:]
+        if not hmac.compare_digest(mac, _mac(secret, key, payload)):
+            return None  # not written with this user's key: never unpickled
+        try:
+            deps, value = pickle.loads(payload)
+        except Exception:  # an entry of an older layout: a miss, never an error
+            return None
+        last_use = info.st_mtime_ns
         for dep in deps:
             verdict = self._verdicts.get(dep[:6])
             if verdict is None:
@@ -267,17 +443,28 @@ class Cache:
         return value
 
     def store(self, key: str, value: object, deps: list[Dep]) -> None:
+        secret = self.secret
+        if secret is None:
+            return  # no key to sign with: an unsigned entry would only ever be a miss
         target = self._file(key)
+        payload = pickle.dumps((deps, value), protocol=pickle.HIGHEST_PROTOCOL)
+        temp = None
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(target.parent)
             fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump((deps, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.write(_mac(secret, key, payload))
+                handle.write(payload)
                 self._stored_bytes += handle.tell()
             os.replace(temp, target)
+            temp = None
         except OSError:
             # A read-only or full cache directory must never fail the run.
             pass
+        finally:
+            if temp is not None:  # never leave a .tmp-* behind (a full disk)
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
 
     def maybe_evict(self) -> None:
         """Keep the folder under its bound; called after a run stored its results. The walk

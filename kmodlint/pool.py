@@ -17,7 +17,14 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from kmodlint.cache import Cache, Dep, recorded
+from kmodlint.cache import (
+    Cache,
+    Dep,
+    choose_work_dir,
+    current_work_dir,
+    recorded,
+    set_work_dir,
+)
 from kmodlint.extract import Extraction, extract_binary
 
 # Below this many misses a pool costs more to start than it saves.
@@ -76,9 +83,30 @@ def run_cached(
         else:
             misses.append(index)
     pending = [items[i] for i in misses]
-    fresh = _run(function, pending, jobs, 8, cache is not None, initializer, initargs)
-    _collect(fresh, misses, results, keys, cache, progress, len(items))
+    if not pending:
+        return results
+    # What the workers write (cpp's stub environment) goes where the user put the cache,
+    # or to a temporary folder of this run (--no-cache, an unwritable cache).
+    work = choose_work_dir(cache.root if cache else None)
+    previous = current_work_dir()
+    set_work_dir(work)
+    try:
+        setup = (work, initializer, initargs)
+        fresh = _run(function, pending, jobs, 8, cache is not None, _init_worker, setup)
+        _collect(fresh, misses, results, keys, cache, progress, len(items))
+    finally:
+        set_work_dir(previous)  # a later run in this process chooses its own
     return results
+
+
+def _init_worker(
+    work: str, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]
+) -> None:
+    """A worker's set-up: the run's work folder (a spawned worker imports kmodlint
+    afresh and would pick its own), then the caller's initializer."""
+    set_work_dir(work)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def _run(

@@ -445,3 +445,118 @@ def test_cpp_including_dev_zero_is_stopped_by_its_memory_limit(tmp_path: Path) -
     source.write_text('#include "/dev/zero"\n')
     with pytest.raises(PreprocessError, match="cpp: "):
         preprocess(str(source), defines={}, include_dirs=[])
+
+
+# ---------------------------------------------------------------------------------------
+# 3. The cache cannot execute code
+
+
+class _Payload:
+    """Unpickling this creates `marker` (os.system would do anything else the same way)."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (self.marker, "w"))
+
+
+def _entries(cache_dir: Path) -> list[Path]:
+    return [p for p in cache_dir.glob("v*/*/*") if p.is_file() and not p.name.startswith(".tmp-")]
+
+
+def test_a_crafted_pickle_at_a_real_entry_is_a_miss_and_never_runs(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pickle
+
+    tree = env / "tree"
+    tree.mkdir()
+    (tree / "good.c").write_text(GOOD_C)
+    cache_dir = env / "cache"
+    first = run(capsys, str(tree), "--cache-dir", str(cache_dir))
+    entries = _entries(cache_dir)
+    assert entries  # the run stored its result
+    marker = env / "pwned"
+    crafted = pickle.dumps(([], _Payload(str(marker))))
+    for forged in (crafted, bytes(32) + crafted, entries[0].read_bytes()[:32] + crafted):
+        for entry in entries:
+            entry.write_bytes(forged)
+        again = run(capsys, str(tree), "--cache-dir", str(cache_dir))
+        assert not marker.exists()
+        assert again[:2] == first[:2]  # a miss: the same findings, recomputed
+
+
+def test_cache_key_and_folders_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    from kmodlint.cache import Cache
+
+    old = os.umask(0)
+    try:
+        cache = Cache(tmp_path / "a" / "b" / "cache")
+        cache.store("ab" + "0" * 62, "value", [])
+    finally:
+        os.umask(old)
+    root = tmp_path / "a"
+    for folder in (root, root / "b", root / "b" / "cache", cache.directory):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+    assert (cache.root / "key").stat().st_mode & 0o777 == 0o600
+    assert Cache(cache.root).load("ab" + "0" * 62) == "value"
+
+
+def test_a_key_others_can_read_is_not_trusted(tmp_path: Path) -> None:
+    from kmodlint.cache import Cache
+
+    key = "cd" + "0" * 62
+    Cache(tmp_path / "cache").store(key, "value", [])
+    (tmp_path / "cache" / "key").chmod(0o644)  # anyone could have signed with it
+    assert Cache(tmp_path / "cache").load(key) is None
+    (tmp_path / "cache" / "key").chmod(0o600)
+    assert Cache(tmp_path / "cache").load(key) == "value"
+    # an entry moved to another name does not verify there
+    other = "ef" + "0" * 62
+    cache = Cache(tmp_path / "cache")
+    cache._file(other).parent.mkdir(parents=True, exist_ok=True)
+    cache._file(other).write_bytes(cache._file(key).read_bytes())
+    assert cache.load(other) is None
+
+
+needs_cpp = pytest.mark.skipif(shutil.which("cpp") is None, reason="no cpp on this machine")
+
+
+@needs_cpp
+def test_the_stub_environment_goes_where_the_cache_goes(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(env / "xdg"))
+    monkeypatch.delenv("KMODLINT_CACHE_DIR")
+    tree = env / "tree"
+    tree.mkdir()
+    (tree / "good.c").write_text(GOOD_C)
+    args = ["check", str(tree), "--kernel", "none", "--isolated", "--config", "none"]
+    assert cli.main([*args, "--cache-dir", str(env / "chosen")]) == 1
+    assert list((env / "chosen").glob("stubenv-*"))
+    assert "1 of 1 C file(s) analysed with a full syntax tree" in capsys.readouterr().err
+    assert cli.main([*args, "--no-cache"]) == 1
+    assert "1 of 1 C file(s) analysed with a full syntax tree" in capsys.readouterr().err
+    assert not (env / "xdg").exists()  # neither run wrote to the default cache
+
+
+@needs_cpp
+def test_no_writable_cache_folder_still_parses_c_with_one_note(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = env / "tree"
+    tree.mkdir()
+    (tree / "good.c").write_text(GOOD_C)
+    (env / "file").write_text("")  # a cache folder that cannot exist (root ignores modes)
+    cache_dir = env / "file" / "cache"
+    args = ["check", str(tree), "--kernel", "none", "--isolated", "--config", "none"]
+    assert cli.main([*args, "--cache-dir", str(cache_dir)]) == 1
+    err = capsys.readouterr().err
+    notes = [line for line in err.splitlines() if "cache folder" in line]
+    assert notes == [
+        f"kmodlint: cache folder {cache_dir}: {env / 'file'}: not a directory; this run "
+        "works in a temporary folder instead (give --cache-dir or KMODLINT_CACHE_DIR a "
+        "writable one)"
+    ]
+    assert "1 of 1 C file(s) analysed with a full syntax tree" in err

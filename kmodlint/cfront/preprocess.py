@@ -4,9 +4,11 @@ The stub environment (see :mod:`kmodlint.cfront.stubgen`) ships as ``prelude.h``
 ``headers.txt`` (its ``?elsewhere`` section: the fallback's extra stubs) and
 ``typedefs.txt``; the shadow tree (one small header per kernel header: its includes and its
 macros' stubs) and ``union.h`` (every stub, the fallback) are materialised once per content
-hash under the user cache directory (``$XDG_CACHE_HOME/kmodlint/stubenv-<hash>/``), never in
-the analysed tree. Empty stand-ins for headers nothing provides live in a per-call directory
-there. cpp writes to a pipe; nothing is written next to the analysed file.
+hash in the run's work folder (``kmodlint.cache.work_dir()``: the cache folder the user
+chose, ``<cache>/stubenv-<hash>/``, or a temporary folder under ``--no-cache`` or when the
+cache cannot be written), never in the analysed tree. Empty stand-ins for headers nothing
+provides live in a per-call directory there. cpp writes to a pipe; nothing is written next
+to the analysed file.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import tempfile
 import time
 from importlib import resources
 
-from kmodlint.cache import note_file, recording
+from kmodlint.cache import note_file, private_dir, recording, work_dir
 from kmodlint.cfront.kbuild import shipped_copy
 
 SHIPPED = "stubenv"
@@ -48,15 +50,16 @@ def find_cpp() -> str:
 
 
 def _cache_root() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "kmodlint")
+    """Where the stub environment and the configuration headers go: the run's work folder
+    (--cache-dir, KMODLINT_CACHE_DIR, the user cache; a temporary one under --no-cache)."""
+    return work_dir()
 
 
 def _shipped_dir() -> str:
     return str(resources.files("kmodlint.cfront").joinpath(SHIPPED))
 
 
-_MATERIALISED: dict[str, str] = {}
+_MATERIALISED: dict[tuple[str, str], str] = {}
 
 
 def stub_env_dir(stub_env: str | None = None) -> str:
@@ -68,7 +71,8 @@ def stub_env_dir(stub_env: str | None = None) -> str:
     (default: the one shipped with kmodlint).
     """
     src = stub_env or _shipped_dir()
-    known = _MATERIALISED.get(src)
+    root = _cache_root()
+    known = _MATERIALISED.get((root, src))  # per work folder: one process may run several
     # still there? (`kmodlint cache clean` may have emptied the cache since)
     if known is not None and os.path.isfile(os.path.join(known, ".complete")):
         return known
@@ -83,10 +87,9 @@ def stub_env_dir(stub_env: str | None = None) -> str:
     digest = hashlib.sha256(
         FORMAT + b"\0" + prelude + b"\0" + headers + b"\0" + typedefs
     ).hexdigest()[:16]
-    root = _cache_root()
     target = os.path.join(root, f"stubenv-{digest}")
     if not os.path.isfile(os.path.join(target, ".complete")):
-        os.makedirs(root, exist_ok=True)
+        private_dir(root)
         tmp = tempfile.mkdtemp(prefix="stubenv-tmp-", dir=root)
         try:
             inc = os.path.join(tmp, "include")
@@ -113,7 +116,7 @@ def stub_env_dir(stub_env: str | None = None) -> str:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    _MATERIALISED[src] = target
+    _MATERIALISED[(root, src)] = target
     return target
 
 
@@ -205,18 +208,18 @@ _DEFINE_HEADERS: dict[str, str] = {}
 def _defines_header(defines: dict[str, str]) -> str:
     text = "".join(f"#define {k} {v}\n" for k, v in sorted(defines.items()))
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    known = _DEFINE_HEADERS.get(digest)
+    root = os.path.join(_cache_root(), "defines")
+    known = _DEFINE_HEADERS.get(os.path.join(root, digest))
     if known is not None and os.path.isfile(known):  # unless a `cache clean` removed it
         return known
-    root = os.path.join(_cache_root(), "defines")
     path = os.path.join(root, f"defines-{digest}.h")
     if not os.path.isfile(path):
-        os.makedirs(root, exist_ok=True)
+        private_dir(root)
         fd, tmp = tempfile.mkstemp(prefix="defines-tmp-", dir=root)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
-    _DEFINE_HEADERS[digest] = path
+    _DEFINE_HEADERS[os.path.join(root, digest)] = path
     return path
 
 
