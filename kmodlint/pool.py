@@ -9,9 +9,13 @@ give the same answers. KMODLINT_MP_START=spawn|forkserver|fork picks the start m
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
@@ -123,17 +127,85 @@ def _run(
     call = functools.partial(recorded, function) if record else functools.partial(_bare, function)
     workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     if workers > 1 and len(pending) >= _POOL_THRESHOLD:
-        with ProcessPoolExecutor(
+        executor = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=_mp_context(),
-            initializer=initializer,
-            initargs=initargs,
-        ) as executor:
+            initializer=_worker_signals,
+            initargs=(initializer, initargs),
+        )
+        previous = _stop_on_sigterm()
+        try:
             yield from executor.map(call, pending, chunksize=chunksize)
+        except BaseException:
+            # Ctrl-C, SIGTERM, an error, or the consumer gone (GeneratorExit): the
+            # queued work is dropped and the workers are killed now, not after the
+            # 20 s the work already handed out would take (shutdown(wait=True) did that,
+            # and a SIGTERM left them orphaned).
+            _stop(executor)
+            raise
+        else:
+            executor.shutdown(wait=True)
+        finally:
+            _restore_sigterm(previous)
     else:
         # In this process the settings are already in place (the initializer repeats
         # what the caller did before calling).
         yield from map(call, pending)
+
+
+def _worker_signals(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    """In each worker: Ctrl-C is the main process's to handle (it stops the pool; a
+    worker that also raised KeyboardInterrupt would print its own traceback), and SIGTERM
+    kills (a forked worker inherits the main process's handler, which would turn the
+    main process's terminate() into an exception the worker survives)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+_Handler = Callable[[int, Any], Any] | int | None
+
+
+def _stop_on_sigterm() -> _Handler | None:
+    """SIGTERM (a CI job cancelled, `timeout`) stops a pool run as Ctrl-C does, so the
+    workers are stopped with it; returns the handler to restore. Only the main thread can
+    install one (a caller in another thread keeps the default)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _restore_sigterm(previous: _Handler | None) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# How long stopped workers get to exit before they are killed.
+_STOP_GRACE_S = 0.5
+
+
+def _stop(executor: ProcessPoolExecutor) -> None:
+    """Cancel what is queued, terminate the workers (SIGTERM, then SIGKILL after a
+    grace), and wait for them: no orphan outlives the run."""
+    # the executor's own table of its processes: Python 3.14's terminate_workers() does
+    # the same; before it, this is the only way to reach them
+    processes = list(getattr(executor, "_processes", {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    deadline = time.monotonic() + _STOP_GRACE_S
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
 
 
 def _bare(function: Callable[[Any], Any], item: Any) -> tuple[Any, list[Dep]]:
@@ -157,14 +229,22 @@ def _collect(
     """Store results as they arrive (in input order) with the files each was computed
     from, reporting each one to `progress`."""
     done = total - len(misses)
-    for index, (result, deps) in zip(misses, fresh, strict=True):
-        results[index] = result
-        key = keys[index]
-        if cache and key and deps:  # a result not tied to any file could never be checked
-            cache.store(key, result, deps)
-        done += 1
-        if progress:
-            progress(done, total)
+    try:
+        for index, (result, deps) in zip(misses, fresh, strict=True):
+            results[index] = result
+            key = keys[index]
+            if cache and key and deps:  # a result not tied to any file could never be checked
+                cache.store(key, result, deps)
+            done += 1
+            if progress:
+                progress(done, total)
+    except BaseException:
+        # interrupted here rather than inside the pool's generator: close it now, so it
+        # stops its workers at once (not when the traceback lets it be collected)
+        close = getattr(fresh, "close", None)
+        if close is not None:
+            close()
+        raise
     if cache:
         cache.maybe_evict()
 

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,6 +58,20 @@ def by_file(report: dict) -> dict[str, list[str]]:
         name = os.path.basename(finding["path"] or "")
         found.setdefault(name, []).append(f"{finding['rule']}: {finding['message']}")
     return found
+
+
+@pytest.fixture(autouse=True)
+def recursion_limit() -> Iterator[None]:
+    """Python's default limit. ast_path._parse raises the process-wide limit to 200,000
+    for its deep-stack thread and leaves it there, so after any AST parse in this process
+    a 100k-deep JSON or #if overflows the C stack (a segfault) instead of raising
+    RecursionError; these tests check what the default limit gives."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
 @pytest.fixture(autouse=True)
@@ -560,3 +575,48 @@ def test_no_writable_cache_folder_still_parses_c_with_one_note(
         "writable one)"
     ]
     assert "1 of 1 C file(s) analysed with a full syntax tree" in err
+
+
+# ---------------------------------------------------------------------------------------
+# 4. Signals stop the workers at once
+
+
+def _slow(item: int) -> int:
+    import time
+
+    time.sleep(0.2)
+    return item
+
+
+class _NotConverted(Exception):
+    """What SIGTERM raises here if the pool did not install its own handler (instead of
+    killing the test run)."""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_pool_within_2_s_and_leaves_no_worker(
+    monkeypatch: pytest.MonkeyPatch, signum: int
+) -> None:
+    import multiprocessing
+    import threading
+    import time
+
+    def unconverted(signum: int, frame: object) -> None:
+        raise _NotConverted
+
+    monkeypatch.setattr(pool, "_POOL_THRESHOLD", 1)
+    before = signal.signal(signal.SIGTERM, unconverted)
+    items = list(range(200))  # 20 s of work for two workers
+    timer = threading.Timer(0.8, os.kill, (os.getpid(), signum))
+    try:
+        start = time.monotonic()
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            pool.run_cached(_slow, items, [None] * len(items), 2, None, int)
+        took = time.monotonic() - start
+        assert signal.getsignal(signal.SIGTERM) is unconverted  # restored after the run
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGTERM, before)
+    assert took < 0.8 + 2
+    assert multiprocessing.active_children() == []

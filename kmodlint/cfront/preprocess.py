@@ -13,14 +13,18 @@ to the analysed file.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import re
 import resource
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from importlib import resources
 
 from kmodlint.cache import note_file, private_dir, recording, work_dir
@@ -280,9 +284,26 @@ CPP_CPU_SECONDS = 60
 
 def _limit_child() -> None:
     """preexec_fn of cpp: the kernel enforces the bounds in the child (cc1 inherits them),
-    so no reading of cpp's output can be too late."""
+    so no reading of cpp's output can be too late. On Linux cpp also dies with the
+    process that started it (a pool worker killed by a stopped run leaves no cpp)."""
     resource.setrlimit(resource.RLIMIT_AS, (CPP_MEMORY, CPP_MEMORY))
     resource.setrlimit(resource.RLIMIT_CPU, (CPP_CPU_SECONDS, CPP_CPU_SECONDS + 5))
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, looked up once in the parent (not between fork and exec)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+_PR_SET_PDEATHSIG = 1
+_PRCTL = _prctl()
 
 
 _MISSING = re.compile(r"^(.*?):\d+:\d+: fatal error: (.+?): No such file or directory", re.M)
