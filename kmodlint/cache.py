@@ -201,6 +201,14 @@ def recording() -> bool:
     return _RECORDING is not None
 
 
+def discard_recording() -> None:
+    """The result being computed must not be cached (an exception stopped it: a
+    MemoryError, a bug of kmodlint's, says nothing lasting about the files): with no
+    file recorded the pool does not store it, and the next run tries again."""
+    if _RECORDING is not None:
+        _RECORDING.clear()
+
+
 def note(dep: Dep) -> None:
     """`dep` was read by the computation being recorded (the first reading counts)."""
     if _RECORDING is not None:

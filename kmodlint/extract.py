@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import zstandard
 
-from kmodlint.cache import read_recorded
+from kmodlint.cache import discard_recording, read_recorded
 from kmodlint.frontends.compressed import DecompressError, decompress, module_stem
 from kmodlint.frontends.elf import inspect_module
 from kmodlint.model import InputProblem, Module
@@ -48,6 +48,7 @@ def extract_binary(path: str, display: str) -> Extraction:
     try:
         return _extract(path, display, name)
     except Exception as exc:  # the point: one file's failure stays that file's
+        discard_recording()  # and is not cached: the next run tries again
         problem = InputProblem("invalid-elf", display, describe_failure(exc), module=name)
         return Extraction(None, [problem])
 

@@ -127,21 +127,32 @@ def _run(
     call = functools.partial(recorded, function) if record else functools.partial(_bare, function)
     workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     if workers > 1 and len(pending) >= _POOL_THRESHOLD:
+        children = set(multiprocessing.active_children())
         executor = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=_mp_context(),
             initializer=_worker_signals,
             initargs=(initializer, initargs),
         )
-        previous = _stop_on_sigterm()
+        previous: _Handler | None = None
         try:
-            yield from executor.map(call, pending, chunksize=chunksize)
+            # Everything is submitted (and the workers forked) first: the SIGTERM handler
+            # comes after, so no forked worker inherits it. Not executor.map: its
+            # clean-up cancels the queued futures, and a pool whose workers are then
+            # killed fails them again (Python 3.11's manager thread prints an
+            # InvalidStateError for each); here they are simply failed once.
+            run_chunk = functools.partial(_run_chunk, call)
+            chunks = [pending[i : i + chunksize] for i in range(0, len(pending), chunksize)]
+            futures = [executor.submit(run_chunk, chunk) for chunk in chunks]
+            previous = _stop_on_sigterm()
+            for future in futures:
+                yield from future.result()
         except BaseException:
             # Ctrl-C, SIGTERM, an error, or the consumer gone (GeneratorExit): the
             # queued work is dropped and the workers are killed now, not after the
             # 20 s the work already handed out would take (shutdown(wait=True) did that,
             # and a SIGTERM left them orphaned).
-            _stop(executor)
+            _stop(executor, children)
             raise
         else:
             executor.shutdown(wait=True)
@@ -189,13 +200,20 @@ def _restore_sigterm(previous: _Handler | None) -> None:
 _STOP_GRACE_S = 0.5
 
 
-def _stop(executor: ProcessPoolExecutor) -> None:
-    """Cancel what is queued, terminate the workers (SIGTERM, then SIGKILL after a
-    grace), and wait for them: no orphan outlives the run."""
-    # the executor's own table of its processes: Python 3.14's terminate_workers() does
-    # the same; before it, this is the only way to reach them
-    processes = list(getattr(executor, "_processes", {}).values())
-    executor.shutdown(wait=False, cancel_futures=True)
+def _run_chunk(call: Callable[[Any], Any], chunk: list[Any]) -> list[Any]:
+    return [call(item) for item in chunk]
+
+
+def _stop(executor: ProcessPoolExecutor, earlier: set[multiprocessing.process.BaseProcess]) -> None:
+    """Terminate the workers (SIGTERM, then SIGKILL after a grace) and wait for them, so
+    no orphan outlives the run; the executor then fails what was queued (its workers are
+    gone) and its manager thread ends."""
+    # the executor's own table of its processes (Python 3.14's terminate_workers() does
+    # the same; before it, this is the only way to reach them), and any child started
+    # since the pool was made: a worker forked just as the signal came, not yet listed
+    listed = list((getattr(executor, "_processes", None) or {}).values())
+    late = [p for p in multiprocessing.active_children() if p not in earlier]
+    processes = list({id(p): p for p in listed + late}.values())
     for process in processes:
         with contextlib.suppress(Exception):
             process.terminate()
@@ -203,9 +221,12 @@ def _stop(executor: ProcessPoolExecutor) -> None:
     for process in processes:
         with contextlib.suppress(Exception):
             process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        with contextlib.suppress(Exception):
             if process.is_alive():
-                process.kill()
-                process.join(1.0)
+                process.kill()  # cannot be caught: the join below is short
+            process.join(5.0)
+    executor.shutdown(wait=False)
 
 
 def _bare(function: Callable[[Any], Any], item: Any) -> tuple[Any, list[Dep]]:

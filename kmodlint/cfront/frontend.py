@@ -11,7 +11,14 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from kmodlint.cache import Dep, note, note_absent, read_recorded, still_current
+from kmodlint.cache import (
+    Dep,
+    discard_recording,
+    note,
+    note_absent,
+    read_recorded,
+    still_current,
+)
 from kmodlint.cfront.facts import AST, FileFacts
 from kmodlint.cfront.header_macros import HeaderMacros, header_macros
 from kmodlint.cfront.kbuild import shipped_copy
@@ -81,6 +88,7 @@ def analyse_source(job: SourceJob) -> SourceExtraction:
     try:
         return _analyse_source(job)
     except Exception as exc:  # the point: one file's failure stays that file's
+        discard_recording()  # and is not cached: the next run tries again
         problem = InputProblem("unparsable-source", job.path, describe_failure(exc))
         return SourceExtraction(None, [problem])
 
