@@ -17,7 +17,7 @@ from kmodlint.cfront.kernel_inlines import kernel_inlines
 from kmodlint.cfront.sources import SourceSet, load_sources
 from kmodlint.discover import discover
 from kmodlint.kernel.load import choose_kernel
-from kmodlint.model import InputProblem, Module
+from kmodlint.model import InputProblem, Module, Target
 from kmodlint.moduleset import ModuleSet
 from kmodlint.pool import extract_all
 from kmodlint.progress import Progress
@@ -114,8 +114,16 @@ def load_set(
     module_set = ModuleSet(modules, kernel, problems)
     for module in module_set.modules if sources is not None else []:
         missing = set(module_set.unresolved(module)) if module.source is not None else set()
+        undefined_exports = {e.symbol for e in module.exports if e.target is Target.UNDEFINED}
+        if module.source is not None and undefined_exports:
+            # exported here, defined in an assembly part (twofish_enc_blk, twofish-x86_64-asm_64.S)
+            in_asm = defined_elsewhere(module, undefined_exports)
+            for export in module.exports:
+                if export.symbol in in_asm:
+                    export.target = Target.UNKNOWN
         # A kernel header's static inline the driver redeclares binds to the inline; a
-        # definition in a file this configuration leaves out proves the use dead.
+        # definition in the driver's assembly is one the C front end cannot read; one in a
+        # .c file this configuration leaves out proves the use dead.
         for name in (missing & kernel_inlines()) | defined_elsewhere(module, missing):
             module.undefined.pop(name, None)
             assert module.source is not None

@@ -633,6 +633,40 @@ def _references(ast: c_ast.FileAST, loc: _Locator) -> dict[str, Loc]:
     return found
 
 
+# A C string literal, and the gaps cpp leaves between adjacent ones (whitespace, newlines,
+# linemarkers): adjacent literals are one string to the assembler.
+_STRING = re.compile(r'"((?:\\.|[^"\\\n])*)"')
+_GAP = re.compile(r"(?:\s|^#[^\n]*\n)*", re.MULTILINE)
+_ASM_GLOBAL = re.compile(r"\.glob(?:a)?l\s+([A-Za-z_][\w$]*)")
+
+
+def asm_globals(text: str) -> set[str]:
+    """Names a file's inline assembly makes global (`.global em_add`, pasted by a macro as
+    ".global em_" "add" - arch/x86/kvm/emulate.c's fastops): defined by this object, though
+    no C definition shows them."""
+    if ".glob" not in text:
+        return set()
+    found: set[str] = set()
+    position, joined = 0, ""
+    for match in _STRING.finditer(text):
+        between = text[position : match.start()]
+        if position and _GAP.fullmatch(between) is None:
+            found.update(_ASM_GLOBAL.findall(joined))
+            joined = ""
+        joined += match.group(1)
+        position = match.end()
+    found.update(_ASM_GLOBAL.findall(joined))
+    return found
+
+
+def _add_asm_definitions(result: AstResult, names: set[str], path: str) -> None:
+    known = {definition.name for definition in result.definitions}
+    for name in sorted(names - known):
+        result.definitions.append(
+            Definition(name, False, True, None, Loc(path, 1, 1), ctype=None, via=AST)
+        )
+
+
 def _enums_in(node: c_ast.Node | None) -> list[c_ast.Enum]:
     """The enum definitions a file-scope declaration's type holds (also inside structs)."""
     found: list[c_ast.Enum] = []
@@ -793,7 +827,7 @@ def _preprocess_and_parse(
     stub_env: str | None,
     env: str,
     union: bool,
-) -> c_ast.FileAST | AstResult:
+) -> tuple[c_ast.FileAST, set[str]] | AstResult:
     try:
         text = preprocess(
             path, defines=defines, include_dirs=include_dirs, stub_env=stub_env, union=union
@@ -809,7 +843,7 @@ def _preprocess_and_parse(
         typedefs = kernel_typedefs(env)
         for attempt in range(TYPEDEF_RETRIES + 1):
             try:
-                return _parse(iso, path, typedefs)
+                return _parse(iso, path, typedefs), asm_globals(text)
             except c_parser.ParseError as exc:
                 # A kernel typedef name the file uses as an ordinary identifier (a label,
                 # a member, a variable): forget that typedef and parse again.
@@ -845,13 +879,14 @@ def analyse_ast(
         return AstResult(False, _one_line(f"cpp: {type(exc).__name__}: {exc}"))
     first: AstResult | None = None
     ast: c_ast.FileAST | None = None
+    globals_in_asm: set[str] = set()
     # First the faithful environment (each #include brings its own header's stubs); if
     # pycparser refuses that, once more with every stub visible (a .c fragment another file
     # #include's, a header behind a Makefile -I nobody told us about).
     for union in (False, True):
         got = _preprocess_and_parse(path, defines, include_dirs, stub_env, env, union)
-        if isinstance(got, c_ast.FileAST):
-            ast = got
+        if isinstance(got, tuple):
+            ast, globals_in_asm = got
             break
         if first is None:
             first = got
@@ -864,6 +899,7 @@ def analyse_ast(
         locator = _Locator(path, env)
         result = _walk(ast, locator)
         result.references = _references(ast, locator)
+        _add_asm_definitions(result, globals_in_asm, path)
         return result
     except Exception as exc:
         return AstResult(False, _one_line(f"ast walk: {type(exc).__name__}: {exc}"))

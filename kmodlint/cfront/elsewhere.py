@@ -1,4 +1,8 @@
-"""Names a module's own folder defines in files this configuration does not compile.
+"""Names a module's own folder defines where the C front end does not look.
+
+Two kinds of file: the module's assembly parts (`aesni-intel_asm.o` from a `.S`, whose
+`SYM_FUNC_START(aesni_set_key)` defines what the C glue declares, calls and exports), and
+`.c` files this configuration does not compile.
 
 A driver that builds with a configuration cannot reference a symbol nobody defines: the
 linker or modpost would stop it. When the module's code names a function it declares but
@@ -50,7 +54,9 @@ def _sources_below(folder: str, own: set[str]) -> list[str]:
         dirs.sort()
         for name in sorted(names):
             path = os.path.join(root, name)
-            if name.endswith(".c") and os.path.abspath(path) not in own:
+            # .S: a module's assembly parts (arch/x86/crypto, kvm's vmenter.S) define what
+            # its C declares and exports; SYM_FUNC_START(name) starts a line there too.
+            if name.endswith((".c", ".S")) and os.path.abspath(path) not in own:
                 files.append(path)
                 if len(files) >= _MAX_FILES:
                     return files
