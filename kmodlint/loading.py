@@ -113,22 +113,26 @@ def load_set(
         problems.extend(stale)
     module_set = ModuleSet(modules, kernel, problems)
     for module in module_set.modules if sources is not None else []:
-        missing = set(module_set.unresolved(module)) if module.source is not None else set()
-        undefined_exports = {e.symbol for e in module.exports if e.target is Target.UNDEFINED}
-        if module.source is not None and undefined_exports:
-            # exported here, defined in an assembly part (twofish_enc_blk, twofish-x86_64-asm_64.S)
-            in_asm = defined_elsewhere(module, undefined_exports)
-            for export in module.exports:
-                if export.symbol in in_asm:
-                    export.target = Target.UNKNOWN
-        # A kernel header's static inline the driver redeclares binds to the inline; a
-        # definition in the driver's assembly is one the C front end cannot read; one in a
-        # .c file this configuration leaves out proves the use dead.
-        for name in (missing & kernel_inlines()) | defined_elsewhere(module, missing):
-            module.undefined.pop(name, None)
-            assert module.source is not None
-            module.source.maybe_defined.add(name)
+        if module.source is not None:
+            _credit_unseen_definitions(module, set(module_set.unresolved(module)))
     return LoadedSet(module_set, relative, inputs.modules_order, notes, sources)
+
+
+def _credit_unseen_definitions(module: Module, missing: set[str]) -> None:
+    """Definitions the C front end cannot read, credited to a source module: its exports
+    and uses defined in the driver's assembly (twofish_enc_blk in twofish-x86_64-asm_64.S),
+    kernel header static inlines the driver redeclares (they bind to the inline), and
+    names a .c file this configuration leaves out defines (the build proves the use dead).
+    One search of the driver's folder serves both the exports and the uses."""
+    assert module.source is not None
+    undefined_exports = {e.symbol for e in module.exports if e.target is Target.UNDEFINED}
+    found = defined_elsewhere(module, missing | undefined_exports)
+    for export in module.exports:
+        if export.symbol in found and export.target is Target.UNDEFINED:
+            export.target = Target.UNKNOWN
+    for name in (missing & kernel_inlines()) | (missing & found):
+        module.undefined.pop(name, None)
+        module.source.maybe_defined.add(name)
 
 
 def _drop_excluded(sources: SourceSet, exclude: Callable[[str], bool]) -> None:

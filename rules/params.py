@@ -119,7 +119,8 @@ def writable_param(ms: ModuleSet) -> Iterator[Hit]:
     ## Why is this bad?
     A world-writable parameter lets any user change the driver's state through
     `/sys/module/<mod>/parameters/`. The kernel refuses to build it, with a cryptic
-    `BUILD_BUG_ON_ZERO` error far from the line at fault.
+    `BUILD_BUG_ON_ZERO` error far from the line at fault. (A decimal literal the build
+    accepts, `420`, is `decimal-permissions`.)
 
     ## Kernel behaviour
     - `include/linux/moduleparam.h: __module_param_call()` checks
