@@ -136,6 +136,9 @@ class SourceInfo:
     definitions: dict[str, Any] = field(default_factory=dict)  # cfront.facts.Definition
     maybe_defined: set[str] = field(default_factory=set)  # declaration-macro arguments
     unparsed: dict[str, str] = field(default_factory=dict)  # file -> why the AST failed
+    # Kbuild objects with no source (generated at build time or missing): what they define
+    # is unknown, so nothing the module uses or exports counts as undefined.
+    generated_parts: list[str] = field(default_factory=list)
 
 
 def normalise_module_name(name: str) -> str:

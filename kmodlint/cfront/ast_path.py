@@ -546,9 +546,31 @@ class _Uses(c_ast.NodeVisitor):
     reads. Member names (`a->b`, `.b = `), labels and the body's own declarations
     (parameters, locals: shadowing a global is rare and only hides a use) are not uses."""
 
-    def __init__(self) -> None:
+    def __init__(self, static_init: bool = False) -> None:
         self.used: list[c_ast.ID] = []
         self.local: set[str] = set()
+        self.static_init = static_init
+
+    def visit_FuncCall(self, node: c_ast.FuncCall) -> None:
+        # A static-storage initializer must be a constant expression (C11 6.7.9p4): a call
+        # in one that compiles sits in a branch constant folding removes, as in nl80211.c's
+        # `(x == A) ? A_SEL : ... : __missing_selector()` link-time assertion.
+        if not self.static_init:
+            self.generic_visit(node)
+
+    def visit_Switch(self, node: c_ast.Switch) -> None:
+        # `switch (sizeof(x)) { case 1: ... default: __buggy_use_of_MLX4_GET(); }`: the
+        # controlling expression is a constant, gcc keeps only the matching case, and the
+        # default's call to a function defined nowhere is the idiom's link-time assertion
+        # (mlx4/fw.c MLX4_GET; __bad_size_call_parameter in the kernel's own headers). A
+        # size no case matches fails the link; this cannot be told without the type sizes.
+        if not _is_sizeof(node.cond) or not isinstance(node.stmt, c_ast.Compound):
+            self.generic_visit(node)
+            return
+        self.visit(node.cond)
+        for item in node.stmt.block_items or ():
+            if not isinstance(item, c_ast.Default):
+                self.visit(item)
 
     def visit_ID(self, node: c_ast.ID) -> None:
         self.used.append(node)
@@ -570,8 +592,17 @@ class _Uses(c_ast.NodeVisitor):
             self.visit(node.value)
 
 
-def _uses_of(node: c_ast.Node, params: c_ast.Node | None = None) -> list[c_ast.ID]:
-    finder = _Uses()
+def _is_sizeof(node: c_ast.Node | None) -> bool:
+    """`sizeof x`, `sizeof(type)`, possibly cast or parenthesised: a constant."""
+    while isinstance(node, c_ast.Cast):
+        node = node.expr
+    return isinstance(node, c_ast.UnaryOp) and node.op == "sizeof"
+
+
+def _uses_of(
+    node: c_ast.Node, params: c_ast.Node | None = None, static_init: bool = False
+) -> list[c_ast.ID]:
+    finder = _Uses(static_init)
     if params is not None:
         finder.visit(params)
         finder.used.clear()  # array bounds of parameters are not uses worth recording
@@ -592,7 +623,8 @@ def _references(ast: c_ast.FileAST, loc: _Locator) -> dict[str, Loc]:
         for enum in _enums_in(decl_type):
             if enum.values is not None:  # `enum foo x;` names an enum defined elsewhere
                 enumerators.update(e.name for e in enum.values.enumerators)
-    bodies: dict[str, list[tuple[c_ast.Node, c_ast.Node | None, object]]] = {}
+    # name -> (body or initializer, parameters, where, is a file-scope initializer)
+    bodies: dict[str, list[tuple[c_ast.Node, c_ast.Node | None, object, bool]]] = {}
     roots: list[str] = []
     for node in ast.ext:
         if isinstance(node, c_ast.FuncDef):
@@ -600,13 +632,13 @@ def _references(ast: c_ast.FileAST, loc: _Locator) -> dict[str, Loc]:
             if loc.report_path(getattr(decl.coord, "file", "") or "") is None:
                 continue  # a body in the stub environment (none today)
             params = decl.type.args if isinstance(decl.type, c_ast.FuncDecl) else None
-            bodies.setdefault(decl.name, []).append((node.body, params, decl.coord))
+            bodies.setdefault(decl.name, []).append((node.body, params, decl.coord, False))
             if not ("static" in (decl.storage or []) and "inline" in (decl.funcspec or [])):
                 roots.append(decl.name)
         elif isinstance(node, c_ast.Decl) and node.init is not None and node.name:
             if loc.report_path(getattr(node.coord, "file", "") or "") is None:
                 continue
-            bodies.setdefault(node.name, []).append((node.init, None, node.coord))
+            bodies.setdefault(node.name, []).append((node.init, None, node.coord, True))
             roots.append(node.name)
     found: dict[str, Loc] = {}
     done: set[str] = set()
@@ -619,8 +651,8 @@ def _references(ast: c_ast.FileAST, loc: _Locator) -> dict[str, Loc]:
         if name in done:
             continue
         done.add(name)
-        for body, params, coord in bodies.get(name, ()):
-            for ident in _uses_of(body, params):
+        for body, params, coord, static_init in bodies.get(name, ()):
+            for ident in _uses_of(body, params, static_init):
                 used = ident.name
                 if used in enumerators or used.startswith("__kmodlint") or used == name:
                     continue

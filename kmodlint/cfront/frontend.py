@@ -23,7 +23,7 @@ from kmodlint.cfront.facts import AST, FileFacts
 from kmodlint.cfront.header_macros import HeaderMacros, header_macros
 from kmodlint.cfront.kbuild import shipped_copy
 from kmodlint.cfront.lexer import lex
-from kmodlint.cfront.scan import scan
+from kmodlint.cfront.scan import STATIC_CALL_PREFIXES, scan
 from kmodlint.model import InputProblem
 from kmodlint.safe_io import describe_failure
 
@@ -291,6 +291,11 @@ def _merge_ast(facts: FileFacts, job: SourceJob) -> None:
         fresh = (export.symbol, export.loc.line) not in seen and export.symbol not in by_symbol
         if export.via == AST and fresh:
             facts.exports.append(export)
+        if export.symbol.startswith(STATIC_CALL_PREFIXES):
+            # EXPORT_STATIC_CALL*(name) exports the key and trampoline DEFINE_STATIC_CALL*
+            # makes (include/linux/static_call.h); kvm's KVM_X86_OP x-macros define them
+            # through stub-kernel macros the parse does not expand: maybe defined.
+            facts.macro_names.add(export.symbol)
 
 
 def _headers_of(job: SourceJob) -> HeaderMacros:

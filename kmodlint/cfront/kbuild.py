@@ -54,6 +54,9 @@ class KbuildModule:
     sources: tuple[str, ...]
     defines: tuple[tuple[str, str], ...]
     include_dirs: tuple[str, ...]
+    # Objects with no .c, .S or _shipped source: made at build time (poly1305's perl
+    # generated .S, net/wireless shipped-certs.c) or missing. What they define is unknown.
+    generated: tuple[str, ...] = ()
 
 
 @dataclass
@@ -1503,8 +1506,10 @@ class _Grouper:
         directory: str,
         stack: set[str],
         parts_out: list[str] | None = None,
+        unseen: list[str] | None = None,
     ) -> list[str]:
-        """The .c files of object *word* (composite ones expanded, nested ones too)."""
+        """The .c files of object *word* (composite ones expanded, nested ones too); the
+        objects with no source at all go to *unseen*."""
         out: list[str] = [] if parts_out is None else parts_out
         stem = word[:-2]
         composite = any(self._safe(make, stem + s).strip() for s in (*suffixes, "-"))
@@ -1513,18 +1518,25 @@ class _Grouper:
             for s in suffixes:
                 for part in _words(self._safe(make, stem + s)):
                     if part.endswith(".o"):
-                        self._parts(make, part, suffixes, directory, stack, out)
+                        self._parts(make, part, suffixes, directory, stack, out, unseen)
             return out
         source = os.path.normpath(os.path.join(directory, stem + ".c"))
-        if os.path.isfile(source) and source not in out:
-            out.append(source)
+        if os.path.isfile(source):
+            if source not in out:
+                out.append(source)
+        elif unseen is not None and not any(
+            os.path.isfile(os.path.join(directory, stem + ext))
+            for ext in (".S", ".c_shipped", ".S_shipped")
+        ):
+            unseen.append(word)
         return out
 
     def _add_module(
         self, make: _Make, word: str, directory: str, kbuild: str, flags: str, srctree: str
     ) -> None:
         suffixes = ("-objs", "-y", "-m")
-        sources = self._parts(make, word, suffixes, directory, set())
+        generated: list[str] = []
+        sources = self._parts(make, word, suffixes, directory, set(), unseen=generated)
         path, line = make.where(word, ("obj-m",), kbuild)
         name = os.path.basename(word[:-2])
         if not sources:
@@ -1553,6 +1565,7 @@ class _Grouper:
             sources=tuple(sources),
             defines=tuple(defines),
             include_dirs=tuple(includes),
+            generated=tuple(dict.fromkeys(generated)) if sources else (),
         )
         key = (os.path.abspath(directory), word)
         if key not in self.modules:

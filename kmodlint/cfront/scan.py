@@ -231,6 +231,12 @@ def _resolve_name(arg: list[Token], table: dict[str, str]) -> str | None:
 # include/linux/tracepoint.h: EXPORT_TRACEPOINT_SYMBOL*(name) exports the tracepoint, its
 # iterator and (HAVE_STATIC_CALL, x86) the static call key and trampoline.
 _TRACEPOINT_PARTS = ("__tracepoint_{}", "__traceiter_{}", "__SCK__tp_func_{}", "__SCT__tp_func_{}")
+# include/linux/static_call.h (HAVE_STATIC_CALL): EXPORT_STATIC_CALL[_TRAMP][_GPL](name)
+# exports the key __SCK__name (not the _TRAMP forms) and the trampoline __SCT__name.
+STATIC_CALL_PREFIXES = ("__SCK__", "__SCT__")
+_STATIC_CALL_EXPORTS = {
+    f"EXPORT_STATIC_CALL{tramp}{gpl}" for tramp in ("", "_TRAMP") for gpl in ("", "_GPL")
+}
 # include/linux/pm.h (6.1): EXPORT_[NS_][GPL_]{SIMPLE,RUNTIME}_DEV_PM_OPS(name, ..., [ns])
 # export the dev_pm_ops object when CONFIG_PM is set.
 _PM_OPS = re.compile(r"EXPORT_(NS_)?(GPL_)?(SIMPLE|RUNTIME)_DEV_PM_OPS")
@@ -277,6 +283,19 @@ def _macro(
                 # and includes the trace header (include/trace/define_trace.h): an expansion
                 # the token path does not follow, so "maybe defined", never "undefined".
                 facts.macro_names.add(pattern.format(point))
+        return end
+    if name in _STATIC_CALL_EXPORTS:
+        args, end = _arguments(tokens, index + 1)
+        call = _name_of(args[0]) if args else None
+        kind = "EXPORT_SYMBOL_GPL" if name.endswith("_GPL") else "EXPORT_SYMBOL"
+        if call:
+            parts = ("__SCT__",) if "_TRAMP" in name else STATIC_CALL_PREFIXES
+            for prefix in parts:
+                facts.exports.append(
+                    SourceExport(prefix + call, kind, None, _loc(path, tokens[index]))
+                )
+                # DEFINE_STATIC_CALL*() defines them, often through an x-macro: maybe defined
+                facts.macro_names.add(prefix + call)
         return end
     if name in ("EXPORT_PER_CPU_SYMBOL", "EXPORT_PER_CPU_SYMBOL_GPL"):
         args, end = _arguments(tokens, index + 1)

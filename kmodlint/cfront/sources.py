@@ -56,7 +56,7 @@ def load_sources(
     for path, line, message in grouping.problems:
         result.problems.append(InputProblem("unparsable-source", path, message, line=line or None))
     config_id = register_config(config_macros(config))
-    plans: list[tuple[str, Location, list[SourceJob]]] = []
+    plans: list[tuple[str, Location, list[SourceJob], tuple[str, ...]]] = []
     for kmod in grouping.modules:
         macros = {"MODULE": "1", "KBUILD_MODNAME": '"' + kmod.name.replace("-", "_") + '"'}
         macros.update(kmod.defines)
@@ -65,7 +65,7 @@ def load_sources(
             SourceJob(src, frozen, config_id, kmod.include_dirs, use_ast, stub_env)
             for src in kmod.sources
         ]
-        plans.append((kmod.name, Location(kmod.kbuild_path, kmod.line, 1), jobs_of))
+        plans.append((kmod.name, Location(kmod.kbuild_path, kmod.line, 1), jobs_of, kmod.generated))
     for orphan in grouping.orphan_sources:
         folder = os.path.dirname(orphan) or "."
         if any(os.path.isfile(os.path.join(folder, k)) for k in ("Kbuild", "Makefile")):
@@ -83,8 +83,8 @@ def load_sources(
         name = os.path.basename(orphan)[:-2]
         macros = {"MODULE": "1", "KBUILD_MODNAME": '"' + name.replace("-", "_") + '"'}
         job = SourceJob(orphan, tuple(sorted(macros.items())), config_id, (), use_ast, stub_env)
-        plans.append((name, Location(orphan, 1, 1), [job]))
-    all_jobs = [job for _, _, plan_jobs in plans for job in plan_jobs]
+        plans.append((name, Location(orphan, 1, 1), [job], ()))
+    all_jobs = [job for _, _, plan_jobs, _ in plans for job in plan_jobs]
     keys = [_cache_key(cache, job) for job in all_jobs]
     # The configurations go to each worker once, as arguments (not inherited by a fork).
     extractions = run_cached(
@@ -99,7 +99,8 @@ def load_sources(
         initargs=(configs_of({job.config_id for job in all_jobs}),),
     )
     by_job = dict(zip(all_jobs, extractions, strict=True))
-    for name, location, plan_jobs in plans:
+    generated_in = 0
+    for name, location, plan_jobs, generated in plans:
         facts: list[FileFacts] = []
         for job in plan_jobs:
             extraction = by_job[job]
@@ -111,12 +112,22 @@ def load_sources(
                 result.files_total += 1
                 result.files_with_ast += int(extraction.facts.ast_parsed)
         if facts or not plan_jobs:
-            result.modules.append(build_module(name, location, facts))
+            module = build_module(name, location, facts)
+            if generated and module.source is not None:
+                module.source.generated_parts = list(generated)
+                generated_in += 1
+            result.modules.append(module)
     if grouping.skipped_by_config:
         result.notes.append(
             f"{grouping.skipped_by_config} object(s) not built by this configuration were left out"
         )
     result.notes.extend(_discovery_notes(grouping, result))
+    if generated_in:
+        result.notes.append(
+            f"{generated_in} module(s) link objects with no source in the tree (made at build "
+            "time, like a perl-generated .S, or missing): what those define is unknown, so "
+            "their other parts' unresolved uses and undefined exports are not reported"
+        )
     return result
 
 
