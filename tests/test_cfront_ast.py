@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -583,3 +584,28 @@ def test_numeric_macros_a_source_file_tests_keep_their_values(tmp_path: Path) ->
         {},
     )
     assert [e.symbol for e in facts.exports] == ["f"]
+
+
+def test_deep_nesting_parses_and_leaves_the_recursion_limit_alone(tmp_path: Path) -> None:
+    """5,000 nested parentheses need a deep stack for pycparser and for the walks of its
+    tree; both run in the deep-stack thread, and the caller's recursion limit is the same
+    after (a raised limit left behind turns the next deep recursion anywhere else in the
+    process into a segfault instead of a RecursionError)."""
+    depth = 5000
+    src = tmp_path / "deep.c"
+    src.write_text(
+        "#include <linux/module.h>\n"
+        f"static int deep(int x) {{ return {'(' * depth}x{')' * depth}; }}\n"
+        "int deep_other(int y);\n"
+        "int deep_user(int y) { return deep(y) + deep_other(y); }\n"
+    )
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        res = run(src)
+        assert sys.getrecursionlimit() == 1000
+    finally:
+        sys.setrecursionlimit(before)
+    assert res.ok, res.error
+    assert "deep_other" in res.references
+    assert "deep_user" in defs(res)

@@ -13,8 +13,9 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from pycparser import c_ast, c_generator, c_parser
 
@@ -823,29 +824,41 @@ class _KernelParser(c_parser.CParser):
 
 
 def _parse(text: str, filename: str, typedefs: frozenset[str] = frozenset()) -> c_ast.FileAST:
-    """pycparser in a thread with a deep stack: long ``case`` chains recurse deeply."""
+    return _KernelParser(typedefs).parse(text, filename)
+
+
+_T = TypeVar("_T")
+
+
+def _deep(work: Callable[[], _T]) -> _T:
+    """Run `work` in a thread with a deep stack and a high recursion limit: pycparser and
+    the walks of its tree recurse once per nesting level (long `case` chains, 5,000 nested
+    parentheses). The limit is raised only while that thread runs (the caller is blocked
+    in join meanwhile) and restored after, so no other code runs with a limit its 8 MB
+    stack cannot honour (a segfault instead of a RecursionError)."""
     box: dict[str, object] = {}
 
     def run() -> None:
         try:
-            box["ast"] = _KernelParser(typedefs).parse(text, filename)
+            box["value"] = work()
         except BaseException as exc:  # handed to the caller below
             box["error"] = exc
 
     old_limit = sys.getrecursionlimit()
-    if old_limit < RECURSION_LIMIT:
-        sys.setrecursionlimit(RECURSION_LIMIT)
     old_stack = threading.stack_size()
     try:
+        sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
         threading.stack_size(PARSE_STACK)
         worker = threading.Thread(target=run, name="kmodlint-pycparser")
         worker.start()
+        threading.stack_size(old_stack)
+        worker.join()
     finally:
         threading.stack_size(old_stack)
-    worker.join()
+        sys.setrecursionlimit(old_limit)
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
-    return box["ast"]  # type: ignore[return-value]
+    return box["value"]  # type: ignore[return-value]
 
 
 def _one_line(text: str) -> str:
@@ -905,6 +918,12 @@ def analyse_ast(
     PreprocessorNotFound (no cpp at all) is the one exception that propagates, since it is
     about the machine, not the file.
     """
+    return _deep(lambda: _analyse(path, defines, include_dirs, stub_env))
+
+
+def _analyse(
+    path: str, defines: dict[str, str], include_dirs: list[str], stub_env: str | None
+) -> AstResult:
     try:
         env = stub_env_dir(stub_env)
     except Exception as exc:
