@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kmodlint.build_products import pair_build_products
-from kmodlint.cache import Cache, default_cache_dir
+from kmodlint.cache import Cache, choose_work_dir, default_cache_dir
 from kmodlint.cfront.elsewhere import defined_elsewhere
 from kmodlint.cfront.kbuild import kernel_source_tree
 from kmodlint.cfront.kconfig import ConfigError, read_config, running_kernel_config
@@ -75,7 +75,12 @@ def load_set(
     if inputs.sources:
         config, config_note = choose_config(config_spec, kernel_spec)
         notes.append(config_note)
-        stub_env = prepare_stub_env(kernel_source) if kernel_source and use_ast else None
+        stub_env = None
+        if kernel_source and use_ast:
+            # under the cache folder the run uses (a temporary one under --no-cache)
+            stub_env = prepare_stub_env(
+                kernel_source, choose_work_dir(cache.root if cache else None)
+            )
         if stub_env:
             notes.append(f"C files preprocessed with stub headers generated from {kernel_source}")
         sources = load_sources(
@@ -188,9 +193,10 @@ def _kernel_config(kernel_spec: str | None) -> str | None:
     return None
 
 
-def prepare_stub_env(kernel_source: str) -> str:
+def prepare_stub_env(kernel_source: str, work: str | None = None) -> str:
     """--kernel-source DIR: the stub headers regenerated from the user's kernel tree, kept
-    in the user cache (never in the tree) and reused while the tree is unchanged."""
+    in the run's work folder `work` (the cache folder; never in the tree) and reused while
+    the tree is unchanged."""
     from kmodlint.cfront.stubgen import FORMAT, generate
 
     if not os.path.isdir(kernel_source):
@@ -199,7 +205,8 @@ def prepare_stub_env(kernel_source: str) -> str:
     stamp = os.stat(marker).st_mtime_ns if os.path.exists(marker) else 0
     # the generator's format too: a newer kmodlint must not reuse an older generation
     ident = f"{os.path.abspath(kernel_source)}\0{stamp}\0{FORMAT}".encode()
-    target = default_cache_dir() / f"stubenv-src-{hashlib.sha256(ident).hexdigest()[:16]}"
+    base = Path(work) if work else default_cache_dir()
+    target = base / f"stubenv-src-{hashlib.sha256(ident).hexdigest()[:16]}"
     if not (target / "prelude.h").is_file():
         try:
             generate(kernel_source, str(target), if_sources=[kernel_source])

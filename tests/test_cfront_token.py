@@ -351,3 +351,9 @@ def test_kernel_source_regenerates_the_stub_environment(tmp_path: Path) -> None:
     assert own["files"]["with_ast"] == 1 and shipped["files"]["with_ast"] == 0
     assert [e["symbol"] for e in own["modules"][0]["exports"]] == ["fastdrv_count"]
     assert shipped["modules"][0]["exports"] == []
+    # generated into the cache folder the run was given, never elsewhere (issue 11)
+    chosen = tmp_path / "chosen"
+    again = run("--kernel-source", str(kernel), "--cache-dir", str(chosen))
+    assert again["modules"][0]["exports"] == own["modules"][0]["exports"]
+    assert len(list(chosen.glob("stubenv-src-*/prelude.h"))) == 1
+    assert len(list((tmp_path / "cache").glob("stubenv-src-*"))) == 1  # the first run's
