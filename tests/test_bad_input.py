@@ -215,3 +215,100 @@ def test_mutated_headers_never_escape_the_elf_inspector() -> None:
         module, problems = inspect_module(bytes(mutated), "mut.ko", "mut")
         assert (module is None) == bool(problems)
         assert all(p.name == "invalid-elf" for p in problems)
+
+
+# ---------------------------------------------------------------------------------------
+# Crafted ELF: every loop of the inspector is linear in the counts a file declares (issue 11)
+
+
+def _timed_inspect(data: bytes) -> tuple[object, list, float, float]:
+    import resource
+    import time
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.monotonic()
+    module, problems = inspect_module(data, "crafted.ko", "crafted")
+    seconds = time.monotonic() - start
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    return module, problems, seconds, grown_mb
+
+
+def test_a_string_table_without_nul_is_refused_at_once() -> None:
+    from tests.fuzz.elfbuild import module
+
+    n = 20_000  # a symbol at every offset of a 20 KB table with no NUL: was a scan each
+    data = module([("x", 1, 0, 0, 0)] * n, strtab=b"A" * n, name_offsets=list(range(n)))
+    found, problems, seconds, _ = _timed_inspect(data)
+    assert found is None
+    assert [p.message for p in problems] == [
+        "the symbol string table is not NUL-terminated; the loader refuses it"
+    ]
+    assert seconds < 2
+
+
+def test_a_section_name_table_without_nul_is_refused_at_once() -> None:
+    from tests.fuzz.elfbuild import Builder, Part
+
+    builder = Builder()
+    for _ in range(5000):
+        builder.add(Part("x"))
+    data = builder.build(shstrtab=b"x" * 100_000)  # pyelftools read to its end per section
+    found, problems, seconds, _ = _timed_inspect(data)
+    assert found is None and len(problems) == 1
+    assert "section name table is not NUL-terminated" in problems[0].message
+    assert seconds < 2
+
+
+def test_8000_export_tables_with_relocations_are_read_in_linear_time() -> None:
+    from tests.fuzz.elfbuild import SHT_RELA, Part, module
+
+    k = 8000  # was 33 s: every table's relocations were looked for among all sections
+    tables = [Part("__ksymtab", data=bytes(12)) for _ in range(k)]
+    relocations = [
+        Part(".rela__ksymtab", SHT_RELA, data=bytes(24), info=3 + i, entsize=24) for i in range(k)
+    ]
+    symbols = [(f"__ksymtab_s{i}", 1, 1, 3 + i, 0) for i in range(k)]
+    found, problems, seconds, _ = _timed_inspect(module(symbols, extra=tables + relocations))
+    assert problems == []
+    assert found is not None and len(found.exports) == k  # type: ignore[attr-defined]
+    assert seconds < 5
+
+
+def test_symbols_sharing_one_long_name_cost_no_memory() -> None:
+    from tests.fuzz.elfbuild import module
+
+    long_name = b"B" * (1 << 20) + b"\0"
+    rows = [("x", 1, 0, 0, 0)] * 2000
+    # 2,000 names each starting one byte further into one 1 MB run: was 2 GB of strings
+    found, problems, seconds, grown_mb = _timed_inspect(
+        module(rows, strtab=long_name, name_offsets=list(range(2000)))
+    )
+    assert found is None and len(problems) == 1
+    assert "names overlap far beyond their string table" in problems[0].message
+    assert seconds < 2 and grown_mb < 100
+    # 2,000 symbols at the same offset share one decoded name: read, one undefined symbol
+    found, problems, seconds, grown_mb = _timed_inspect(
+        module(rows, strtab=long_name, name_offsets=[0] * 2000)
+    )
+    assert problems == []
+    assert list(found.undefined) == ["B" * (1 << 20)]  # type: ignore[attr-defined]
+    assert seconds < 2 and grown_mb < 100
+
+
+def test_overlapping_relocation_sections_are_refused() -> None:
+    from tests.fuzz.elfbuild import SHT_RELA, Part, module, relocate_headers
+
+    k = 2000
+    tables = [Part("__ksymtab", data=bytes(12)) for _ in range(k)]
+    # every relocation section claims the same 1 MB of the file (the first one's data)
+    first = Part(".rela__ksymtab", SHT_RELA, data=bytes(24 * 40_000), info=3, entsize=24)
+    relocations = [first] + [
+        Part(".rela__ksymtab", SHT_RELA, info=3 + i, entsize=24, size=24 * 40_000)
+        for i in range(1, k)
+    ]
+    symbols = [(f"__ksymtab_s{i}", 1, 1, 3 + i, 0) for i in range(k)]
+    data = relocate_headers(module(symbols, extra=tables + relocations), ".rela__ksymtab")
+    found, problems, seconds, _ = _timed_inspect(data)
+    assert found is None and len(problems) == 1
+    assert "relocation sections overlap" in problems[0].message
+    assert seconds < 5

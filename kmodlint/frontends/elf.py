@@ -1,19 +1,23 @@
 """ELF inspector: the facts of one `.ko` / `.o`, any machine, ELF32/64, either byte order.
 
-Section and header parsing is pyelftools'; the symbol table and relocations of the export
-tables are decoded with `struct` from the section bytes pyelftools hands over, because a
-distribution tree has millions of symbols and per-symbol construct parsing dominates a run.
+Everything is decoded with `struct` from the image's bytes: the file header, the section
+headers, the symbol table and the relocations of the export tables. A distribution tree has
+millions of symbols (per-symbol construct parsing would dominate a run), and a module from
+a tree kmodlint did not write may be crafted: every loop here is linear in the counts the
+file declares (sections, symbols, relocations), every string is read with a bound, and no
+section is copied more than once, so a hostile header costs one `invalid-elf` line, never
+minutes or gigabytes (issue 11). Where the loader itself refuses a file
+(kernel/module/main.c: elf_validity_cache_copy and friends), the reason is the loader's.
 """
 
 from __future__ import annotations
 
-import io
 import struct
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
+from elftools.elf.enums import ENUM_E_MACHINE, ENUM_E_TYPE
 
 from kmodlint.model import Export, ExportKind, InputProblem, Module, Target
 
@@ -32,12 +36,19 @@ _KSYM_FLAG_GPL_ONLY = 1
 _SHN_UNDEF = 0
 _SHN_ABS = 0xFFF1
 _SHN_COMMON = 0xFFF2
-_SHN_XINDEX = 0xFFFF
 _STB = {0: "local", 1: "global", 2: "weak"}
 _STT = {0: "notype", 1: "object", 2: "func", 3: "section", 4: "file", 5: "common", 6: "tls"}
 _STT_SECTION = 3
+_SHT_SYMTAB = 2
 _SHT_RELA = 4
+_SHT_NOBITS = 8
 _SHT_REL = 9
+_ET_REL = 1
+_EM_MIPS = 8
+
+# pyelftools' names (what `symbols` prints and rules key on), decoded as it decodes them.
+_MACHINES = {value: name for name, value in ENUM_E_MACHINE.items() if name != "_default_"}
+_TYPES = {value: name for name, value in ENUM_E_TYPE.items() if name != "_default_"}
 
 # Names that are part of the export machinery itself, not symbols of the module's code.
 _MACHINERY_PREFIXES = (
@@ -49,6 +60,15 @@ _MACHINERY_PREFIXES = (
     "__kcrctab_",
 )
 
+# A namespace or licence string of an export is read up to its NUL or this many bytes:
+# real ones are a few dozen, and an unterminated one must not cost a scan per export.
+_STRING_LIMIT = 4096
+# Symbol (and section) names overlap only where the linker merged a name with the tail
+# of a longer one. Decoded names totalling more than this many times their string table
+# mean names crafted to share one long run (2,000 symbols on one 1 MB name: 2 GB).
+_NAME_AMPLIFICATION = 4
+_NAME_ALLOWANCE = 1 << 20
+
 
 class Sym(NamedTuple):
     name: str
@@ -58,29 +78,61 @@ class Sym(NamedTuple):
     value: int
 
 
+class _Section(NamedTuple):
+    name: str
+    type: int
+    offset: int
+    size: int
+    link: int
+    info: int
+
+
 class ElfProblem(Exception):
     """The file is not a module the loader could read."""
 
 
 @dataclass(slots=True)
 class _Image:
-    elf: ELFFile
     data: bytes
+    elf_class: int
     fmt_prefix: str
-    sections: list  # index -> section
-    by_name: dict  # name -> section (the first of that name, as the loader's find_sec)
-    index_of: dict  # name -> index of that section
+    machine: int
+    sections: list[_Section]
+    index_of: dict[str, int]  # name -> index of the first section of that name (find_sec)
+    # target section index -> its SHT_REL/SHT_RELA sections, in section order
+    relocations_for: dict[int, list[int]] = field(default_factory=dict)
+    relocation_bytes: int = 0  # decoded so far, bounded by the file's size
+
+    def bounds(self, index: int) -> tuple[int, int]:
+        section = self.sections[index]
+        if section.type == _SHT_NOBITS:
+            return 0, 0
+        return section.offset, section.offset + section.size
 
     def section_bytes(self, index: int) -> bytes:
-        section = self.sections[index]
-        if section["sh_type"] == "SHT_NOBITS":
-            return b""
-        start = section["sh_offset"]
-        return self.data[start : start + section["sh_size"]]
+        start, end = self.bounds(index)
+        return self.data[start:end]
 
     def named_bytes(self, name: str) -> bytes | None:
         index = self.index_of.get(name)
         return None if index is None else self.section_bytes(index)
+
+    def c_string(self, index: int, offset: int) -> str:
+        """The NUL-terminated string at `offset` in section `index`, read at most
+        _STRING_LIMIT bytes far ("" outside the section)."""
+        start, end = self.bounds(index)
+        if not 0 <= offset < end - start:
+            return ""
+        at = start + offset
+        stop = min(end, at + _STRING_LIMIT)
+        nul = self.data.find(b"\0", at, stop)
+        return self.data[at : stop if nul < 0 else nul].decode("utf-8", "replace")
+
+    def word32(self, index: int, offset: int) -> int | None:
+        start, end = self.bounds(index)
+        if offset < 0 or start + offset + 4 > end:
+            return None
+        return struct.unpack_from(self.fmt_prefix + "I", self.data, start + offset)[0]
 
 
 def inspect_module(data: bytes, path: str, name: str) -> tuple[Module | None, list[InputProblem]]:
@@ -89,52 +141,29 @@ def inspect_module(data: bytes, path: str, name: str) -> tuple[Module | None, li
         return _inspect(data, path, name), []
     except ElfProblem as exc:
         return None, [InputProblem("invalid-elf", path, str(exc), module=name)]
-    except (ELFError, struct.error, IndexError, ValueError, KeyError, AssertionError) as exc:
+    except (struct.error, IndexError, ValueError, KeyError, OverflowError) as exc:
         detail = str(exc) or type(exc).__name__
         return None, [InputProblem("invalid-elf", path, f"malformed ELF: {detail}", module=name)]
-    except Exception as exc:  # hostile headers reach pyelftools paths we cannot list
-        detail = f"{type(exc).__name__}: {exc}"
-        return None, [InputProblem("invalid-elf", path, f"malformed ELF: {detail}", module=name)]
+    except MemoryError:
+        return None, [
+            InputProblem("invalid-elf", path, "malformed ELF: out of memory", module=name)
+        ]
 
 
 def _inspect(data: bytes, path: str, name: str) -> Module:
-    if not data.startswith(b"\x7fELF"):
-        raise ElfProblem("not an ELF file (bad magic)")
-    if len(data) < 52:
-        raise ElfProblem("truncated ELF header")
-    elf = ELFFile(io.BytesIO(data))
-    if elf["e_type"] != "ET_REL":
-        raise ElfProblem(f"not a relocatable object ({elf['e_type']}); modules are ET_REL")
-    shoff, shnum, shentsize = elf["e_shoff"], elf["e_shnum"], elf["e_shentsize"]
-    if shnum == 0:
-        raise ElfProblem("no section headers (e_shnum is 0); the loader needs them")
-    if shoff + shnum * shentsize > len(data):
-        raise ElfProblem("truncated: section header table lies past the end of the file")
-    sections = list(elf.iter_sections())
-    for section in sections:
-        if section["sh_type"] != "SHT_NOBITS" and (
-            section["sh_offset"] + section["sh_size"] > len(data)
-        ):
-            raise ElfProblem(f"truncated: section {section.name} lies past the end of the file")
-    by_name: dict = {}
-    index_of: dict = {}
-    for index, section in enumerate(sections):
-        by_name.setdefault(section.name, section)
-        index_of.setdefault(section.name, index)
-    image = _Image(elf, data, "<" if elf.little_endian else ">", sections, by_name, index_of)
-
+    image = _read_image(data)
     symbols = _read_symbols(image)
     module = Module(
         name=name,
         path=path,
         origin="binary",
-        elf_class=elf.elfclass,
-        big_endian=not elf.little_endian,
-        machine=elf["e_machine"],
+        elf_class=image.elf_class,
+        big_endian=image.fmt_prefix == ">",
+        machine=_MACHINES.get(image.machine, str(image.machine)),
     )
     module.modinfo = _read_modinfo(image)
     module.versions = _read_versions(image)
-    module.has_versions_section = "__versions" in image.by_name
+    module.has_versions_section = "__versions" in image.index_of
     _read_symbol_facts(image, symbols, module)
     module.exports = _read_exports(image, symbols)
     if not module.exports:
@@ -142,25 +171,131 @@ def _inspect(data: bytes, path: str, name: str) -> Module:
     return module
 
 
+def _read_image(data: bytes) -> _Image:
+    """The file header and section headers, checked as the loader checks them
+    (kernel/module/main.c: elf_validity_cache_copy, elf_validity_cache_secstrings)."""
+    if not data.startswith(b"\x7fELF"):
+        raise ElfProblem("not an ELF file (bad magic)")
+    if len(data) < 52:
+        raise ElfProblem("truncated ELF header")
+    elf_class = {1: 32, 2: 64}.get(data[4])
+    if elf_class is None:
+        raise ElfProblem(f"invalid ELF class {data[4]} (e_ident[EI_CLASS])")
+    prefix = {1: "<", 2: ">"}.get(data[5])
+    if prefix is None:
+        raise ElfProblem(f"invalid ELF byte order {data[5]} (e_ident[EI_DATA])")
+    header = prefix + ("HHIQQQIHHHHHH" if elf_class == 64 else "HHIIIIIHHHHHH")
+    if len(data) < 16 + struct.calcsize(header):
+        raise ElfProblem("truncated ELF header")
+    fields = struct.unpack_from(header, data, 16)
+    e_type, machine, shoff, shentsize, shnum, shstrndx = (
+        fields[0],
+        fields[1],
+        fields[5],
+        fields[10],
+        fields[11],
+        fields[12],
+    )
+    if e_type != _ET_REL:
+        kind = _TYPES.get(e_type, f"e_type {e_type:#x}")
+        raise ElfProblem(f"not a relocatable object ({kind}); modules are ET_REL")
+    if shnum == 0:
+        raise ElfProblem("no section headers (e_shnum is 0); the loader needs them")
+    entry = "IIQQQQIIQQ" if elf_class == 64 else "IIIIIIIIII"
+    if shentsize != struct.calcsize(entry):
+        raise ElfProblem(
+            f"section header entries of {shentsize} bytes (e_shentsize), not "
+            f"{struct.calcsize(entry)}: the loader refuses it"
+        )
+    if shoff + shnum * shentsize > len(data):
+        raise ElfProblem("truncated: section header table lies past the end of the file")
+    if shstrndx >= shnum:
+        raise ElfProblem(f"section name table index {shstrndx} (e_shstrndx) is out of range")
+    raw_headers = struct.iter_unpack(prefix + entry, data[shoff : shoff + shnum * shentsize])
+    headers = [
+        (sh_name, sh_type, offset, size, link, info)
+        for sh_name, sh_type, _flags, _addr, offset, size, link, info, _align, _entsize in (
+            raw_headers
+        )
+    ]
+    for number, (_n, sh_type, offset, size, _l, _i) in enumerate(headers):
+        if sh_type != _SHT_NOBITS and offset + size > len(data):
+            raise ElfProblem(f"truncated: section {number} lies past the end of the file")
+    _n, names_type, names_at, names_size, _l, _i = headers[shstrndx]
+    if names_type == _SHT_NOBITS or names_size == 0 or data[names_at + names_size - 1] != 0:
+        raise ElfProblem("the section name table is not NUL-terminated; the loader refuses it")
+    if any(sh_name >= names_size for sh_name, *_rest in headers):
+        raise ElfProblem("a section name lies outside the section name table")
+    names = _strings(data, names_at, names_size, (h[0] for h in headers), "section")
+    sections = [_Section(names[h[0]], *h[1:]) for h in headers]
+    index_of: dict[str, int] = {}
+    relocations_for: dict[int, list[int]] = {}
+    for index, section in enumerate(sections):
+        index_of.setdefault(section.name, index)
+        if section.type in (_SHT_REL, _SHT_RELA):
+            relocations_for.setdefault(section.info, []).append(index)
+    return _Image(data, elf_class, prefix, machine, sections, index_of, relocations_for)
+
+
+def _strings(data: bytes, start: int, size: int, offsets: Iterable[int], what: str) -> dict:
+    """offset -> the NUL-terminated string there, for a table whose last byte is a NUL
+    and offsets inside it. The offsets are visited in order, so each byte of the table is
+    scanned once however many names point into the same run; their total length is
+    bounded (names sharing one long run would otherwise cost count x length)."""
+    found: dict[int, str] = {}
+    budget = _NAME_AMPLIFICATION * size + _NAME_ALLOWANCE
+    nul = -1
+    for offset in sorted(set(offsets)):
+        at = start + offset
+        if nul < at:
+            nul = data.find(b"\0", at, start + size)
+        budget -= nul - at
+        if budget < 0:
+            raise ElfProblem(
+                f"{what} names overlap far beyond their string table ({size} bytes): "
+                "crafted names, not analysed"
+            )
+        found[offset] = data[at:nul].decode("utf-8", "replace")
+    return found
+
+
 def _read_symbols(image: _Image) -> list[Sym]:
-    symtab = image.by_name.get(".symtab")
-    if symtab is None or symtab["sh_type"] != "SHT_SYMTAB":
+    index = image.index_of.get(".symtab")
+    if index is None or image.sections[index].type != _SHT_SYMTAB:
         # kernel/module/main.c: elf_validity_cache_index_sym "module has no symbols (stripped?)"
         raise ElfProblem("no symbol table (.symtab); the loader refuses stripped modules")
-    raw = image.section_bytes(image.index_of[".symtab"])
-    strtab = image.section_bytes(symtab["sh_link"])
-    if image.elf.elfclass == 64:
+    raw = image.section_bytes(index)
+    link = image.sections[index].link
+    if not 0 < link < len(image.sections):
+        raise ElfProblem(f"the symbol table's string table index {link} is out of range")
+    str_start, str_end = image.bounds(link)
+    if str_end == str_start or image.data[str_end - 1] != 0:
+        # 6.13+ kernel/module/main.c: elf_validity_cache_strtab refuses it too
+        raise ElfProblem("the symbol string table is not NUL-terminated; the loader refuses it")
+    if image.elf_class == 64:
         fmt = image.fmt_prefix + "IBBHQQ"
-        rows = ((n, info, sh, val) for n, info, _o, sh, val, _s in struct.iter_unpack(fmt, raw))
+        unpack = ((n, i, sh, val) for n, i, _o, sh, val, _s in _rows(fmt, raw, "symbol"))
     else:
         fmt = image.fmt_prefix + "IIIBBH"
-        rows = ((n, info, sh, val) for n, val, _s, info, _o, sh in struct.iter_unpack(fmt, raw))
-    symbols = []
-    for name_offset, info, shndx, value in rows:
-        end = strtab.find(b"\0", name_offset)
-        name = strtab[name_offset:end].decode("utf-8", "replace") if end >= 0 else ""
-        symbols.append(Sym(name, info >> 4, info & 0xF, shndx, value))
-    return symbols
+        unpack = ((n, i, sh, val) for n, val, _s, i, _o, sh in _rows(fmt, raw, "symbol"))
+    rows = list(unpack)
+    size = str_end - str_start
+    names = _strings(
+        image.data, str_start, size, (row[0] for row in rows if row[0] < size), "symbol"
+    )
+    return [
+        Sym(names.get(name_offset, ""), info >> 4, info & 0xF, shndx, value)
+        for name_offset, info, shndx, value in rows
+    ]
+
+
+def _rows(fmt: str, raw: bytes, what: str) -> Iterable[tuple]:
+    if len(raw) % struct.calcsize(fmt):
+        raise ElfProblem(
+            f"the {what} table's size ({len(raw)} bytes) is not a whole number of "
+            f"{struct.calcsize(fmt)}-byte entries"
+        )
+    return struct.iter_unpack(fmt, raw)
 
 
 def _read_modinfo(image: _Image) -> list[tuple[str, str]]:
@@ -185,13 +320,14 @@ def _read_versions(image: _Image) -> dict[str, int] | None:
     ext_crcs = image.named_bytes("__version_ext_crcs")
     ext_names = image.named_bytes("__version_ext_names")
     if ext_crcs is not None and ext_names is not None:
-        crcs = [crc for (crc,) in struct.iter_unpack(image.fmt_prefix + "I", ext_crcs)]
-        names = [n.decode("utf-8", "replace") for n in ext_names.split(b"\0")]
+        usable = len(ext_crcs) - len(ext_crcs) % 4
+        crcs = [crc for (crc,) in struct.iter_unpack(image.fmt_prefix + "I", ext_crcs[:usable])]
+        names = [n.decode("utf-8", "replace") for n in ext_names.split(b"\0", len(crcs))]
         return dict(zip(names, crcs, strict=False))
     raw = image.named_bytes("__versions")
     if raw is None:
         return None
-    word = "Q" if image.elf.elfclass == 64 else "I"
+    word = "Q" if image.elf_class == 64 else "I"
     width = struct.calcsize(word)
     versions: dict[str, int] = {}
     for start in range(0, len(raw) - 63, 64):
@@ -232,23 +368,30 @@ def _read_symbol_facts(image: _Image, symbols: list[Sym], module: Module) -> Non
 
 
 def _relocations_by_offset(image: _Image, target_index: int) -> dict[int, tuple[int, int | None]]:
-    """r_offset -> (symbol index, addend or None for REL) for the section `target_index`."""
+    """r_offset -> (symbol index, addend or None for REL) for the section `target_index`.
+    Each relocation section names one target, so each is decoded at most once per file;
+    sections overlapping to be decoded more than the file's size over are refused."""
     found: dict[int, tuple[int, int | None]] = {}
-    for section in image.sections:
-        sh_type = section["sh_type"]
-        if sh_type not in ("SHT_REL", "SHT_RELA") or section["sh_info"] != target_index:
-            continue
-        for reloc in section.iter_relocations():
-            addend = reloc["r_addend"] if reloc.is_RELA() else None
-            found[reloc["r_offset"]] = (reloc["r_info_sym"], addend)
+    wide = image.elf_class == 64
+    mips64 = wide and image.machine == _EM_MIPS
+    for index in image.relocations_for.get(target_index, ()):
+        section = image.sections[index]
+        rela = section.type == _SHT_RELA
+        fmt = image.fmt_prefix + ("QQ" if wide else "II") + (("q" if wide else "i") if rela else "")
+        raw = image.section_bytes(index)
+        image.relocation_bytes += len(raw)
+        if image.relocation_bytes > len(image.data):
+            raise ElfProblem("relocation sections overlap: they would be read many times over")
+        raw = raw[: len(raw) - len(raw) % struct.calcsize(fmt)]
+        size = struct.calcsize(fmt)
+        for number, row in enumerate(struct.iter_unpack(fmt, raw)):
+            offset, info = row[0], row[1]
+            if mips64:  # the MIPS64 ELF ABI: a 32-bit r_sym first, then 4 type bytes
+                (symbol,) = struct.unpack_from(image.fmt_prefix + "I", raw, number * size + 8)
+            else:
+                symbol = info >> 32 if wide else (info >> 8) & 0xFFFFFF
+            found[offset] = (symbol, row[2] if rela else None)
     return found
-
-
-def _c_string(raw: bytes, offset: int) -> str:
-    end = raw.find(b"\0", offset)
-    if end < 0:
-        end = len(raw)
-    return raw[offset:end].decode("utf-8", "replace")
 
 
 def _read_exports(image: _Image, symbols: list[Sym]) -> list[Export]:
@@ -269,7 +412,7 @@ def _read_exports(image: _Image, symbols: list[Sym]) -> list[Export]:
     for index, rows in sorted(entries.items()):
         rows.sort()
         relocs = _relocations_by_offset(image, index)
-        entry_size = image.sections[index]["sh_size"] // max(len(rows), 1)
+        entry_size = image.sections[index].size // max(len(rows), 1)
         for position, (offset, label) in enumerate(rows):
             # 5.4 only: labels read __ksymtab_<NS>.<sym>
             symbol = label.rsplit(".", 1)[-1] if "." in label else label
@@ -281,7 +424,9 @@ def _read_exports(image: _Image, symbols: list[Sym]) -> list[Export]:
                 Export(
                     symbol=symbol,
                     kind=kind,
-                    namespace=_export_namespace(image, by_name, label, relocs, offset, entry_size),
+                    namespace=_export_namespace(
+                        image, symbols, by_name, label, relocs, offset, entry_size
+                    ),
                     crc=_export_crc(image, by_name.get("__crc_" + symbol)),
                     target=target,
                     init_exit=init_exit,
@@ -318,6 +463,7 @@ def _export_target(
 
 def _export_namespace(
     image: _Image,
+    symbols: list[Sym],
     by_name: dict[str, Sym],
     label: str,
     relocs: dict[int, tuple[int, int | None]],
@@ -328,28 +474,17 @@ def _export_namespace(
     third field relocation; kernels before 5.4 have two-field entries and no namespaces."""
     label_sym = by_name.get("__kstrtabns_" + label)
     if label_sym is not None and 0 < label_sym.shndx < len(image.sections):
-        return _c_string(image.section_bytes(label_sym.shndx), label_sym.value)
+        return image.c_string(label_sym.shndx, label_sym.value)
     field = 4 if entry_size in (8, 12) else 8
     if entry_size != 3 * field:
         return ""
     reloc = relocs.get(offset + 2 * field)
-    if reloc is None or reloc[1] is None:
+    if reloc is None or reloc[1] is None or reloc[0] >= len(symbols):
         return ""
-    return _string_at_reloc(image, reloc)
-
-
-def _string_at_reloc(image: _Image, reloc: tuple[int, int | None]) -> str:
-    symtab = image.by_name[".symtab"]
-    raw = image.section_bytes(image.index_of[".symtab"])
-    entsize = symtab["sh_entsize"] or (24 if image.elf.elfclass == 64 else 16)
-    start = reloc[0] * entsize
-    if image.elf.elfclass == 64:
-        _n, _i, _o, shndx, value, _s = struct.unpack_from(image.fmt_prefix + "IBBHQQ", raw, start)
-    else:
-        _n, value, _s, _i, _o, shndx = struct.unpack_from(image.fmt_prefix + "IIIBBH", raw, start)
-    if not 0 < shndx < len(image.sections):
+    sym = symbols[reloc[0]]
+    if not 0 < sym.shndx < len(image.sections):
         return ""
-    return _c_string(image.section_bytes(shndx), value + (reloc[1] or 0))
+    return image.c_string(sym.shndx, sym.value + reloc[1])
 
 
 def _export_crc(image: _Image, crc_sym: Sym | None) -> int | None:
@@ -360,10 +495,7 @@ def _export_crc(image: _Image, crc_sym: Sym | None) -> int | None:
         return crc_sym.value & 0xFFFFFFFF
     if not 0 < crc_sym.shndx < len(image.sections):
         return None
-    raw = image.section_bytes(crc_sym.shndx)
-    if crc_sym.value + 4 > len(raw):
-        return None
-    return struct.unpack_from(image.fmt_prefix + "I", raw, crc_sym.value)[0]
+    return image.word32(crc_sym.shndx, crc_sym.value)
 
 
 def _read_export_symbol_section(image: _Image, symbols: list[Sym]) -> list[Export]:
@@ -371,15 +503,14 @@ def _read_export_symbol_section(image: _Image, symbols: list[Sym]) -> list[Expor
     `__export_symbol_<sym>: .asciz "GPL"|""; .asciz "<namespace>"; pointer to <sym>`
     (include/linux/export.h), read by modpost's check_export_symbol."""
     exports = []
-    pointer = 8 if image.elf.elfclass == 64 else 4
+    pointer = 8 if image.elf_class == 64 else 4
     relocs_by_section: dict[int, dict[int, tuple[int, int | None]]] = {}
     for sym in symbols:
         if not sym.name.startswith("__export_symbol_") or not 0 < sym.shndx < len(image.sections):
             continue
-        raw = image.section_bytes(sym.shndx)
-        licence = _c_string(raw, sym.value)
+        licence = image.c_string(sym.shndx, sym.value)
         namespace_at = sym.value + len(licence.encode()) + 1
-        namespace = _c_string(raw, namespace_at)
+        namespace = image.c_string(sym.shndx, namespace_at)
         # The strings are followed by a pointer to the symbol, aligned to its size.
         end = namespace_at + len(namespace.encode()) + 1
         pointer_at = (end + pointer - 1) // pointer * pointer
