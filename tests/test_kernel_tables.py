@@ -219,3 +219,112 @@ def test_lib_modules_tree_without_build_infers_vmlinux_exports(tmp_path: Path) -
     )
     assert json.loads(result.stdout)["findings"] == []
     assert "vmlinux exports were inferred" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# Strict where laxness lies (issue 11): unreadable rows are counted and make the table
+# incomplete; CRCs are 32-bit hex as modpost writes them.
+
+GOOD_ROW = "0x9e7d6bd0\t__udelay\tvmlinux\tEXPORT_SYMBOL\t"
+
+
+@pytest.mark.parametrize(
+    "crc",
+    ["-0x5", "0x" + "1" * 200, "1_000", "0x1_000", "0x", "0x123456789", " 0x5", "5", "0xg1"],
+)
+def test_a_crc_that_is_not_32_bit_hex_is_an_unreadable_row(tmp_path: Path, crc: str) -> None:
+    text = f"{GOOD_ROW}\n{crc}\tusb_disabled\tvmlinux\tEXPORT_SYMBOL_GPL\t\n"
+    table = load_kernel(str(_write(tmp_path, "Module.symvers", text)), _no_tree)
+    assert list(table.exports) == ["__udelay"]
+    assert table.complete is False
+    assert [p.message.split(";")[0] for p in table.problems] == [
+        "1 unreadable Module.symvers line(s): 2"
+    ]
+
+
+@pytest.mark.parametrize("crc", ["0x0", "0xDEADBEEF", "0X1", "0x00000000"])
+def test_32_bit_hex_crcs_are_read(tmp_path: Path, crc: str) -> None:
+    text = f"{crc}\t__udelay\tvmlinux\tEXPORT_SYMBOL\t\n"
+    table = load_kernel(str(_write(tmp_path, "Module.symvers", text)), _no_tree)
+    assert table.problems == [] and table.complete is True
+    assert list(table.exports) == ["__udelay"]
+
+
+def test_rows_modpost_never_writes_are_unreadable(tmp_path: Path) -> None:
+    rows = [
+        GOOD_ROW,
+        "0x1\tsym a\tvmlinux\tEXPORT_SYMBOL\t",  # a blank in a name
+        "0x1\t\tvmlinux\tEXPORT_SYMBOL\t",  # no name
+        "0x1\tsym\t\tEXPORT_SYMBOL\t",  # no module
+        "0x1\tsym\tvmlinux\tEXPORT_SYMBOL\tNS\textra",  # six columns
+        "0x1\tsym\tvmlinux\tEXPORT_SYMBOL_WHATEVER\t",
+        "0x1\tsy\x01m\tvmlinux\tEXPORT_SYMBOL\t",
+    ]
+    table = load_kernel(str(_write(tmp_path, "Module.symvers", "\n".join(rows))), _no_tree)
+    assert list(table.exports) == ["__udelay"]
+    assert "6 unreadable Module.symvers line(s): 2, 3, 4, 5, 6 and 1 more" in (
+        table.problems[0].message
+    )
+    assert "treated as incomplete" in table.problems[0].message
+    assert table.complete is False
+
+
+def test_a_nul_separated_symvers_is_unreadable_and_incomplete(tmp_path: Path) -> None:
+    rows = [GOOD_ROW.replace("__udelay", f"sym{i}") for i in range(50)]
+    path = tmp_path / "Module.symvers"
+    path.write_bytes("\0".join(rows).encode())
+    table = load_kernel(str(path), _no_tree)
+    assert table.exports == {}
+    assert table.complete is False
+    assert table.problems[0].message.startswith("1 unreadable Module.symvers line(s): 1;")
+
+
+def test_an_empty_symvers_in_a_headers_folder_is_incomplete(tmp_path: Path) -> None:
+    _write(tmp_path, "headers/Module.symvers", "")
+    table = load_kernel(str(tmp_path / "headers"), _no_tree)
+    assert table.complete is False
+    assert "lists no exports" in table.problems[0].message
+
+
+def test_system_map_garbage_lines_make_it_incomplete(tmp_path: Path) -> None:
+    text = "ffffffff82a1b2c0 r __ksymtab___udelay\nnot an address line\nzz T x\n"
+    table = load_kernel(str(_write(tmp_path, "System.map", text)), _no_tree)
+    assert list(table.exports) == ["__udelay"]
+    assert table.complete is False
+    assert table.problems[0].message.startswith("2 unreadable System.map line(s);")
+
+
+def _check(capsys: pytest.CaptureFixture[str], kernel: Path, tmp_path: Path) -> list[str]:
+    from kmodlint import cli
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    cli.main(
+        [
+            "check",
+            str(corpus / "km301-unresolved-symbol" / "built"),
+            str(corpus / "km502-unused-namespace-import" / "built"),
+            "--kernel",
+            str(kernel),
+            "--isolated",
+            "--no-cache",
+            "--format",
+            "json",
+        ]
+    )
+    return [f"{f['rule']}: {f['message']}" for f in json.loads(capsys.readouterr().out)["findings"]]
+
+
+def test_an_unreadable_row_silences_the_rules_that_need_a_complete_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = Path(__file__).resolve().parent.parent / "corpus/targets/deb-6.1.0-56/Module.symvers"
+    clean = target.read_text()
+    rules = [f.split(":")[0] for f in _check(capsys, target, tmp_path)]
+    assert "unresolved-symbol" in rules and "unused-namespace-import" in rules
+    for damage in ("garbage line\n", "-0x5\tmyadd\tvmlinux\tEXPORT_SYMBOL\t\n"):
+        kernel = _write(tmp_path, "damaged/Module.symvers", clean + damage)
+        found = _check(capsys, kernel, tmp_path)
+        rules = [f.split(":")[0] for f in found]
+        assert "unresolved-symbol" not in rules and "unused-namespace-import" not in rules
+        tables = [f for f in found if f.startswith("invalid-kernel-table")]
+        assert len(tables) == 1 and "1 unreadable Module.symvers line(s)" in tables[0]

@@ -9,6 +9,8 @@ The layout is recognised per row by the column that holds `EXPORT_*`.
 
 from __future__ import annotations
 
+import re
+
 from kmodlint.kernel.table import VMLINUX, KernelTable
 from kmodlint.model import Export, ExportKind, InputProblem
 
@@ -21,25 +23,35 @@ _KINDS = {
 }
 
 
+# modpost writes "0x%08x" (write_dump); a CRC is 32 bits. strtoul() in read_dump would
+# also take "-0x5", 200 digits or whitespace, none of which modpost ever wrote.
+_CRC = re.compile(r"0[xX][0-9a-fA-F]{1,8}")
+# A symbol, module path or namespace: no blanks, controls (a NUL-separated file) or DEL.
+_FIELD = re.compile(r"[^\x00-\x20\x7f]+")
+
+# What an incomplete table costs, said once wherever a table is found incomplete.
+INCOMPLETE = (
+    "the table is treated as incomplete: a symbol missing from it is not reported as "
+    "unresolved, nor a namespace import as unused"
+)
+
+
 def read_symvers(text: str, path: str, table: KernelTable) -> None:
+    """Rows into `table`. Any unreadable row makes the table incomplete: the symbol a
+    garbled row held may be the one a module imports, so a miss proves nothing."""
     bad_lines: list[int] = []
     crcs_seen = False
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        cols = line.split("\t")
-        parsed = _parse_row(cols)
+        parsed = _parse_row(line.split("\t"))
         if parsed is None:
             bad_lines.append(number)
             continue
         crc_text, symbol, owner, kind, namespace = parsed
-        try:
-            crc = int(crc_text, 16)
-        except ValueError:
-            bad_lines.append(number)
-            continue
+        crc = int(crc_text, 16)
         crcs_seen = crcs_seen or crc != 0
-        table.add(Export(symbol, _KINDS[kind], namespace, crc), owner or VMLINUX)
+        table.add(Export(symbol, _KINDS[kind], namespace, crc), owner)
     if table.modversions is None:
         # modpost writes 0x00000000 for every row when CONFIG_MODVERSIONS is off.
         table.modversions = crcs_seen
@@ -47,28 +59,46 @@ def read_symvers(text: str, path: str, table: KernelTable) -> None:
         for row in table.exports.values():
             row.export.crc = None
     if bad_lines:
+        table.complete = False
         shown = ", ".join(str(n) for n in bad_lines[:5])
         more = f" and {len(bad_lines) - 5} more" if len(bad_lines) > 5 else ""
         table.problems.append(
             InputProblem(
                 "invalid-kernel-table",
                 path,
-                f"{len(bad_lines)} unreadable Module.symvers line(s): {shown}{more}",
+                f"{len(bad_lines)} unreadable Module.symvers line(s): {shown}{more}; " + INCOMPLETE,
+            )
+        )
+    elif not table.exports:
+        table.complete = False
+        table.problems.append(
+            InputProblem(
+                "invalid-kernel-table",
+                path,
+                "Module.symvers lists no exports; kernel symbols were not checked",
             )
         )
 
 
 def _parse_row(cols: list[str]) -> tuple[str, str, str, str, str] | None:
-    if len(cols) < 4:
+    """(crc, symbol, owner, kind, namespace) of a row of any layout; None for a row
+    modpost did not write (wrong column count, a CRC that is not 32-bit hex, an empty
+    or blank-holding field)."""
+    if len(cols) in (4, 5) and cols[3] in _KINDS:
+        row = cols[0], cols[1], cols[2], cols[3], cols[4] if len(cols) > 4 else ""
+    elif len(cols) == 5 and cols[4] in _KINDS:
+        row = cols[0], cols[1], cols[3], cols[4], cols[2]
+    else:
         return None
-    if cols[3] in _KINDS:
-        namespace = cols[4] if len(cols) > 4 else ""
-        return cols[0], cols[1], cols[2], cols[3], namespace
-    if len(cols) >= 5 and cols[4] in _KINDS:
-        return cols[0], cols[1], cols[3], cols[4], cols[2]
-    return None
+    crc, symbol, owner, _kind, namespace = row
+    if not _CRC.fullmatch(crc) or not _FIELD.fullmatch(symbol) or not _FIELD.fullmatch(owner):
+        return None
+    if namespace and not _FIELD.fullmatch(namespace):
+        return None
+    return row
 
 
+_ADDRESS = re.compile(r"[0-9a-fA-F]{1,16}")
 PLACEHOLDER_MARK = "The real System.map is in"
 
 
@@ -89,18 +119,25 @@ def read_system_map(text: str, path: str, table: KernelTable) -> None:
         return
     bad = 0
     for line in text.splitlines():
+        if not line.strip():
+            continue
         parts = line.split()
-        if len(parts) < 3:
-            bad += bool(line.strip())
+        # `nm -n vmlinux`: address, one type letter, name (scripts/mksysmap)
+        if len(parts) != 3 or not _ADDRESS.fullmatch(parts[0]) or len(parts[1]) != 1:
+            bad += 1
             continue
         name = parts[2]
         if name.startswith("__ksymtab_"):
             table.add(Export(name[len("__ksymtab_") :], ExportKind.UNKNOWN), VMLINUX)
     table.modversions = None
     if bad:
+        table.complete = False
         table.problems.append(
-            InputProblem("invalid-kernel-table", path, f"{bad} unreadable System.map line(s)")
+            InputProblem(
+                "invalid-kernel-table", path, f"{bad} unreadable System.map line(s); {INCOMPLETE}"
+            )
         )
+        return
     if not table.exports:
         table.complete = False
         table.problems.append(
