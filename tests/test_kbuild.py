@@ -907,3 +907,60 @@ def test_dual_makefile_recipe_variables_reach_its_kbuild_reading(tmp_path: Path)
     result = group_sources([str(tmp_path)], {"CONFIG_USB": "m"})
     assert stems(by_name(result)["toy"]) == ["core", "debug"]
     assert result.assumed_options == []
+
+
+# ---------------------------------------------------------------- bounded work (issue 11)
+
+
+def _timed_group(root: Path) -> tuple[KbuildResult, float]:
+    import time
+
+    start = time.monotonic()
+    result = group_sources([str(root)], None)
+    return result, time.monotonic() - start
+
+
+def test_a_makefile_including_itself_is_one_problem(tmp_path: Path) -> None:
+    """GNU make would include it until it runs out of file descriptors; 5 self-includes
+    were 5^9 reads before. One problem naming the cycle; the module is still found."""
+    inc = "include $(src)/Makefile\n" * 5
+    root = tree(tmp_path, {"Makefile": "obj-m += a.o\n" + inc, **stubs("a")})
+    result, seconds = _timed_group(root)
+    assert list(by_name(result)) == ["a"]
+    assert [p[2] for p in result.problems] == [f"includes itself (through {root}/Makefile)"]
+    assert seconds < 10
+
+
+def test_mutually_including_makefiles_are_one_problem(tmp_path: Path) -> None:
+    files = {
+        "Makefile": "obj-m += a.o\n" + "include $(src)/b.mk\n" * 2,
+        "b.mk": "include $(src)/c.mk\n" * 3,
+        "c.mk": "include $(src)/b.mk\n" * 3 + "X += 1\n",
+        **stubs("a"),
+    }
+    result, seconds = _timed_group(tree(tmp_path, files))
+    assert list(by_name(result)) == ["a"]
+    assert len(result.problems) == 1 and "includes itself" in result.problems[0][2]
+    assert seconds < 10
+
+
+def test_exponential_variable_expansion_stops_at_the_work_budget(tmp_path: Path) -> None:
+    """`V1 = $(V0)$(V0)` ... `V30`: 8 GB of text if evaluated; one problem, no hang."""
+    chain = "V0 = abcdefgh\n" + "".join(f"V{i} = $(V{i - 1})$(V{i - 1})\n" for i in range(1, 31))
+    files = {"Makefile": "obj-m += a.o\n" + chain + "obj-m += b.o $(V30)\n", **stubs("a", "b")}
+    result, seconds = _timed_group(tree(tmp_path, files))
+    assert [p[2] for p in result.problems] == [
+        "too complex to evaluate (self-including files or exponential variable expansion): "
+        "analysed partly"
+    ]
+    assert seconds < 20
+
+
+def test_subfolders_that_are_links_to_the_same_folder_are_visited_once(tmp_path: Path) -> None:
+    """`obj-m += x/ y/` with x and y links to `.`: 2^depth visits of one folder before."""
+    root = tree(tmp_path, {"Makefile": "obj-m += a.o x/ y/\n", **stubs("a")})
+    os.symlink(".", root / "x")
+    os.symlink(".", root / "y")
+    result, seconds = _timed_group(root)
+    assert list(by_name(result)) == ["a"]
+    assert seconds < 10
