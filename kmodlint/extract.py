@@ -8,7 +8,6 @@ from __future__ import annotations
 import lzma
 import os
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import zstandard
@@ -27,7 +26,6 @@ _CHUNK = 4 * MB
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _GZIP_MAGIC = b"\x1f\x8b"
-_TRUNCATED = "Compressed data ended before the end-of-stream marker was reached"
 
 
 @dataclass(slots=True)
@@ -72,18 +70,44 @@ def _extract(path: str, display: str, name: str) -> Extraction:
 
 def inflate(raw: bytes, filename: str) -> bytes:
     """The ELF image of a module file as stored: decompressed by content, as kmod does,
-    streamed and stopped at INFLATE_RATIO times the compressed size (or MODULE_LIMIT)."""
+    streamed and stopped at INFLATE_RATIO times the compressed size (or MODULE_LIMIT).
+    Input is fed a bounded piece at a time, so a file of thousands of tiny streams or
+    members costs time linear in its size (handing a decoder the whole rest of the file
+    for each stream copied it once per stream)."""
     cap = min(len(raw) * INFLATE_RATIO, MODULE_LIMIT)
-    try:
-        if raw.startswith(_XZ_MAGIC):
-            return _inflate_streams(raw, cap, lzma.LZMADecompressor)
-        if raw.startswith(_GZIP_MAGIC):
-            return _inflate_gzip(raw, cap)
-        if raw.startswith(_ZSTD_MAGIC):
-            return _inflate_zstd(raw, cap)
-    except (lzma.LZMAError, zstandard.ZstdError, OSError, EOFError, zlib.error) as exc:
-        raise DecompressError(f"corrupt compressed module: {exc}") from exc
+    for magic, kind, suffix in _FORMATS:
+        if raw.startswith(magic):
+            try:
+                if kind == "xz":
+                    return _inflate_xz(raw, cap)
+                if kind == "gzip":
+                    return _inflate_gzip(raw, cap)
+                return _inflate_zstd(raw, cap)
+            except _Truncated as exc:
+                raise DecompressError(
+                    f"corrupt compressed module: truncated {kind} stream (the file ends "
+                    f"before its end-of-stream marker{exc})"
+                ) from exc
+            except (lzma.LZMAError, zstandard.ZstdError, OSError, EOFError, zlib.error) as exc:
+                raise DecompressError(f"corrupt compressed module: {exc}") from exc
+        if filename.endswith(suffix) and raw and magic.startswith(raw):
+            raise DecompressError(
+                f"corrupt compressed module: truncated {kind} stream (the file is "
+                f"{len(raw)} of the {len(magic)} bytes of its magic)"
+            )
     return decompress(raw, filename)  # not compressed: the image, or a wrong-magic error
+
+
+_FORMATS = ((_XZ_MAGIC, "xz", ".xz"), (_GZIP_MAGIC, "gzip", ".gz"), (_ZSTD_MAGIC, "zstd", ".zst"))
+_FEED = 64 * 1024  # compressed bytes handed to a decoder at a time
+
+
+class _Truncated(Exception):
+    """The data ended inside a stream; str() is empty or ", in stream N"."""
+
+
+def _where(stream: int) -> str:
+    return f", in stream {stream + 1}" if stream else ""
 
 
 def _too_large(cap: int) -> DecompressError:
@@ -94,47 +118,60 @@ def _too_large(cap: int) -> DecompressError:
     )
 
 
-def _inflate_streams(raw: bytes, cap: int, new: Callable[[], lzma.LZMADecompressor]) -> bytes:
-    """xz: every stream of the file (as lzma.decompress), a chunk of output at a time."""
+def _inflate_xz(raw: bytes, cap: int) -> bytes:
+    """xz: every stream of the file (as lzma.decompress: trailing data that is not a
+    stream is ignored once one was read), a chunk of output at a time."""
     out = bytearray()
-    data = raw
-    while data:
-        decoder = new()
-        try:
-            chunk = decoder.decompress(data, max_length=_CHUNK)
-        except lzma.LZMAError:
-            if out:
-                break  # trailing data that is not a stream: ignored, as lzma.decompress does
-            raise
-        while True:
-            out += chunk
+    view = memoryview(raw)
+    at = 0
+    stream = 0
+    while at < len(raw):
+        decoder = lzma.LZMADecompressor()
+        fresh = True
+        while not decoder.eof:
+            if decoder.needs_input:
+                if at >= len(raw):
+                    raise _Truncated(_where(stream))
+                piece = view[at : at + _FEED]
+                at += len(piece)
+            else:
+                piece = view[0:0]
+            try:
+                out += decoder.decompress(piece, max_length=_CHUNK)
+            except lzma.LZMAError:
+                if fresh and stream:
+                    return bytes(out)
+                raise
+            fresh = False
             if len(out) > cap:
                 raise _too_large(cap)
-            if decoder.eof:
-                break
-            if decoder.needs_input:
-                raise EOFError(_TRUNCATED)
-            chunk = decoder.decompress(b"", max_length=_CHUNK)
-        data = decoder.unused_data
+        at -= len(decoder.unused_data)
+        stream += 1
     return bytes(out)
 
 
 def _inflate_gzip(raw: bytes, cap: int) -> bytes:
-    """gzip: every member (as gzip.decompress), a chunk of output at a time."""
+    """gzip: every member (as gzip.decompress; zero padding after the last is allowed),
+    a chunk of output at a time."""
     out = bytearray()
-    data = raw
-    while data.strip(b"\0"):  # zero padding after the last member is allowed
+    view = memoryview(raw)
+    end = len(raw.rstrip(b"\0"))
+    at = 0
+    member = 0
+    while at < end:
         decoder = zlib.decompressobj(wbits=31)
-        pending = data
         while not decoder.eof:
-            chunk = decoder.decompress(pending, _CHUNK)
-            pending = decoder.unconsumed_tail
-            out += chunk
+            piece: bytes | memoryview = decoder.unconsumed_tail
+            if not piece:
+                if at >= len(raw):
+                    raise _Truncated(_where(member))
+                piece = view[at : at + _FEED]
+                at += len(piece)
+            out += decoder.decompress(piece, _CHUNK)
             if len(out) > cap:
                 raise _too_large(cap)
-            if not chunk and not pending:
-                raise EOFError(_TRUNCATED)
-        data = decoder.unused_data
+        at -= len(decoder.unused_data)
+        member += 1
     return bytes(out)
 
 
@@ -150,5 +187,5 @@ def _inflate_zstd(raw: bytes, cap: int) -> bytes:
     decoder = zstandard.ZstdDecompressor().decompressobj()
     image = decoder.decompress(raw)
     if not decoder.eof:
-        raise EOFError(_TRUNCATED)
+        raise _Truncated("")
     return image
