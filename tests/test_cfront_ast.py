@@ -609,3 +609,20 @@ def test_deep_nesting_parses_and_leaves_the_recursion_limit_alone(tmp_path: Path
     assert res.ok, res.error
     assert "deep_other" in res.references
     assert "deep_user" in defs(res)
+
+
+def test_a_macro_bomb_stops_at_cpps_output_bound(tmp_path: Path) -> None:
+    """`#define X1 X0 X0` ... `X30`: gigabytes of output, held by the parent before (1.5 GB
+    RSS). cpp now writes to a file under RLIMIT_FSIZE: one reason, in seconds."""
+    import time
+
+    lines = ["#include <linux/module.h>", "int f(void);", "#define X0 f();"]
+    lines += [f"#define X{i} X{i - 1} X{i - 1}" for i in range(1, 31)]
+    lines += ["static int b_init(void) { X30 return 0; }"]
+    src = tmp_path / "bomb.c"
+    src.write_text("\n".join(lines) + "\n")
+    start = time.monotonic()
+    res = run(src)
+    assert not res.ok
+    assert res.error == "cpp: output over 8 MB (a macro bomb?), not parsed"
+    assert time.monotonic() - start < 60

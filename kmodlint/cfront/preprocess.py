@@ -280,6 +280,10 @@ def _only_error_directives(stderr: str) -> bool:
 MB = 1024 * 1024
 CPP_MEMORY = 2048 * MB  # address space
 CPP_CPU_SECONDS = 60
+# What cpp may write: the largest real translation units against the stub kernel are
+# ~1.6 MB (amdgpu's dcn32_resource.c, gfx_v10_0.c); a macro bomb writes gigabytes, which
+# the parent would otherwise hold in memory (1.5 GB RSS) and pycparser never finish.
+CPP_OUTPUT = 8 * MB
 
 
 def _limit_child() -> None:
@@ -288,6 +292,8 @@ def _limit_child() -> None:
     process that started it (a pool worker killed by a stopped run leaves no cpp)."""
     resource.setrlimit(resource.RLIMIT_AS, (CPP_MEMORY, CPP_MEMORY))
     resource.setrlimit(resource.RLIMIT_CPU, (CPP_CPU_SECONDS, CPP_CPU_SECONDS + 5))
+    # its output goes to a file (below): past this size the kernel stops it with SIGXFSZ
+    resource.setrlimit(resource.RLIMIT_FSIZE, (CPP_OUTPUT, CPP_OUTPUT))
     if _PRCTL is not None:
         _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
@@ -477,18 +483,35 @@ def _preprocess(
         if left <= 0:
             raise PreprocessError(f"cpp: timed out after {2 * timeout:.0f}s in all")
         try:
-            proc = subprocess.run(
-                cmd,
-                capture_output=True,
-                timeout=min(timeout, left),
-                stdin=subprocess.DEVNULL,
-                check=False,
-                preexec_fn=_limit_child,
-            )
+            # anonymous files, not pipes: RLIMIT_FSIZE then bounds what cpp writes (a
+            # million `#error` lines too), and nothing of it is held before it is done
+            with (
+                tempfile.TemporaryFile(dir=work_dir()) as output,
+                tempfile.TemporaryFile(dir=work_dir()) as errors,
+            ):
+                proc = subprocess.run(
+                    cmd,
+                    stdout=output,
+                    stderr=errors,
+                    timeout=min(timeout, left),
+                    stdin=subprocess.DEVNULL,
+                    check=False,
+                    preexec_fn=_limit_child,
+                )
+                output.seek(0)
+                errors.seek(0)
+                proc.stdout = output.read(CPP_OUTPUT + 1)
+                proc.stderr = errors.read(MB)
         except subprocess.TimeoutExpired as exc:
             raise PreprocessError(f"cpp: timed out after {min(timeout, left):.0f}s") from exc
         except OSError as exc:
             raise PreprocessorNotFound(f"cannot run {cmd[0]}: {exc}") from exc
+        # cpp itself, or cc1 under the gcc driver ("File size limit exceeded signal
+        # terminated program cc1")
+        if proc.returncode == -signal.SIGXFSZ or b"File size limit exceeded" in proc.stderr:
+            raise PreprocessError(
+                f"cpp: output over {CPP_OUTPUT // MB} MB (a macro bomb?), not parsed"
+            )
         if proc.returncode < 0:
             # killed by a signal: the rlimits (SIGKILL/SIGSEGV past the address space,
             # SIGXCPU past the CPU time): an `#include "/dev/zero"`, a macro bomb
