@@ -75,6 +75,8 @@ def load_set(
     if inputs.sources:
         config, config_note = choose_config(config_spec, kernel_spec)
         notes.append(config_note)
+        if use_ast and not _have_cpp(notes):
+            use_ast = False
         stub_env = None
         if kernel_source and use_ast:
             # under the cache folder the run uses (a temporary one under --no-cache)
@@ -121,6 +123,19 @@ def load_set(
         if module.source is not None:
             _credit_unseen_definitions(module, set(module_set.unresolved(module)))
     return LoadedSet(module_set, relative, inputs.modules_order, notes, sources)
+
+
+def _have_cpp(notes: list[str]) -> bool:
+    """Whether a C preprocessor runs here; if not, one note (not one line per file) and
+    every file goes by the token scan alone."""
+    from kmodlint.cfront.preprocess import PreprocessorNotFound, find_cpp
+
+    try:
+        find_cpp()
+    except PreprocessorNotFound as exc:
+        notes.append(f"{exc}; C files analysed by the token scan only (as with --no-ast)")
+        return False
+    return True
 
 
 def _credit_unseen_definitions(module: Module, missing: set[str]) -> None:

@@ -370,3 +370,26 @@ def test_a_doubling_define_chain_is_evaluated_once_per_macro() -> None:
     assert time.monotonic() - start < 1
     with pytest.raises(ConditionError):  # a chain over 20 deep stays "cannot tell"
         evaluate("B30", {"B0": "1"} | {f"B{i}": f"(B{i - 1} + 1)" for i in range(1, 31)})
+
+
+def test_no_c_preprocessor_is_one_note_and_the_token_scan_still_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without cpp every file used to lose all its facts (the exception escaped the AST
+    path into the file's crash handler): now one note, and the token scan's findings."""
+    from kmodlint import cli
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no cpp, no gcc
+    monkeypatch.delenv("KMODLINT_CPP", raising=False)
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    case, target = corpus / "km301-unresolved-symbol", corpus / "targets" / "deb-6.1.0-56"
+    args = ["check", str(case), "--config", "none", "--kernel", str(target)]
+    status = cli.main([*args, "--isolated", "--no-cache"])
+    out, err = capsys.readouterr()
+    notes = [line for line in err.splitlines() if "no C preprocessor found" in line]
+    assert len(notes) == 1, err
+    assert "token scan only" in notes[0]
+    assert "unparsable-source" not in out
+    assert "mod2.c:17:" in out and "[KM301 unresolved-symbol]" in out
+    assert "[KM603 extern-in-source]" in out
+    assert status == 1

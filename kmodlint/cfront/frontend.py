@@ -255,14 +255,19 @@ def _merge_ast(facts: FileFacts, job: SourceJob) -> None:
     fails, the token facts stand alone and the file says why."""
     try:
         from kmodlint.cfront.ast_path import analyse_ast
+        from kmodlint.cfront.preprocess import PreprocessorNotFound
     except ImportError:
         return  # a partial installation: the token path alone, and ast_parsed stays False
-    result = analyse_ast(
-        job.path,
-        defines={**_CONFIGS.get(job.config_id, {}), **dict(job.macros)},
-        include_dirs=list(job.include_dirs),
-        stub_env=job.stub_env,
-    )
+    try:
+        result = analyse_ast(
+            job.path,
+            defines={**_CONFIGS.get(job.config_id, {}), **dict(job.macros)},
+            include_dirs=list(job.include_dirs),
+            stub_env=job.stub_env,
+        )
+    except PreprocessorNotFound as exc:  # cpp went away mid-run: the token facts stand
+        facts.ast_error = str(exc)
+        return
     if not result.ok:
         facts.ast_error = result.error or "pycparser could not parse the file"
         return
