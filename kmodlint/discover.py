@@ -9,6 +9,7 @@ from stat import S_ISREG
 
 from kmodlint.frontends.compressed import MODULE_SUFFIXES
 from kmodlint.model import InputProblem
+from kmodlint.safe_io import TABLE_LIMIT, read_regular_text
 
 SOURCE_SUFFIXES = (".c", ".h")
 KBUILD_NAMES = ("Kbuild", "Makefile")
@@ -62,7 +63,7 @@ def _walk(root: str, inputs: Inputs, seen: set[str], exclude: Callable[[str], bo
         )
 
     order_file = os.path.join(root, "modules.order")
-    if os.path.isfile(order_file):
+    if os.path.lexists(order_file):  # a FIFO or device is one line (refused), not skipped
         inputs.modules_order = _read_modules_order(order_file, inputs)
     # os.walk does not follow directory symlinks, so /lib/modules/<ver>/build (a link to
     # the headers) is not walked into.
@@ -118,8 +119,8 @@ def _add_file(
 
 def _read_modules_order(path: str, inputs: Inputs) -> list[str]:
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = [line.strip() for line in handle]
+        # a table like Module.symvers: a regular file of bounded size (safe_io)
+        lines = [line.strip() for line in read_regular_text(path, TABLE_LIMIT).splitlines()]
     except OSError as exc:
         inputs.problems.append(InputProblem("unreadable-path", path, exc.strerror or str(exc)))
         return []

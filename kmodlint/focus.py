@@ -21,6 +21,7 @@ from kmodlint.discover import KBUILD_NAMES, SOURCE_SUFFIXES, is_module_file
 from kmodlint.engine import Finding
 from kmodlint.model import Module, normalise_module_name
 from kmodlint.moduleset import ModuleSet
+from kmodlint.safe_io import SETTINGS_LIMIT, SOURCE_LIMIT, read_regular, read_regular_text
 
 CONFIG_NAMES = (".kmodlint.toml", "kmodlint.toml")
 _INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*[<"]([^>"]+)[>"]', re.MULTILINE)
@@ -190,10 +191,11 @@ def _includes(files: list[str], headers: set[str]) -> bool:
     # followed).
     for path in files:
         try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
+            text = read_regular_text(
+                path, SOURCE_LIMIT, universal_newlines=True
+            )  # never a FIFO or /dev/zero
         except OSError:
-            continue
+            continue  # the front end reported the file
         if any(os.path.basename(name) in headers for name in _INCLUDE.findall(text)):
             return True
     return False
@@ -221,10 +223,13 @@ def _has_config(folder: str) -> bool:
     if not os.path.isfile(pyproject):
         return False
     try:
-        with open(pyproject, "rb") as handle:
-            return "kmodlint" in tomllib.load(handle).get("tool", {})
-    except (OSError, tomllib.TOMLDecodeError):
+        text = read_regular(pyproject, SETTINGS_LIMIT).decode("utf-8")
+        tool = tomllib.loads(text).get("tool", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        # refused (a FIFO, huge), not UTF-8, broken or nested too deeply: no kmodlint
+        # table here (reading the settings reports a broken one, with its reason)
         return False
+    return isinstance(tool, dict) and "kmodlint" in tool
 
 
 def _project_files(root: str) -> list[str]:

@@ -12,9 +12,12 @@ reason: "not a regular file", "larger than 32 MB".
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
+import tempfile
+import zlib
 
 MB = 1024 * 1024
 
@@ -47,8 +50,16 @@ def read_regular(path: str, limit: int) -> bytes:
     return read_regular_stat(path, limit)[0]
 
 
-def read_regular_stat(path: str, limit: int) -> tuple[bytes, os.stat_result]:
-    """`read_regular`, with the stat of the open file taken before reading."""
+def read_regular_head(path: str, limit: int) -> bytes:
+    """The first `limit` bytes of the regular file `path` (all of a smaller one): for a
+    reader that only needs the start of a file (a lexical search), a longer file is cut,
+    not refused. RefusedInput for anything but a regular file."""
+    return read_regular_stat(path, limit, cut=True)[0]
+
+
+def read_regular_stat(path: str, limit: int, cut: bool = False) -> tuple[bytes, os.stat_result]:
+    """`read_regular`, with the stat of the open file taken before reading; with `cut`,
+    the first `limit` bytes of a longer file instead of a refusal."""
     # A stat first: a device is not even opened (opening some has effects, a tape rewinds).
     if not stat.S_ISREG(os.stat(path).st_mode):
         raise RefusedInput(errno.EINVAL, "not a regular file", path)
@@ -57,27 +68,62 @@ def read_regular_stat(path: str, limit: int) -> tuple[bytes, os.stat_result]:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):  # swapped for something else since the stat
             raise RefusedInput(errno.EINVAL, "not a regular file", path)
-        if info.st_size > limit:
+        if info.st_size > limit and not cut:
             raise RefusedInput(errno.EFBIG, f"larger than {_size(limit)}", path)
         chunks: list[bytes] = []
-        left = limit + 1  # one byte more tells a file that grew past the bound
+        left = limit if cut else limit + 1  # one byte more tells a file that grew past it
         while left > 0:
             chunk = os.read(fd, min(left, 4 * MB))
             if not chunk:
                 break
             chunks.append(chunk)
             left -= len(chunk)
-        if left <= 0:
+        if left <= 0 and not cut:
             raise RefusedInput(errno.EFBIG, f"larger than {_size(limit)}", path)
         return b"".join(chunks), info
     finally:
         os.close(fd)
 
 
-def read_regular_text(path: str, limit: int) -> str:
+def read_regular_text(path: str, limit: int, universal_newlines: bool = False) -> str:
     """`read_regular` decoded as UTF-8, undecodable bytes replaced (sources, Makefiles,
-    kernel tables: a stray Latin-1 byte in a comment must not lose the file)."""
-    return read_regular(path, limit).decode("utf-8", "replace")
+    kernel tables: a stray Latin-1 byte in a comment must not lose the file); with
+    `universal_newlines`, \r\n and \r read as \n, as a text-mode open() gives them."""
+    text = read_regular(path, limit).decode("utf-8", "replace")
+    if universal_newlines and "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def inflate_gzip(data: bytes, limit: int, path: str) -> bytes:
+    """The content of the gzip file `data` (every member, as `gzip` reads it), inflated a
+    chunk at a time and refused past `limit` bytes: a few hundred KB of a gzip bomb must
+    not become gigabytes in memory. RefusedInput when too large, ValueError when corrupt
+    or not gzip at all."""
+    out: list[bytes] = []
+    size = 0
+    rest = data
+    while rest:
+        inflater = zlib.decompressobj(wbits=31)  # gzip header and trailer
+        pending = rest
+        while not inflater.eof:
+            try:
+                chunk = inflater.decompress(pending, 4 * MB)
+            except zlib.error as exc:
+                raise ValueError(f"corrupt gzip data ({exc})") from exc
+            size += len(chunk)
+            if size > limit:
+                raise RefusedInput(errno.EFBIG, f"decompresses to more than {_size(limit)}", path)
+            out.append(chunk)
+            pending = inflater.unconsumed_tail
+            if not chunk and not pending:
+                break  # all input used and nothing more comes out: cut short
+        if not inflater.eof:
+            raise ValueError("truncated gzip data")
+        rest = inflater.unused_data
+        if rest.strip(b"\0") == b"":  # padding after the last member, as gzip allows
+            break
+    return b"".join(out)
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -87,3 +133,39 @@ def describe_failure(exc: BaseException) -> str:
     reason = " ".join(str(exc).split())[:200]
     kind = type(exc).__name__
     return f"analysis stopped ({kind}: {reason})" if reason else f"analysis stopped ({kind})"
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write `text` (UTF-8) to `path` all at once or not at all: into a temporary file
+    beside it, synced, then renamed over it, so a failure (a full disk, an interrupt, a
+    crash while rendering) leaves the old file or none, never an empty or partial one.
+    The file gets the mode a plain open() would give it (an existing file keeps its own).
+    A path that is not a regular file (/dev/stdout, a FIFO) is written in place: it
+    cannot be replaced, and a reader may be waiting on it."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(text)
+        return
+    if info is not None:
+        mode = stat.S_IMODE(info.st_mode)
+    else:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=".kmodlint-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

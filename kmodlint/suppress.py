@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from kmodlint.engine import Finding
 from kmodlint.moduleset import ModuleSet
 from kmodlint.rule import find_rule
+from kmodlint.safe_io import SOURCE_LIMIT, read_regular_text
 
 UNUSED_CODE = "KM950"
 _DIRECTIVE = re.compile(r"^\s*kmodlint:\s*ignore\b(\[([^\]]*)\])?")
@@ -122,10 +123,11 @@ def _unused(suppression: Suppression, selected: set[str]) -> Finding:
 
 def scan(path: str, notes: list[str]) -> list[Suppression]:
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
+        text = read_regular_text(
+            path, SOURCE_LIMIT, universal_newlines=True
+        )  # never a FIFO or /dev/zero (safe_io)
     except OSError:
-        return []  # the front end already reported an unreadable file
+        return []  # the front end already reported an unreadable or refused file
     if "kmodlint:" not in text:
         return []
     if os.path.basename(path).startswith(_KBUILD_PREFIXES):

@@ -74,12 +74,17 @@ def recursion_limit() -> Iterator[None]:
         sys.setrecursionlimit(old)
 
 
+class _Hung(BaseException):
+    """Not an OSError (TimeoutError is one: a reader's `except OSError` would swallow it and
+    a hang would pass as a skipped file), not an Exception (per-file handlers catch those)."""
+
+
 @pytest.fixture(autouse=True)
 def deadline() -> Iterator[None]:
     """A hang (a FIFO opened for reading) fails its test instead of the whole run."""
 
     def expired(signum: int, frame: object) -> None:
-        raise TimeoutError("the test hung")
+        raise _Hung("the test hung")
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.alarm(60)
@@ -450,6 +455,215 @@ def test_baselines_that_are_fifos_deep_or_infinite_are_one_error(tmp_path: Path)
     ):
         with pytest.raises(baseline.BaselineError, match=reason):
             baseline.read(str(tmp_path / name))
+
+
+def _unusable(folder: Path) -> dict[str, Path]:
+    """A FIFO and a symlink to /dev/zero: what a plain open() would block or never end on."""
+    os.mkfifo(folder / "fifo")
+    (folder / "zero").symlink_to("/dev/zero")
+    return {"fifo": folder / "fifo", "zero": folder / "zero"}
+
+
+def test_a_config_that_is_a_fifo_dev_zero_or_a_gzip_bomb_is_one_error(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    from kmodlint.cfront import kconfig
+
+    tree = env / "tree"
+    tree.mkdir()
+    (tree / "good.c").write_text(GOOD_C)
+    unusable = _unusable(env)
+    fifo_gz = env / "config.gz"
+    os.mkfifo(fifo_gz)
+    monkeypatch.setattr(kconfig, "TABLE_LIMIT", 1 << 20)  # 1 MB: a bomb needs no 256 MB here
+    bomb = env / "bomb.gz"
+    bomb.write_bytes(gzip.compress(b"CONFIG_X=y\n" + bytes(8 << 20)))  # 8 KB -> 8 MB
+    broken = env / "broken.gz"
+    broken.write_bytes(gzip.compress(b"CONFIG_X=y\n" * 1000)[:-20])
+    args = ["check", str(tree), "--kernel", "none", "--isolated", "--no-cache", "--no-ast"]
+    for path, reason in (
+        (unusable["fifo"], "not a regular file"),
+        (unusable["zero"], "not a regular file"),
+        (fifo_gz, "not a regular file"),
+        (bomb, "decompresses to more than 1 MB"),
+        (broken, "truncated gzip data"),
+    ):
+        assert cli.main([*args, "--config", str(path)]) == 2
+        out, err = capsys.readouterr()
+        assert err.strip() == f"kmodlint: error: {path}: {reason}", err
+    # a good compressed configuration still reads, and the module beside is checked
+    fine = env / "config-ok.gz"
+    fine.write_bytes(gzip.compress(b"CONFIG_MODULES=y\n# CONFIG_X is not set\n"))
+    assert kconfig.read_config(str(fine), keep_unset=True) == {
+        "CONFIG_MODULES": "y",
+        "CONFIG_X": "",
+    }
+    assert cli.main([*args, "--config", str(fine)]) == 1
+    out, err = capsys.readouterr()
+    assert "no-module-exit" in out and f"configuration {fine}" in err
+
+
+def test_a_fifo_or_dev_zero_modules_order_is_one_line(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for kind in ("fifo", "zero"):
+        tree = env / kind
+        tree.mkdir()
+        shutil.copy(GOOD_KO, tree / "mod1.ko")
+        order = tree / "modules.order"
+        if kind == "fifo":
+            os.mkfifo(order)
+        else:
+            order.symlink_to("/dev/zero")
+        status = cli.main(["check", str(tree), "--kernel", "none", "--isolated", "--no-cache"])
+        out, err = capsys.readouterr()
+        assert [line for line in out.splitlines() if "modules.order" in line] == [
+            f"{order}: error: not a regular file [KM903 unreadable-path]"
+        ]
+        assert out.rstrip().endswith("in 1 module") and "Traceback" not in err
+        assert status == 1
+
+
+def test_a_module_made_of_a_fifo_and_dev_zero_still_reports_its_good_part(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = env / "tree"
+    tree.mkdir()
+    (tree / "main.c").write_text(GOOD_C)
+    (tree / "shared.h").write_text("int shared;\n")
+    os.mkfifo(tree / "fifo.c")
+    (tree / "zero.c").symlink_to("/dev/zero")
+    (tree / "Kbuild").write_text("obj-m += good.o\ngood-y := main.o fifo.o zero.o\n")
+    for paths in ([str(tree)], ["--focus", str(tree / "shared.h"), str(tree / "main.c")]):
+        _, report, err = run(capsys, *paths, "--config", "none")
+        found = by_file(report)
+        assert any("no-module-exit" in f for f in found["main.c"])
+        assert "Traceback" not in err
+        if "--focus" not in paths:  # --focus keeps only main.c's module's own findings
+            assert found["fifo.c"] == ["unknown-input: not a regular file"], found
+            assert found["zero.c"] == ["unknown-input: not a regular file"]
+
+
+def test_readers_of_a_module_s_files_after_the_front_end_refuse_fifos_and_dev_zero(
+    tmp_path: Path,
+) -> None:
+    """Inline suppressions and --focus read a module's files again after the front end
+    (which refused them, one line each): a FIFO or /dev/zero put there since (or handed
+    over by a caller) is skipped, not read for ever."""
+    from kmodlint import focus, suppress
+
+    unusable = _unusable(tmp_path)
+    good = tmp_path / "good.c"
+    good.write_text('#include "shared.h"\nint x; // kmodlint: ignore[KM601]\n')
+    for path in unusable.values():
+        assert suppress.scan(str(path), []) == []
+    assert [s.line for s in suppress.scan(str(good), [])] == [2]
+    files = [str(unusable["fifo"]), str(unusable["zero"])]
+    assert not focus._includes(files, {"shared.h"})
+    assert focus._includes([*files, str(good)], {"shared.h"})
+    # a pyproject.toml that is a FIFO, /dev/zero, or nested too deeply: no settings there
+    for kind in ("fifo", "zero", "deep", "kmodlint"):
+        folder = tmp_path / f"project-{kind}"
+        folder.mkdir()
+        if kind == "fifo":
+            os.mkfifo(folder / "pyproject.toml")
+        elif kind == "zero":
+            (folder / "pyproject.toml").symlink_to("/dev/zero")
+        elif kind == "deep":
+            (folder / "pyproject.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+        else:
+            (folder / "pyproject.toml").write_text("[tool.kmodlint]\n")
+        assert focus._has_config(str(folder)) is (kind == "kmodlint")
+
+
+def test_a_user_space_check_including_a_fifo_header_does_not_hang(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A .c no Kbuild claims is read with its quoted headers to tell a program from a
+    module: a header that is a FIFO or /dev/zero is skipped, not read."""
+    tree = env / "tree"
+    tree.mkdir()
+    (tree / "good.c").write_text(GOOD_C)
+    os.mkfifo(tree / "fifo.h")
+    (tree / "zero.h").symlink_to("/dev/zero")
+    (tree / "tool.c").write_text('#include "fifo.h"\n#include "zero.h"\nint tool(void);\n')
+    _, report, err = run(capsys, str(tree), "--config", "none")
+    found = by_file(report)
+    assert any("no-module-exit" in f for f in found["good.c"])
+    assert "tool.c" not in found  # a user-space program: its headers show no kernel one
+    assert found["fifo.h"] == ["unknown-input: not a regular file"]
+    assert "Traceback" not in err and "user-space programs" in err
+
+
+def test_the_search_of_a_module_s_folder_skips_fifos_and_dev_zero(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """defined_elsewhere reads the other .c files of a module's folder for a definition
+    of what nobody exports: a FIFO there must not block it, /dev/zero not fill memory."""
+    from kmodlint import loading
+
+    searched: list[set[str]] = []
+    real = loading.defined_elsewhere
+
+    def spy(module: object, wanted: set[str]) -> set[str]:
+        found = real(module, wanted)  # type: ignore[arg-type]
+        searched.append(found)
+        return found
+
+    monkeypatch.setattr(loading, "defined_elsewhere", spy)
+    symvers = env / "Module.symvers"
+    symvers.write_text("0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n")
+    tree = env / "tree"
+    tree.mkdir()
+    (tree / "good.c").write_text(
+        GOOD_C.replace("return 0;", "return helper();").replace(
+            "static int", "extern int helper(void);\nstatic int", 1
+        )
+    )
+    (tree / "Kbuild").write_text("obj-m += good.o\n")
+    os.mkfifo(tree / "a_fifo.c")  # searched before other.c
+    (tree / "b_zero.c").symlink_to("/dev/zero")
+    (tree / "other.c").write_text("int helper(void) { return 0; }\n")
+    args = ["check", str(tree), "--kernel", str(symvers), "--isolated", "--no-cache"]
+    cli.main([*args, "--format", "json", "--no-ast", "--config", "none"])
+    out, err = capsys.readouterr()
+    found = by_file(json.loads(out))
+    assert searched == [{"helper"}]  # found in other.c, past the FIFO and /dev/zero
+    assert not any("helper" in f for f in found["good.c"] if "extern" not in f)
+    assert found["a_fifo.c"] == ["unknown-input: not a regular file"]
+    assert "Traceback" not in err
+
+
+def test_kernel_source_readers_skip_fifos_and_dev_zero(tmp_path: Path) -> None:
+    """--kernel-source's generator reads the user's kernel tree: its headers and .c files
+    and autoconf.h. Each reader refuses what is not a regular file of bounded size."""
+    from kmodlint.cfront import kernel_inlines, stubgen
+    from kmodlint.safe_io import RefusedInput
+
+    include = tmp_path / "include" / "linux"
+    include.mkdir(parents=True)
+    (include / "good.h").write_text(
+        "#define GOOD_FN(x) (x)\n#define GOOD_VALUE 3\n#if GOOD_TEST\n#endif\n"
+        "static inline int good_inline(void) { return 0; }\n"
+    )
+    for name in ("fifo.h", "fifo.c"):
+        os.mkfifo(include / name)
+    for name in ("zero.h", "zero.c"):
+        (include / name).symlink_to("/dev/zero")
+    roots = [str(tmp_path / "include")]
+    assert stubgen.function_macros(roots) == frozenset({"GOOD_FN"})
+    assert stubgen.object_macros(roots) == {"GOOD_VALUE": ["3"]}
+    assert stubgen.tested_names(roots) == {"GOOD_TEST"}
+    assert "good_inline" in kernel_inlines.generate(str(tmp_path))
+    scan = stubgen.scan_header(
+        str(include / "fifo.h"), "linux/fifo.h", stubgen.CondEvaluator(None, {})
+    )
+    assert not scan.order
+    for name in ("fifo.h", "zero.h"):
+        with pytest.raises(RefusedInput, match="not a regular file"):
+            stubgen.read_config(str(include / name))
 
 
 @pytest.mark.skipif(shutil.which("cpp") is None, reason="no cpp on this machine")

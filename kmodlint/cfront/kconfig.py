@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import platform
+
+from kmodlint.safe_io import TABLE_LIMIT, inflate_gzip, read_regular
 
 
 class ConfigError(ValueError):
@@ -14,15 +15,18 @@ class ConfigError(ValueError):
 def read_config(path: str, keep_unset: bool = False) -> dict[str, str]:
     """CONFIG_X -> "y" / "m" / value, as written in a .config (or /proc/config.gz);
     with *keep_unset*, "# CONFIG_X is not set" lines too, as ""."""
+    # A regular file only, of bounded size (a FIFO or /dev/zero named as the .config is
+    # refused, not read for ever); a /proc/config.gz style file is inflated a chunk at a
+    # time under the same bound, so a gzip bomb stops early (safe_io).
     try:
+        data = read_regular(path, TABLE_LIMIT)
         if path.endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-        else:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
-    except (OSError, EOFError) as exc:
-        raise ConfigError(f"{path}: {getattr(exc, 'strerror', None) or exc}") from exc
+            data = inflate_gzip(data, TABLE_LIMIT, path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # corrupt or truncated gzip data
+        raise ConfigError(f"{path}: {exc}") from exc
+    text = data.decode("utf-8", "replace")
     config: dict[str, str] = {}
     for line in text.splitlines():
         if line.startswith("CONFIG_") and "=" in line:

@@ -22,6 +22,7 @@ from functools import lru_cache
 from importlib import resources
 
 from kmodlint.cfront.keywords import C_KEYWORDS
+from kmodlint.safe_io import SOURCE_LIMIT, read_regular_text
 
 # `static inline T name(` on one line, or `static inline T` alone and `name(` on the next;
 # attributes with arguments (`__alloc_size(1)`, `__attribute__((x))`) are removed first
@@ -45,9 +46,8 @@ def generate(tree: str) -> list[str]:
             for name in files:
                 if not name.endswith(".h"):
                     continue
-                try:
-                    with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as f:
-                        text = f.read()
+                try:  # a regular header of bounded size (safe_io)
+                    text = read_regular_text(os.path.join(folder, name), SOURCE_LIMIT)
                 except OSError:
                     continue
                 text = _ATTRIBUTE.sub(" ", text)

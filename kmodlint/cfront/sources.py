@@ -23,6 +23,7 @@ from kmodlint.cfront.kbuild import KbuildResult, group_sources
 from kmodlint.cfront.kconfig import config_macros
 from kmodlint.model import InputProblem, Location, Module
 from kmodlint.pool import run_cached
+from kmodlint.safe_io import SOURCE_LIMIT, read_regular_text
 
 
 @dataclass(slots=True)
@@ -199,8 +200,9 @@ def is_user_space(path: str) -> bool:
 
 def _read(path: str) -> str | None:
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
+        # a .c or a quoted header it includes: a FIFO or /dev/zero named so is refused,
+        # not read for ever (safe_io); the file's own analysis reports it
+        return read_regular_text(path, SOURCE_LIMIT, universal_newlines=True)
     except OSError:
         return None
 

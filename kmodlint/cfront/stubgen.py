@@ -66,6 +66,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from kmodlint.cfront.keywords import C_KEYWORDS
+from kmodlint.safe_io import SOURCE_LIMIT, TABLE_LIMIT, read_regular, read_regular_text
 
 ARCH = "x86"
 
@@ -353,22 +354,22 @@ class HeaderScan:
 def read_config(path: str) -> dict[str, str]:
     """CONFIG_* values from an autoconf.h or a .config, in autoconf.h form."""
     values: dict[str, str] = {}
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            line = line.strip()
-            m = re.match(r"#define\s+(CONFIG_\w+)\s+(.*)$", line)
-            if m:
-                values[m.group(1)] = m.group(2)
-                continue
-            m = re.match(r"(CONFIG_\w+)=(.*)$", line)
-            if m:
-                name, val = m.groups()
-                if val == "y":
-                    values[name] = "1"
-                elif val == "m":
-                    values[name + "_MODULE"] = "1"
-                elif val != "n":
-                    values[name] = val
+    # the --kernel-source tree's autoconf.h or .config: a regular file of bounded size
+    for line in read_regular_text(path, TABLE_LIMIT, universal_newlines=True).splitlines():
+        line = line.strip()
+        m = re.match(r"#define\s+(CONFIG_\w+)\s+(.*)$", line)
+        if m:
+            values[m.group(1)] = m.group(2)
+            continue
+        m = re.match(r"(CONFIG_\w+)=(.*)$", line)
+        if m:
+            name, val = m.groups()
+            if val == "y":
+                values[name] = "1"
+            elif val == "m":
+                values[name + "_MODULE"] = "1"
+            elif val != "n":
+                values[name] = val
     return values
 
 
@@ -638,11 +639,15 @@ def scan_header(
 ) -> HeaderScan:
     scan = HeaderScan()
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            # splice continued lines first (translation phase 2), then drop comments: a
-            # comment inside a multi-line #define must not cut the definition short
-            raw = fh.read().replace("\\\r\n", "").replace("\\\n", "")
-            text = _strip_comments(raw)
+        # a header of the --kernel-source tree: regular, bounded (safe_io). Splice
+        # continued lines first (translation phase 2), then drop comments: a comment
+        # inside a multi-line #define must not cut the definition short
+        raw = (
+            read_regular_text(path, SOURCE_LIMIT, universal_newlines=True)
+            .replace("\\\r\n", "")
+            .replace("\\\n", "")
+        )
+        text = _strip_comments(raw)
     except OSError:
         return scan
     skip_defines = rel.endswith(SKIP_DEFINES_IN)
@@ -776,8 +781,9 @@ def object_macros(roots: Iterable[str]) -> dict[str, list[str]]:
     bodies: dict[str, set[tuple[str, ...]]] = {}
     for full, _ in iter_headers(roots):
         try:
-            with open(full, encoding="utf-8", errors="replace") as fh:
-                text = _strip_comments(fh.read().replace("\\\n", " "))
+            text = _strip_comments(
+                read_regular_text(full, SOURCE_LIMIT, universal_newlines=True).replace("\\\n", " ")
+            )
         except OSError:
             continue
         for m in _OBJECT_DEFINE.finditer(text):
@@ -795,8 +801,9 @@ def function_macros(roots: Iterable[str]) -> frozenset[str]:
     names: set[str] = set()
     for full, _ in iter_headers(roots):
         try:
-            with open(full, encoding="utf-8", errors="replace") as fh:
-                names.update(_FN_DEFINE.findall(fh.read()))
+            names.update(
+                _FN_DEFINE.findall(read_regular_text(full, SOURCE_LIMIT, universal_newlines=True))
+            )
         except OSError:
             continue
     return frozenset(names)
@@ -820,8 +827,7 @@ def tested_names(dirs: Iterable[str]) -> set[str]:
                 if not fn.endswith((".c", ".h")):
                     continue
                 try:
-                    with open(os.path.join(dirpath, fn), "rb") as handle:
-                        text = handle.read()
+                    text = read_regular(os.path.join(dirpath, fn), SOURCE_LIMIT)
                 except OSError:
                     continue  # a generator input, not a checked file: unreadable adds nothing
                 if b"#" not in text:
