@@ -964,3 +964,28 @@ def test_subfolders_that_are_links_to_the_same_folder_are_visited_once(tmp_path:
     result, seconds = _timed_group(root)
     assert list(by_name(result)) == ["a"]
     assert seconds < 10
+
+
+def test_a_subfolder_outside_the_given_paths_is_not_followed(tmp_path: Path) -> None:
+    """`obj-m += ../elsewhere/`: kbuild would build it, but a folder the user did not give
+    is not analysed (nor reported); one problem says so. Given too, it is analysed."""
+    tree(
+        tmp_path,
+        {
+            "drv/Makefile": "obj-m += a.o ../elsewhere/\n",
+            "drv/a.c": "",
+            "elsewhere/Makefile": "obj-m += b.o\n",
+            "elsewhere/b.c": "",
+        },
+    )
+    result = group_sources([str(tmp_path / "drv")], None)
+    assert list(by_name(result)) == ["a"]
+    assert [(os.path.basename(p), line, msg) for p, line, msg in result.problems] == [
+        (
+            "Makefile",
+            1,
+            "../elsewhere/ is outside the paths given: not analysed (give it too to include it)",
+        )
+    ]
+    both = group_sources([str(tmp_path / "drv"), str(tmp_path / "elsewhere")], None)
+    assert sorted(by_name(both)) == ["a", "b"] and both.problems == []

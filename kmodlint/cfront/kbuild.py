@@ -1482,6 +1482,17 @@ class _Grouper:
             sub = os.path.normpath(os.path.join(directory, word))
             if os.path.abspath(sub) in self.visited:
                 continue
+            if not self._inside_roots(sub, srctree):
+                # `obj-m += ../../../../elsewhere/`: kbuild would go there, but what the
+                # user did not give is not analysed (nor reported) behind their back
+                where = make.where(word, ("obj-y", "obj-m"), d.kbuild_path)
+                self.problem(
+                    where[0],
+                    where[1],
+                    f"{word} is outside the paths given: not analysed (give it too to include it)",
+                )
+                self.visited.add(os.path.abspath(sub))
+                continue
             if _kbuild_file(sub) is None:
                 where = make.where(word, ("obj-y", "obj-m"), d.kbuild_path)
                 self.problem(where[0], where[1], f"no Kbuild or Makefile in {word}")
@@ -1491,6 +1502,20 @@ class _Grouper:
                 self.problem(d.kbuild_path, 0, "directories nest too deep")
                 continue
             self.visit(sub, srctree, subdir_flags, depth=depth + 1)
+
+    def _inside_roots(self, folder: str, srctree: str) -> bool:
+        """Whether *folder* lies in a path the user gave, or in the kernel tree they gave
+        part of (kbuild's descent from the tree's top passes through folders not given)."""
+        if not self.walk_roots:
+            return True  # a caller that gave no roots (a library use): nothing to hold to
+        target = os.path.realpath(folder)
+        tops = list(self.walk_roots)
+        if is_kernel_tree(srctree):
+            tops.append(os.path.abspath(srctree))
+        return any(
+            target == top or target.startswith(top.rstrip(os.sep) + os.sep)
+            for top in (os.path.realpath(t) for t in tops)
+        )
 
     def _note_named(self, directory: str, make: _Make) -> None:
         """Remember the .c files of *directory* that its Kbuild text mentions in any way.
