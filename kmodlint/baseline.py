@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kmodlint.engine import Finding
 from kmodlint.fingerprint import identity as fingerprint_identity
-from kmodlint.safe_io import BASELINE_LIMIT, read_regular
+from kmodlint.safe_io import BASELINE_LIMIT, read_regular, write_atomic
 
 FORMAT_VERSION = 1
 Identity = tuple[str, str, str]
@@ -40,10 +40,8 @@ def write(path: str, findings: list[Finding]) -> int:
         for (code, module, key), count in sorted(counts.items())
     ]
     document = {"version": FORMAT_VERSION, "tool": "kmodlint", "findings": entries}
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2)
-            handle.write("\n")
+    try:  # all or nothing: a failed write leaves the old baseline, not half of a new one
+        write_atomic(path, json.dumps(document, indent=2) + "\n")
     except OSError as exc:
         raise BaselineError(f"cannot write baseline {path}: {exc.strerror or exc}") from exc
     return len(findings)

@@ -335,10 +335,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     finally:
         progress.close()
     if not args.quiet:
+        from kmodlint.reporters.escape import printable_lines
+
+        # notes name files of the tree: their control characters are shown escaped
         for note in [args.focus.note] if args.focus else []:
-            print(f"kmodlint: {note}", file=sys.stderr)
+            print(f"kmodlint: {printable_lines(note)}", file=sys.stderr)
         for note in loaded.notes:
-            print(f"kmodlint: {note}", file=sys.stderr)
+            print(f"kmodlint: {printable_lines(note)}", file=sys.stderr)
     # --focus: pre-commit names whatever changed (a README too); nothing to check is fine
     if _nothing_found(loaded) and not args.focus:
         shown = " ".join(args.paths)
@@ -454,6 +457,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _check(args: argparse.Namespace, loaded: LoadedSet, options: Settings) -> int:
     from kmodlint import baseline, settings, suppress
     from kmodlint.engine import run_rules
+    from kmodlint.reporters.escape import printable_lines
     from kmodlint.rule import Severity
 
     # discovery (exclude) -> rules (selection) -> per-file/per-module ignores -> severity
@@ -469,7 +473,7 @@ def _check(args: argparse.Namespace, loaded: LoadedSet, options: Settings) -> in
         # after suppressions: whether a suppression was used is judged on the whole set
         findings = args.focus.select(findings, loaded.module_set)
     for note in outcome.notes if not args.quiet else []:
-        print(f"kmodlint: {note}", file=sys.stderr)
+        print(f"kmodlint: {printable_lines(note)}", file=sys.stderr)
     if args.write_baseline:
         count = baseline.write(args.write_baseline, findings)
         print(f"kmodlint: wrote {count} finding(s) to {args.write_baseline}", file=sys.stderr)
@@ -492,8 +496,15 @@ def _report(args: argparse.Namespace, findings: list[Finding], modules_checked: 
     if args.output is None:
         render(findings, modules_checked, args.format, args.color, args.statistics, sys.stdout)
         return
+    import io
+
+    from kmodlint.safe_io import write_atomic
+
+    # rendered whole first, then written atomically: a failure (a full disk, a crash while
+    # rendering) leaves the previous file or none, never an empty or partial report
+    report = io.StringIO()
+    render(findings, modules_checked, args.format, args.color, args.statistics, report)
     try:
-        with open(args.output, "w", encoding="utf-8") as out:
-            render(findings, modules_checked, args.format, args.color, args.statistics, out)
+        write_atomic(args.output, report.getvalue())
     except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc

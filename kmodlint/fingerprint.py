@@ -20,7 +20,7 @@ def default_root() -> Path:
     """What report paths are relative to: the git work tree holding the current directory
     (code scanning and workflow annotations want repository-relative paths, whichever
     folder the job ran in), else the current directory."""
-    here = Path.cwd().resolve()
+    here = Path(os.path.realpath(Path.cwd()))
     for folder in (here, *here.parents):
         if (folder / ".git").exists():
             return folder
@@ -30,9 +30,11 @@ def default_root() -> Path:
 def under_root(path: str, root: Path | None = None) -> str | None:
     """`path` relative to `root` (default: :func:`default_root`) with POSIX separators, or
     None when it lies outside. Symlinks are resolved first so two spellings of one file agree.
+    os.path.realpath, not Path.resolve: a symlink loop (`self.ko -> self.ko`) stays as
+    written there, where Path.resolve raises RuntimeError (Python 3.11).
     """
-    base = (root or default_root()).resolve()
-    resolved = Path(os.path.abspath(path)).resolve()
+    base = Path(os.path.realpath(root or default_root()))
+    resolved = Path(os.path.realpath(path))
     try:
         return resolved.relative_to(base).as_posix()
     except ValueError:
@@ -72,4 +74,6 @@ def identity(finding: Finding, root: Path | None = None) -> tuple[str, str, str]
 
 def fingerprint(finding: Finding, root: Path | None = None) -> str:
     """Hex sha256 of `code|module|key` as :func:`identity` spells them."""
-    return hashlib.sha256("|".join(identity(finding, root)).encode()).hexdigest()
+    # surrogatepass: a non-UTF-8 file name (surrogate escapes) hashes too, never raises
+    text = "|".join(identity(finding, root))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -870,3 +870,217 @@ def test_a_file_whose_analysis_crashed_is_not_cached(
             "unparsable-source: analysis stopped (ValueError: negative shift count)"
         ]
         assert len(_entries(cache_dir)) == 1  # good.c's
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Every output format survives any name, and --output is written atomically
+
+
+def _evil_module(folder: Path) -> tuple[Path, Path]:
+    """mod2.ko with its import `myadd` renamed "ESC[2J" + newline (same length, in the
+    symbol table and __versions), and a Module.symvers without it: the name is in a
+    finding's message."""
+    data = (FIXTURES / "arch" / "x86_64" / "mod2.ko").read_bytes()
+    assert data.count(b"myadd\0") == 2
+    evil = folder / "evil.ko"
+    evil.write_bytes(data.replace(b"myadd\0", b"\x1b[2J\n\0"))
+    symvers = folder / "Module.symvers"
+    symvers.write_text(
+        "0x92997ed8\t_printk\tvmlinux\tEXPORT_SYMBOL\t\n"
+        "0x9060323f\tmodule_layout\tvmlinux\tEXPORT_SYMBOL\t\n"
+    )
+    return evil, symvers
+
+
+def test_control_characters_of_a_symbol_name_are_escaped_in_text_output(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = env / "tree"
+    tree.mkdir()
+    evil, symvers = _evil_module(tree)
+    args = ["check", str(evil), "--kernel", str(symvers), "--isolated", "--no-cache"]
+    assert cli.main([*args, "--color", "never"]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\r" not in out
+    lines = out.splitlines()
+    assert all(line.startswith(f"{evil}: error: ") for line in lines[:-1]), lines
+    assert lines[-1].startswith(f"{len(lines) - 1} errors,")  # one line per finding
+    assert any("Unknown symbol \\x1b[2J\\x0a: exported by no module" in line for line in lines)
+    # colour codes are still kmodlint's own, and only those
+    cli.main([*args, "--color", "always"])
+    assert "\x1b[2J" not in capsys.readouterr().out
+    cli.main([*args, "--format", "github"])
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "Unknown symbol \\x1b[2J\\x0a:" in out
+    cli.main([*args, "--format", "json"])
+    messages = [f["message"] for f in json.loads(capsys.readouterr().out)["findings"]]
+    assert any(m.startswith("Unknown symbol \x1b[2J\n:") for m in messages)  # data: exact
+
+
+def test_printable_escapes_controls_separators_and_non_utf8_bytes() -> None:
+    from kmodlint.reporters.escape import printable, printable_lines, valid_unicode
+
+    assert printable("a\x1b[2J\nb\r\t\x00\x7f\x85\u2028\u202e") == (
+        "a\\x1b[2J\\x0ab\\x0d\\x09\\x00\\x7f\\x85\\u2028\\u202e"
+    )
+    assert printable(os.fsdecode(b"caf\xe9.ko")) == "caf\\xe9.ko"  # the file name's byte
+    assert printable("café → ok") == "café → ok"  # printable text is left alone
+    assert printable_lines("one\x1b\ntwo\tthree") == "one\\x1b\ntwo\tthree"
+    assert valid_unicode(os.fsdecode(b"a\xff\n")) == "a\\xff\n"
+
+
+def _hostile_names(tree: Path) -> None:
+    """A good module, a module whose name is not UTF-8 and a symlink loop named .ko."""
+    shutil.copy(GOOD_KO, tree / "mod1.ko")
+    (Path(os.fsdecode(bytes(tree) + b"/bad\xe9.ko"))).write_bytes(b"\x7fELF" + bytes(60))
+    (tree / "self.ko").symlink_to("self.ko")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_every_format_survives_non_utf8_names_and_symlink_loops(
+    env: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    tree = env / "tree"
+    tree.mkdir()
+    _hostile_names(tree)
+    args = ["check", str(tree), "--kernel", "none", "--isolated", "--no-cache"]
+    assert cli.main([*args, "--format", fmt]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "internal error" not in err
+    out.encode("utf-8")  # no lone surrogate left: a strict UTF-8 reader can take it
+    if fmt == "json":
+        paths = {os.path.basename(f["path"]) for f in json.loads(out)["findings"]}
+        assert paths == {"bad\\xe9.ko", "self.ko"}
+    elif fmt == "sarif":
+        uris = [
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in json.loads(out)["runs"][0]["results"]
+        ]
+        assert sorted(uri.rsplit("/", 1)[1] for uri in uris) == ["bad%E9.ko", "self.ko"]
+    else:
+        assert "bad\\xe9.ko" in out and "self.ko" in out
+    # --output and --write-baseline write the same report to a file; the baseline then
+    # accounts for both findings, whatever their names
+    report = env / f"report.{fmt}"
+    assert cli.main([*args, "--format", fmt, "--output", str(report)]) == 1
+    assert report.read_text(encoding="utf-8") == out
+    baseline = env / "baseline.json"
+    assert cli.main([*args, "--write-baseline", str(baseline)]) == 0
+    assert "wrote 2 finding(s)" in capsys.readouterr().err
+    assert cli.main([*args, "--format", fmt, "--baseline", str(baseline)]) == 0
+
+
+def test_under_root_does_not_raise_on_a_symlink_loop(tmp_path: Path) -> None:
+    from kmodlint.fingerprint import under_root
+
+    (tmp_path / "self.ko").symlink_to("self.ko")
+    assert under_root(str(tmp_path / "self.ko"), tmp_path) == "self.ko"
+    assert under_root(str(tmp_path / "self.ko"), tmp_path / "elsewhere") is None
+
+
+def _temporary_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".kmodlint-"))
+
+
+def test_output_is_written_atomically(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kmodlint import safe_io
+    from kmodlint.reporters import findings as findings_reporter
+
+    tree = env / "tree"
+    tree.mkdir()
+    (tree / "good.c").write_text(GOOD_C)
+    out_dir = env / "out"
+    out_dir.mkdir()
+    report = out_dir / "report.txt"
+    report.write_text("the previous report\n")
+    report.chmod(0o640)
+    args = ["check", str(tree), "--kernel", "none", "--isolated", "--no-cache", "--no-ast"]
+    args += ["--config", "none", "--output", str(report)]
+
+    # the report crashes half way: the previous file is left whole (was: emptied)
+    def crash(*_: object, **__: object) -> str:
+        raise RuntimeError("renderer bug")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(findings_reporter, "format_text", crash)
+        assert cli.main(args) == 2
+    assert "internal error: RuntimeError: renderer bug" in capsys.readouterr().err
+    assert report.read_text() == "the previous report\n"
+
+    # the disk fills while writing: one line, the previous file whole, no temporary left
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(safe_io.os, "fsync", full)
+        assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (
+        f"kmodlint: error: cannot write {report}: No space left on device"
+    )
+    assert report.read_text() == "the previous report\n"
+    assert _temporary_files(out_dir) == []
+
+    # a good run replaces it, keeping its mode; a new file gets the umask's mode
+    assert cli.main(args) == 1
+    assert "no-module-exit" in report.read_text()
+    assert report.stat().st_mode & 0o777 == 0o640
+    fresh = out_dir / "fresh.txt"
+    old = os.umask(0o027)
+    try:
+        assert cli.main([*args[:-1], str(fresh)]) == 1
+    finally:
+        os.umask(old)
+    assert fresh.stat().st_mode & 0o777 == 0o640
+    assert _temporary_files(out_dir) == []
+
+
+def test_output_to_a_device_or_fifo_is_written_in_place(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--output /dev/null` (or /dev/stdout, a FIFO a reader waits on) cannot be replaced
+    by a renamed file: it is written to, and stays what it was (this matters as root)."""
+    import stat
+    import threading
+
+    tree = env / "tree"
+    tree.mkdir()
+    (tree / "good.c").write_text(GOOD_C)
+    args = ["check", str(tree), "--kernel", "none", "--isolated", "--no-cache", "--no-ast"]
+    args += ["--config", "none"]
+    assert cli.main([*args, "--output", os.devnull]) == 1
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    fifo = env / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    assert cli.main([*args, "--output", str(fifo)]) == 1
+    reader.join(10)
+    assert "no-module-exit" in received[0]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    capsys.readouterr()
+
+
+def test_write_baseline_is_atomic(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kmodlint import safe_io
+
+    tree = env / "tree"
+    tree.mkdir()
+    (tree / "good.c").write_text(GOOD_C)
+    baseline = env / "baseline.json"
+    baseline.write_text('{"version": 1, "findings": []}\n')
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safe_io.os, "fsync", full)
+    args = ["check", str(tree), "--kernel", "none", "--isolated", "--no-cache", "--no-ast"]
+    assert cli.main([*args, "--config", "none", "--write-baseline", str(baseline)]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert baseline.read_text() == '{"version": 1, "findings": []}\n'
+    assert _temporary_files(env) == []

@@ -10,14 +10,16 @@ from kmodlint import __version__
 from kmodlint.engine import Finding
 from kmodlint.fingerprint import fingerprint
 from kmodlint.reporters.colour import BOLD, RESET, SEVERITY_COLOURS
+from kmodlint.reporters.escape import printable, valid_unicode
 
 
 def _where(finding: Finding) -> str:
+    path = printable(finding.path)
     if finding.line is None:
-        return finding.path
+        return path
     if finding.col is None:
-        return f"{finding.path}:{finding.line}"
-    return f"{finding.path}:{finding.line}:{finding.col}"
+        return f"{path}:{finding.line}"
+    return f"{path}:{finding.line}:{finding.col}"
 
 
 def _line(finding: Finding, colour: bool) -> str:
@@ -25,7 +27,10 @@ def _line(finding: Finding, colour: bool) -> str:
     if colour:
         severity = f"{SEVERITY_COLOURS[severity]}{severity}{RESET}"
         code = f"{BOLD}{code}{RESET}"
-    return f"{_where(finding)}: {severity}: {finding.message} [{code} {finding.name}]"
+    # path and message come from the input (file and symbol names): escaped, so a name
+    # with ESC or a newline can neither drive the terminal nor fake a finding line
+    message = printable(finding.message)
+    return f"{_where(finding)}: {severity}: {message} [{code} {finding.name}]"
 
 
 def format_text(findings: list[Finding], modules_checked: int, colour: bool = False) -> str:
@@ -46,6 +51,10 @@ def summary_line(findings: list[Finding], modules_checked: int) -> str:
     )
 
 
+def _optional(text: str | None) -> str | None:
+    return None if text is None else valid_unicode(text)
+
+
 def format_json(findings: list[Finding], root: Path | None = None) -> str:
     # Fields are only ever added here: scripts written against version 1 keep working.
     document = {
@@ -56,13 +65,13 @@ def format_json(findings: list[Finding], root: Path | None = None) -> str:
                 "rule": f.name,
                 "code": f.code,
                 "severity": f.severity.value,
-                "message": f.message,
-                "path": f.path,
+                "message": valid_unicode(f.message),
+                "path": valid_unicode(f.path),
                 "line": f.line,
                 "column": f.col,
-                "module": f.module,
-                "symbol": f.symbol,
-                "key": f.key,
+                "module": _optional(f.module),
+                "symbol": _optional(f.symbol),
+                "key": valid_unicode(f.key),
                 "fingerprint": fingerprint(f, root),
             }
             for f in findings

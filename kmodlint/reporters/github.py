@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kmodlint.engine import Finding
 from kmodlint.fingerprint import relative_form
+from kmodlint.reporters.escape import printable
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -28,11 +29,14 @@ def format_github(findings: list[Finding], root: Path | None = None) -> str:
 
 def _command(finding: Finding, root: Path | None) -> str:
     # Annotations only attach to files named relative to the repository (the workspace).
-    properties = [("file", relative_form(finding.path, root))]
+    # printable: a file or symbol name's control characters (ESC in the job log) and
+    # non-UTF-8 bytes are shown as \x escapes, then the workflow-command escaping applies
+    properties = [("file", printable(relative_form(finding.path, root)))]
     if finding.line is not None:  # binaries: file= only
         properties.append(("line", str(finding.line)))
         if finding.col is not None:
             properties.append(("col", str(finding.col)))
     properties.append(("title", f"kmodlint ({finding.code} {finding.name})"))
     rendered = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
-    return f"::{COMMANDS[finding.severity.value]} {rendered}::{escape_data(finding.message)}"
+    message = escape_data(printable(finding.message))
+    return f"::{COMMANDS[finding.severity.value]} {rendered}::{message}"

@@ -8,6 +8,7 @@ characters, neither of which the JSON schema checks, so both are handled here
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -15,6 +16,7 @@ from urllib.parse import quote
 from kmodlint import __version__
 from kmodlint.engine import Finding
 from kmodlint.fingerprint import VERSION_TAG, default_root, fingerprint, under_root
+from kmodlint.reporters.escape import raw_bytes, valid_unicode
 from kmodlint.rule import Rule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -24,7 +26,7 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
 def format_sarif(findings: list[Finding], rules: list[Rule], root: Path | None = None) -> str:
-    base = (root or default_root()).resolve()
+    base = Path(os.path.realpath(root or default_root()))  # no RuntimeError on a loop
     index = {rule.code: i for i, rule in enumerate(rules)}
     run = {
         "tool": {
@@ -111,18 +113,18 @@ def _result(finding: Finding, index: dict[str, int], base: Path) -> dict:
         result["ruleIndex"] = index[finding.code]
     result |= {
         "level": LEVELS[finding.severity.value],
-        "message": {"text": finding.message or finding.name},
+        "message": {"text": valid_unicode(finding.message) or finding.name},
         "locations": [{"physicalLocation": _physical(finding, base)}],
         "partialFingerprints": {VERSION_TAG: fingerprint(finding, base)},
     }
     # Extra context for people reading the raw log; empty values are left out (GitHub).
     properties = {
-        name: value
+        name: valid_unicode(value)
         for name, value in (("module", finding.module), ("symbol", finding.symbol))
         if value
     }
     if finding.key:
-        properties["key"] = finding.key
+        properties["key"] = valid_unicode(finding.key)
     if properties:
         result["properties"] = properties
     return result
@@ -130,11 +132,14 @@ def _result(finding: Finding, index: dict[str, int], base: Path) -> dict:
 
 def _physical(finding: Finding, base: Path) -> dict:
     relative = None if finding.path == "-" else under_root(finding.path, base)
+    # URIs percent-encode the file name's own bytes (a non-UTF-8 name as it is on disk)
     if relative is not None:
-        artifact = {"uri": quote(relative, safe="/"), "uriBaseId": SRCROOT}
+        artifact = {"uri": quote(raw_bytes(relative), safe="/"), "uriBaseId": SRCROOT}
     elif finding.path != "-":
         # Outside the root (e.g. a /lib/modules tree): an absolute file URI still opens it.
-        artifact = {"uri": Path(finding.path).resolve().as_uri()}
+        # realpath: a symlink loop stays as written (Path.resolve raises on one)
+        absolute = raw_bytes(Path(os.path.realpath(finding.path)).as_posix())
+        artifact = {"uri": "file://" + quote(absolute, safe="/")}
     else:
         artifact = {"uri": "-"}  # a finding tied to no input file at all
     # A .ko has no lines, but GitHub requires a region: point at the file's start.
