@@ -46,7 +46,8 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         type=_positive,
         default=None,
         metavar="N",
-        help="worker processes for reading modules and C files (default: CPU count; 1: none)",
+        help="worker processes for reading modules and C files (default and most: the CPU "
+        "count; 1: none)",
     )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     parser.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: user cache)")
@@ -306,6 +307,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         sys.stdout.write(settings.describe(options))
         return EXIT_OK
     _check_usage(args)
+    from kmodlint.settings import origin_note
+
+    origin = origin_note(options)
+    if origin and not args.quiet:  # the first note: which file decides what is checked
+        from kmodlint.reporters.escape import printable_lines
+
+        print(f"kmodlint: {printable_lines(origin)}", file=sys.stderr)
     from kmodlint.focus import plan_focus
     from kmodlint.loading import load_set
     from kmodlint.progress import Progress
@@ -322,7 +330,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         loaded = load_set(
             paths,
             kernel_spec=options.kernel,
-            jobs=args.jobs,
+            jobs=_cap_jobs(args.jobs),
             use_cache=not args.no_cache,
             cache_dir=args.cache_dir,
             config_spec=options.config,
@@ -431,17 +439,43 @@ def _split(value: str | None) -> list[str]:
     return [part for part in (value or "").split(",") if part.strip()]
 
 
+def _selectors(args: argparse.Namespace, option: str) -> list[str] | None:
+    """--select etc.: None when not given; a value naming no rule (`--select ''`, an unset
+    shell variable) is a usage error, not a silent "no rule" or "default rules"."""
+    value = getattr(args, option, None)
+    if value is None:
+        return None
+    parts = _split(value)
+    if not parts:
+        from kmodlint.settings import EMPTY_SELECTOR_HINT
+
+        flag = "--" + option.replace("_", "-")
+        raise UsageError(f"{flag} '{value}' names no rule ({EMPTY_SELECTOR_HINT})")
+    return parts
+
+
+def _cap_jobs(jobs: int | None) -> int | None:
+    """-j beyond the CPUs this process may run on only adds processes competing for them
+    (-j 300 started 302 processes on 2 cores): capped there, silently."""
+    if jobs is None:
+        return None
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(jobs, cpus))
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     """The settings file (unless --isolated) with the command line on top."""
     from kmodlint import settings
     from kmodlint.settings import Layer
 
-    select = getattr(args, "select", None)
     cli = Layer(
-        select=_split(select) if select else None,
-        extend_select=_split(getattr(args, "extend_select", None)),
-        ignore=_split(getattr(args, "ignore", None)),
-        extend_ignore=_split(getattr(args, "extend_ignore", None)),
+        select=_selectors(args, "select"),
+        extend_select=_selectors(args, "extend_select") or [],
+        ignore=_selectors(args, "ignore") or [],
+        extend_ignore=_selectors(args, "extend_ignore") or [],
     )
     return settings.resolve(
         args.paths,

@@ -40,8 +40,37 @@ KNOWN_KEYS = (
 )
 
 
+EMPTY_SELECTOR_HINT = "give rule codes (KM301), prefixes (KM3), names (unresolved-symbol) or ALL"
+
+
 class SettingsError(ValueError):
     pass
+
+
+def origin_note(settings: Settings) -> str | None:
+    """The first note of a run: which settings file is in force (and the closer ones that
+    govern some paths), so a file in a parent folder never applies unseen; one that others
+    can write to (or whose folder they can write to) says so."""
+    if settings.file is None:
+        return None
+    note = f"settings from {settings.file}{_writable_by_others(settings.file)}"
+    for scope in settings.scoped:
+        assert scope.file is not None
+        note += f"; for files under {scope.base}: {scope.file}{_writable_by_others(scope.file)}"
+    return note
+
+
+def _writable_by_others(path: str) -> str:
+    """' (writable by others ...)' when anyone else on the machine could change `path`: it,
+    or its folder without the sticky bit (/tmp's is set: others cannot replace the file)."""
+    try:
+        mode = os.stat(path).st_mode
+        folder = os.stat(os.path.dirname(os.path.abspath(path))).st_mode
+    except OSError:
+        return ""
+    if mode & 0o002 or (folder & 0o002 and not folder & 0o1000):
+        return " (writable by others: anyone on this machine can change what is checked)"
+    return ""
 
 
 @dataclass(slots=True)
@@ -199,6 +228,9 @@ def _parse(table: dict[str, Any], path: str) -> Settings:
 
     def rules(key: str, value: Any) -> set[str]:
         selectors = strings(key, value)
+        if any(not selector.strip() for selector in selectors):
+            # `select = [""]` would silently run no rule at all
+            raise fail(f"'{key}': an empty rule selector names no rule ({EMPTY_SELECTOR_HINT})")
         try:
             return resolve_selection(selectors)
         except SelectionError as exc:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.corpus_support import CORPUS
 from tests.test_corpus import run_kmodlint
 
@@ -112,3 +114,34 @@ def test_output_is_deterministic_across_job_counts(tmp_path: Path) -> None:
         for jobs in ("1", "2")
     ]
     assert runs[0] == runs[1]
+
+
+def test_jobs_are_capped_at_the_cpus_this_process_may_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """-j 300 started 302 processes on 2 cores: beyond the CPUs it only adds contention."""
+    from kmodlint import cli, loading
+
+    monkeypatch.setenv("KMODLINT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
+    asked: list[int | None] = []
+    real = loading.load_set
+
+    def spy(*args: object, **kwargs: object) -> object:
+        asked.append(kwargs["jobs"])  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loading, "load_set", spy)
+    (tmp_path / "good.c").write_text(
+        '#include <linux/module.h>\nMODULE_LICENSE("GPL");\nMODULE_DESCRIPTION("x");\n'
+    )
+    base = ["check", str(tmp_path / "good.c"), "--kernel", "none", "--isolated", "--no-ast"]
+    for jobs, used in (("300", 2), ("2", 2), ("1", 1)):
+        assert cli.main([*base, "--config", "none", "-j", jobs]) == 0
+        assert asked.pop() == used
+    assert cli.main([*base, "--config", "none"]) == 0
+    assert asked.pop() is None  # the default: the CPU count, decided by the pool
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        cli.main(["check", "--help"])
+    assert "(default and most: the CPU count; 1: none)" in " ".join(capsys.readouterr().out.split())

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from kmodlint import cli
 from tests.corpus_support import CORPUS
 from tests.test_corpus import run_kmodlint
 from tests.tree_support import NO_DESCRIPTION, STATIC_EXPORT, check, copy_case, findings
@@ -198,3 +201,100 @@ def test_each_path_follows_its_closest_settings_file_whatever_the_order(
 
     a, b = str(tmp_path / "a"), str(tmp_path / "b")
     assert run(a, b) == run(b, a) == [("b", "KM205", "error")]
+
+
+GOOD_C = """\
+#include <linux/module.h>
+static int __init good_init(void) { return 0; }
+module_init(good_init);
+MODULE_LICENSE("GPL");
+"""
+QUICK = ("--kernel", "none", "--config", "none", "--no-ast", "--no-cache")
+
+
+def _tree(root: Path) -> Path:
+    tree = root / "proj" / "drv"
+    tree.mkdir(parents=True)
+    (tree / "good.c").write_text(GOOD_C)
+    return tree
+
+
+def test_empty_selectors_are_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`select = [""]` and `--select ''` named no rule and silently ran none (or the
+    default set): one line, exit 2, before any analysis."""
+    monkeypatch.setenv("KMODLINT_CACHE_DIR", str(tmp_path / "cache"))
+    tree = _tree(tmp_path)
+    toml = tree / "kmodlint.toml"
+    hint = "give rule codes (KM301), prefixes (KM3), names (unresolved-symbol) or ALL"
+    for text, key in (
+        ('select = [""]\n', "select"),
+        ('ignore = ["KM1", " "]\n', "ignore"),
+        ('[per-file-ignores]\n"*.c" = [""]\n', "per-file-ignores.*.c"),
+    ):
+        toml.write_text(text)
+        assert cli.main(["check", str(tree), *QUICK]) == 2
+        err = capsys.readouterr().err
+        assert err.splitlines() == [
+            f"kmodlint: error: {toml}: '{key}': an empty rule selector names no rule ({hint})"
+        ]
+    toml.unlink()
+    for option, value in (
+        ("--select", ""),
+        ("--select", " , "),
+        ("--ignore", ""),
+        ("--extend-select", ","),
+        ("--extend-ignore", ""),
+    ):
+        assert cli.main(["check", str(tree), *QUICK, option, value]) == 2
+        err = capsys.readouterr().err
+        assert err.splitlines() == [f"kmodlint: error: {option} '{value}' names no rule ({hint})"]
+    # a real selector still works, and a stray comma in a list is tolerated
+    assert cli.main(["check", str(tree), *QUICK, "--select", "KM601,", "--isolated"]) == 1
+    assert "no-module-exit" in capsys.readouterr().out
+
+
+def test_the_first_note_names_the_settings_file_in_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KMODLINT_CACHE_DIR", str(tmp_path / "cache"))
+    tree = _tree(tmp_path)
+    parent = tmp_path / "proj"
+    toml = parent / "kmodlint.toml"  # a parent folder's file applies: it must be said
+    toml.write_text('ignore = ["KM205"]\n')
+    parent.chmod(0o755)
+    assert cli.main(["check", str(tree), *QUICK]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"kmodlint: settings from {toml}"
+    # a closer file governing some of the paths is named too
+    (tree / "sub").mkdir()
+    closer = tree / "sub" / ".kmodlint.toml"
+    closer.write_text('ignore = ["KM601"]\n')
+    (tree / "sub" / "other.c").write_text(GOOD_C.replace("good_init", "other_init"))
+    assert cli.main(["check", str(tree), str(tree / "sub"), *QUICK]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (f"kmodlint: settings from {toml}; for files under {tree / 'sub'}: {closer}")
+    closer.unlink()
+    # one that others can change says so: the file itself, or its folder (no sticky bit)
+    for file_mode, folder_mode in ((0o646, 0o755), (0o644, 0o777)):
+        toml.chmod(file_mode)
+        parent.chmod(folder_mode)
+        assert cli.main(["check", str(tree), *QUICK]) == 1
+        assert capsys.readouterr().err.splitlines()[0] == (
+            f"kmodlint: settings from {toml} (writable by others: anyone on this machine "
+            "can change what is checked)"
+        )
+    parent.chmod(0o1777)  # sticky, as /tmp: others cannot replace the file
+    toml.chmod(0o644)
+    assert cli.main(["check", str(tree), *QUICK]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == f"kmodlint: settings from {toml}"
+    parent.chmod(0o755)
+    # --isolated, or -q: no such note
+    assert cli.main(["check", str(tree), *QUICK, "--isolated"]) == 1
+    assert "settings from" not in capsys.readouterr().err
+    assert cli.main(["check", str(tree), *QUICK, "-q"]) == 1
+    assert capsys.readouterr().err == ""
+    # --show-settings names it as its first line
+    assert cli.main(["check", str(tree), "--show-settings"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"# settings file: {toml}"
