@@ -1084,3 +1084,31 @@ def test_write_baseline_is_atomic(
     assert "No space left on device" in capsys.readouterr().err
     assert baseline.read_text() == '{"version": 1, "findings": []}\n'
     assert _temporary_files(env) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["symbols"],
+        ["deps", "--symbols"],
+        ["deps", "--format", "dot"],
+        ["deps", "--format", "mermaid"],
+        ["deps", "--format", "modules.dep"],
+        ["check", "--format", "github"],
+    ],
+)
+def test_symbols_and_deps_escape_names_from_the_input(
+    env: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """A module file named with ESC and a newline (its module name too), holding the
+    symbol named so: no output but the JSON data carries them raw."""
+    tree = env / "tree"
+    tree.mkdir()
+    evil, symvers = _evil_module(tree)
+    evil.rename(tree / "ev\x1b[2J\nil.ko")
+    status = cli.main([command[0], str(tree), *command[1:], "--kernel", str(symvers)])
+    out, err = capsys.readouterr()
+    assert status in (0, 1) and "Traceback" not in err
+    assert "\x1b" not in out + err and "\r" not in out
+    # shown escaped (DOT then escapes the backslashes once more, as its strings need)
+    assert "ev\\x1b[2J\\x0ail" in out.replace("\\\\", "\\")

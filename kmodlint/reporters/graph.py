@@ -7,11 +7,13 @@ a cycle, the load order, what the kernel is), so the formats cannot disagree.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kmodlint.depmod import modules_dep_lines
 from kmodlint.loading import LoadedSet
 from kmodlint.moduleset import ModuleSet
+from kmodlint.reporters.escape import printable, valid_unicode
 
 FORMATS = ("text", "modules.dep", "dot", "mermaid", "json")
 
@@ -89,13 +91,34 @@ def cap(symbols: list[str], limit: int) -> str:
     return shown + (f" ... and {rest} more" if rest > 0 else "")
 
 
+def _escaped(drawn: Picture, show: Callable[[str], str]) -> Picture:
+    """`drawn` with every name passed through `show`: module and symbol names come from
+    the input (an ELF symbol named ESC[2J + newline must not drive the terminal or break
+    a drawing's lines)."""
+
+    def each(names: list[str]) -> list[str]:
+        return [show(name) for name in names]
+
+    return Picture(
+        layers=[each(layer) for layer in drawn.layers],
+        edges=[Edge(show(e.upper), show(e.lower), each(e.symbols), e.cycle) for e in drawn.edges],
+        cycles=[each(cycle) for cycle in drawn.cycles],
+        cycle_of={show(name): number for name, number in drawn.cycle_of.items()},
+        load_order=each(drawn.load_order),
+        kernel=None if drawn.kernel is None else show(drawn.kernel),
+        kernel_edges={show(name): each(names) for name, names in drawn.kernel_edges.items()},
+        kernel_modules=each(drawn.kernel_modules),
+    )
+
+
 def format_deps(loaded: LoadedSet, fmt: str, symbols: bool = False) -> str:
     ms = loaded.module_set
     if fmt == "modules.dep":
-        return "".join(line + "\n" for line in modules_dep_lines(ms, loaded.relative, loaded.order))
-    drawn = picture(ms)
+        lines = modules_dep_lines(ms, loaded.relative, loaded.order)
+        return "".join(printable(line) + "\n" for line in lines)
     if fmt == "json":
-        return _json(drawn)
+        return _json(_escaped(picture(ms), valid_unicode))
+    drawn = _escaped(picture(ms), printable)
     if fmt == "dot":
         from kmodlint.reporters.diagrams import dot
 

@@ -7,6 +7,7 @@ import json
 from tabulate import tabulate
 
 from kmodlint.model import BINDING, KIND, SECTION, Module
+from kmodlint.reporters.escape import printable
 
 
 def _crc(value: int | None) -> str | None:
@@ -71,12 +72,14 @@ def format_symbols(modules: list[Module], fmt: str, files: dict | None = None) -
         if files is not None:
             document["files"] = files
         return json.dumps(document, indent=2) + "\n"
+    # the table shows names from the input: escaped (an ESC or a newline in a symbol name
+    # must neither drive the terminal nor break the table's lines)
     overview = [
         (
-            m.name,
-            m.path,
-            ", ".join(m.licenses) or "-",
-            (m.vermagic or "-").strip(),
+            printable(m.name),
+            printable(m.path),
+            printable(", ".join(m.licenses) or "-"),
+            printable((m.vermagic or "-").strip()),
             len(m.exports),
             len(m.undefined),
             sum(1 for d in m.defined.values() if d[BINDING] != "local"),
@@ -92,13 +95,19 @@ def format_symbols(modules: list[Module], fmt: str, files: dict | None = None) -
     for module in modules:
         if module.exports:
             rows = [
-                (e.symbol, e.kind.value, e.namespace or "-", _crc(e.crc) or "-")
+                (
+                    printable(e.symbol),
+                    e.kind.value,
+                    printable(e.namespace or "-"),
+                    _crc(e.crc) or "-",
+                )
                 for e in module.exports
             ]
             parts.append(
-                f"\n{module.name}: exports\n"
+                f"\n{printable(module.name)}: exports\n"
                 + tabulate(rows, headers=["symbol", "kind", "namespace", "crc"])
             )
         if module.undefined:
-            parts.append(f"\n{module.name}: undefined\n  " + " ".join(sorted(module.undefined)))
+            undefined = " ".join(printable(name) for name in sorted(module.undefined))
+            parts.append(f"\n{printable(module.name)}: undefined\n  " + undefined)
     return "\n".join(parts) + "\n"
