@@ -307,6 +307,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         sys.stdout.write(settings.describe(options))
         return EXIT_OK
     _check_usage(args)
+    if options.config and options.config != "none":
+        from kmodlint.cfront.kconfig import read_config
+
+        # an unusable --config (or settings `config`): missing, a FIFO or /dev/zero, a
+        # gzip bomb, no CONFIG_ lines. Said now (exit 2), not after the modules and the
+        # kernel's tables were read; the file is small, reading it twice costs nothing
+        read_config(options.config, keep_unset=True)
     from kmodlint.settings import origin_note
 
     origin = origin_note(options)

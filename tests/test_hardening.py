@@ -483,6 +483,14 @@ def test_a_config_that_is_a_fifo_dev_zero_or_a_gzip_bomb_is_one_error(
     broken = env / "broken.gz"
     broken.write_bytes(gzip.compress(b"CONFIG_X=y\n" * 1000)[:-20])
     args = ["check", str(tree), "--kernel", "none", "--isolated", "--no-cache", "--no-ast"]
+    from kmodlint import loading
+
+    real_load_set = loading.load_set
+
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("the analysis started")
+
+    monkeypatch.setattr(loading, "load_set", never)  # the error comes before any analysis
     for path, reason in (
         (unusable["fifo"], "not a regular file"),
         (unusable["zero"], "not a regular file"),
@@ -496,6 +504,7 @@ def test_a_config_that_is_a_fifo_dev_zero_or_a_gzip_bomb_is_one_error(
     # a good compressed configuration still reads, and the module beside is checked
     fine = env / "config-ok.gz"
     fine.write_bytes(gzip.compress(b"CONFIG_MODULES=y\n# CONFIG_X is not set\n"))
+    monkeypatch.setattr(loading, "load_set", real_load_set)
     assert kconfig.read_config(str(fine), keep_unset=True) == {
         "CONFIG_MODULES": "y",
         "CONFIG_X": "",
