@@ -141,7 +141,9 @@ def write_atomic(path: str, text: str) -> None:
     crash while rendering) leaves the old file or none, never an empty or partial one.
     The file gets the mode a plain open() would give it (an existing file keeps its own).
     A path that is not a regular file (/dev/stdout, a FIFO) is written in place: it
-    cannot be replaced, and a reader may be waiting on it."""
+    cannot be replaced, and a reader may be waiting on it. A symlink is followed: the file
+    it names is replaced, the link stays."""
+    path = os.path.realpath(path)
     try:
         info = os.stat(path)
     except FileNotFoundError:

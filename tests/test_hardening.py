@@ -1043,6 +1043,12 @@ def test_output_is_written_atomically(
     finally:
         os.umask(old)
     assert fresh.stat().st_mode & 0o777 == 0o640
+    # through a symlink: the file it names is replaced, the link stays a link
+    link = env / "link.txt"
+    link.symlink_to(fresh)
+    fresh.write_text("stale\n")
+    assert cli.main([*args[:-1], str(link)]) == 1
+    assert link.is_symlink() and "no-module-exit" in fresh.read_text()
     assert _temporary_files(out_dir) == []
 
 
