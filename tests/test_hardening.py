@@ -935,6 +935,8 @@ def test_printable_escapes_controls_separators_and_non_utf8_bytes() -> None:
     assert printable(os.fsdecode(b"caf\xe9.ko")) == "caf\\xe9.ko"  # the file name's byte
     assert printable("café → ok") == "café → ok"  # printable text is left alone
     assert printable_lines("one\x1b\ntwo\tthree") == "one\\x1b\ntwo\tthree"
+    raw = os.fsdecode(b"caf\xe9\x1b.ko")
+    assert printable(raw, keep_bytes=True) == os.fsdecode(b"caf\xe9\\x1b.ko")
     assert valid_unicode(os.fsdecode(b"a\xff\n")) == "a\\xff\n"
 
 

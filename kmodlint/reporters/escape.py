@@ -25,10 +25,15 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
-def printable(text: str) -> str:
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str, keep_bytes: bool = False) -> str:
     """`text` with every control character, line separator, bidi control and lone
-    surrogate shown as a backslash escape: one line of printable characters."""
-    return _UNSAFE.sub(_escape, text)
+    surrogate shown as a backslash escape: one line of printable characters. With
+    `keep_bytes`, a non-UTF-8 file name's bytes are left for the stream to write as they
+    are (surrogateescape: modules.dep names files as depmod does, byte for byte)."""
+    return (_CONTROL if keep_bytes else _UNSAFE).sub(_escape, text)
 
 
 def printable_lines(text: str) -> str:

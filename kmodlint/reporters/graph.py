@@ -115,7 +115,8 @@ def format_deps(loaded: LoadedSet, fmt: str, symbols: bool = False) -> str:
     ms = loaded.module_set
     if fmt == "modules.dep":
         lines = modules_dep_lines(ms, loaded.relative, loaded.order)
-        return "".join(printable(line) + "\n" for line in lines)
+        # a file format (modprobe reads it): names byte for byte, controls escaped
+        return "".join(printable(line, keep_bytes=True) + "\n" for line in lines)
     if fmt == "json":
         return _json(_escaped(picture(ms), valid_unicode))
     drawn = _escaped(picture(ms), printable)
