@@ -1,6 +1,40 @@
-"""Print the corpus todo-marker count so known limits cannot pile up unseen."""
+"""Shared fixtures, and the corpus todo-marker count so known limits cannot pile up unseen."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def stub_env_seed(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The stub environments one real run materialises in a cache folder (`stubenv-*`, each
+    named by a hash of its contents and marked `.complete` when whole): made once per
+    session instead of once per test (~2 s of writing 7,000 headers)."""
+    from tests.corpus_support import CORPUS, run_kmodlint
+
+    seed = tmp_path_factory.mktemp("stub-env-seed") / "cache"
+    source = CORPUS / "km101-static-export" / "modstatic.c"
+    result = run_kmodlint(
+        "check", str(source), "--kernel", "none", "--config", "none", "--isolated",
+        "--fail-on", "never", env_extra={"KMODLINT_CACHE_DIR": str(seed)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # none found (kmodlint names them otherwise now): every run makes its own, slower
+    return sorted(p for p in seed.glob("stubenv-*") if (p / ".complete").is_file())
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, stub_env_seed: list[Path]) -> Path:
+    """A fresh cache folder for one test: no results, only the session's stub environment
+    (linked), which a run would otherwise write there identically."""
+    folder = tmp_path / "cache"
+    folder.mkdir(mode=0o700)
+    for env in stub_env_seed:
+        os.symlink(env, folder / env.name)
+    return folder
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

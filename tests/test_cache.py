@@ -62,9 +62,11 @@ def calls(monkeypatch) -> list[str]:
 
 @pytest.mark.parametrize("same_mtime", [True, False], ids=["same-size-and-mtime", "new-mtime"])
 @pytest.mark.parametrize("ast", [True, False], ids=["ast", "token"])
-def test_header_change_after_cached_run(tmp_path, capsys, calls, same_mtime, ast) -> None:
+def test_header_change_after_cached_run(
+    tmp_path, cache_dir, capsys, calls, same_mtime, ast
+) -> None:
+    """(`cache_dir`: an empty cache but for the session's stub environment.)"""
     drv = _module(tmp_path)
-    cache_dir = tmp_path / "cache"
     extra = () if ast else ("--no-ast",)
     assert _export_kinds(drv, cache_dir, capsys, *extra) == ["EXPORT_SYMBOL"]
     assert _export_kinds(drv, cache_dir, capsys, *extra) == ["EXPORT_SYMBOL"]
@@ -283,7 +285,7 @@ def test_binary_rewritten_with_same_size_and_mtime_misses(tmp_path) -> None:
     assert again[0].module is None and again[0].problems
 
 
-def test_header_only_cpp_reads_is_an_input_too(tmp_path, capsys, calls) -> None:
+def test_header_only_cpp_reads_is_an_input_too(tmp_path, cache_dir, capsys, calls) -> None:
     """A header the token scan cannot find (in an ancestor's include/, where the AST path
     looks for it) reaches the result through cpp: its linemarkers name it."""
     drv = tmp_path / "drv"
@@ -293,7 +295,6 @@ def test_header_only_cpp_reads_is_an_input_too(tmp_path, capsys, calls) -> None:
     (drv / "sub" / "hmod.c").write_text(SOURCE)
     header = drv / "include" / "hmod.h"
     header.write_text(EXPORT)
-    cache_dir = tmp_path / "cache"
     assert _export_kinds(drv, cache_dir, capsys) == ["EXPORT_SYMBOL"]
     before = header.stat()
     header.write_text(EXPORT_GPL)

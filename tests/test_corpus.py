@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -25,6 +26,7 @@ from tests.corpus_support import (
     check_every_file_annotated,
     check_sources_digest,
     read_annotations,
+    run_kmodlint,
     source_expectations,
 )
 
@@ -47,19 +49,6 @@ SOURCE_CASES = [
     for case in CASES
     if _source_inputs(case) and "src" in case_config(case).get("modes", ["src", "bin"])
 ]
-
-
-def run_kmodlint(*args: str, cwd: Path | None = None, env_extra: dict | None = None):
-    env = dict(os.environ)
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "kmodlint", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
 
 
 def _settings_args(case: Path) -> list[str]:
@@ -131,25 +120,25 @@ def test_every_binary_rule_has_a_firing_case_and_a_near_miss() -> None:
         assert near, f"{rule.code} {rule.name}: no near-miss case (corpus/{prefix}-near-miss-*)"
 
 
-def run_source_case(case: Path, tmp_path: Path) -> list[dict]:
+def run_source_case(case: Path, cache_dir: Path) -> list[dict]:
     config = case_config(case)
     target = (case / config["target"]).resolve() if "target" in config else None
     args = ["check", *map(str, _source_inputs(case)), "--format", "json", "--fail-on", "never"]
     args += ["--kernel", str(target) if target else "none"]
     args += ["--config", str(case / config["config"]) if "config" in config else "none"]
     args += _settings_args(case)
-    result = run_kmodlint(*args, env_extra={"KMODLINT_CACHE_DIR": str(tmp_path / "cache")})
+    result = run_kmodlint(*args, env_extra={"KMODLINT_CACHE_DIR": str(cache_dir)})
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     return json.loads(result.stdout)["findings"]
 
 
 @pytest.mark.parametrize("case", SOURCE_CASES, ids=[c.name for c in SOURCE_CASES])
-def test_source_case(case: Path, tmp_path: Path) -> None:
+def test_source_case(case: Path, cache_dir: Path) -> None:
     annotations = read_annotations(case)
     check_every_file_annotated(case, annotations)
     expected, tolerated, absent = source_expectations(case, annotations)
-    findings = run_source_case(case, tmp_path)
+    findings = run_source_case(case, cache_dir)
     actual: Counter = Counter()
     messages = {}
     for finding in findings:
@@ -218,3 +207,105 @@ def test_every_source_rule_has_a_firing_case_and_a_near_miss() -> None:
             or rule.code in case_config(case).get("near-miss", [])
         ]
         assert near, f"{rule.code} {rule.name}: no near-miss case (corpus/{prefix}-near-miss-*)"
+
+
+# ---------------------------------------------------------------------------------------
+# The runner: run_kmodlint runs the CLI in this process. A few runs for real, compared
+# with the same run in this process, and a check that a run leaves this process as it was.
+
+SMOKE_CASE = CORPUS / "km203-gpl-only-symbol"
+
+
+def _same_run(*args: str, **options) -> subprocess.CompletedProcess[str]:
+    """ARGS in a real `python -m kmodlint` and in this process: the same exit status,
+    stdout and stderr."""
+    real = run_kmodlint(*args, real_subprocess=True, **options)
+    here = run_kmodlint(*args, **options)
+    assert (here.returncode, here.stdout, here.stderr) == (
+        real.returncode,
+        real.stdout,
+        real.stderr,
+    )
+    return real
+
+
+def test_version_in_a_real_process() -> None:
+    from kmodlint import __version__
+
+    result = _same_run("--version")
+    assert (result.returncode, result.stdout) == (0, f"kmodlint {__version__}\n")
+
+
+def test_check_with_jobs_in_a_real_process(tmp_path: Path) -> None:
+    """A source and a binary case with -j 2 (findings, so exit status 1), as JSON and text."""
+    target = str((SMOKE_CASE / case_config(SMOKE_CASE)["target"]).resolve())
+    env = {"KMODLINT_CACHE_DIR": str(tmp_path / "cache")}
+    for inputs in (_source_inputs(SMOKE_CASE), [SMOKE_CASE / "built"]):
+        for form in ("json", "text"):
+            args = ["check", *map(str, inputs), "--kernel", target, "--isolated", "-j", "2"]
+            result = _same_run(*args, "--format", form, env_extra=env)
+            assert result.returncode == 1, result.stderr
+    assert "[KM203 gpl-only-symbol]" in result.stdout
+
+
+def test_usage_errors_in_a_real_process(tmp_path: Path) -> None:
+    """Exit status 2 from argparse (SystemExit) and from kmodlint's own usage errors."""
+    assert _same_run("check", "--no-such-option").returncode == 2
+    assert _same_run("check", str(tmp_path / "missing"), "--kernel", "none").returncode == 2
+    assert _same_run("explain", "gpl-only").returncode == 2
+
+
+def _process_state() -> dict:
+    """What kmodlint's modules hold at module level (sizes of containers and caches, plain
+    values), and the process-wide settings a run could change."""
+    from tests.corpus_support import kmodlint_modules
+
+    state: dict = {
+        "cwd": os.getcwd(),
+        "environ": dict(os.environ),
+        "recursion": sys.getrecursionlimit(),
+        "signals": {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)},
+    }
+    for module in kmodlint_modules():
+        for name, value in vars(module).items():
+            where = f"{module.__name__}.{name}"
+            info = getattr(value, "cache_info", None)
+            if callable(info) and getattr(value, "__module__", None) == module.__name__:
+                state[where] = info().currsize
+            elif isinstance(value, dict | list | set):
+                state[where] = len(value)
+            elif value is None or isinstance(value, str | int | float):
+                state[where] = value
+    return state
+
+
+def test_in_process_runs_leave_no_state_behind(tmp_path: Path, cache_dir: Path) -> None:
+    """Each in-process run starts as a new process would: every per-process table kmodlint
+    keeps is emptied around it (tests/corpus_support.py PROCESS_TABLES). A table added to
+    kmodlint that this does not know about fails here, not as a flaky corpus case."""
+    from tests.corpus_support import KEPT_CACHES, forget_process_state
+
+    source = [*map(str, _source_inputs(SMOKE_CASE)), "--config", "none", "--isolated"]
+    binary = [str(SMOKE_CASE / "built"), "--isolated"]
+    runs = [
+        ["check", *source, "--kernel", "none"],
+        ["check", *source, "--kernel", "none", "--no-cache", "--focus"],
+        ["symbols", *binary, "--kernel", "none", "--no-cache", "--format", "json"],
+        ["deps", *binary, "--kernel", "none", "--format", "json"],
+    ]
+    env = {"KMODLINT_CACHE_DIR": str(cache_dir)}
+    for args in runs:  # every module those runs import, imported
+        run_kmodlint(*args, env_extra=env)
+    forget_process_state(all_caches=True)
+    before = _process_state()
+    for args in runs:
+        result = run_kmodlint(*args, env_extra=env)
+        assert result.returncode in (0, 1), result.stderr
+    after = _process_state()
+    kept = {f".{name}" for name in KEPT_CACHES} | {".cache._TEMP_DIRS"}
+    changed = sorted(
+        key
+        for key in before.keys() | after.keys()
+        if before.get(key) != after.get(key) and not key.endswith(tuple(kept))
+    )
+    assert not changed, f"left behind by an in-process run (add to PROCESS_TABLES): {changed}"
