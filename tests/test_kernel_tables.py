@@ -328,3 +328,46 @@ def test_an_unreadable_row_silences_the_rules_that_need_a_complete_table(
         assert "unresolved-symbol" not in rules and "unused-namespace-import" not in rules
         tables = [f for f in found if f.startswith("invalid-kernel-table")]
         assert len(tables) == 1 and "1 unreadable Module.symvers line(s)" in tables[0]
+
+
+def test_a_table_of_millions_of_rows_is_cut_and_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kmodlint.kernel import symvers
+
+    # the bound scaled down: a real one of 1,000,000 rows costs ~10 s and ~350 MB
+    monkeypatch.setattr(symvers, "MAX_ROWS", 100)
+    rows = "".join(f"0x{i:08x}\tsym_{i}\tvmlinux\tEXPORT_SYMBOL\t\n" for i in range(250))
+    table = load_kernel(str(_write(tmp_path, "Module.symvers", rows)), _no_tree)
+    assert len(table.exports) == 100
+    assert table.complete is False
+    assert [p.message.split(";")[0] for p in table.problems] == [
+        "more than 100 Module.symvers rows: the rest was not read"
+    ]
+    labels = "".join(f"ffffffff8{i:07x} r __ksymtab_sym_{i}\n" for i in range(250))
+    table = load_kernel(str(_write(tmp_path, "System.map", labels)), _no_tree)
+    assert len(table.exports) == 100 and table.complete is False
+    assert table.problems[0].message.startswith("more than 100 __ksymtab_ entries")
+
+
+def test_garbage_in_modules_builtin_is_named_five_times_then_counted(tmp_path: Path) -> None:
+    _write(tmp_path, "headers/Module.symvers", GOOD_ROW + "\n")
+    garbage = "".join(f"junk\x1b[2J{i}\n" for i in range(1000))
+    _write(tmp_path, "headers/modules.builtin", "kernel/crypto/crc32.ko\n" + garbage)
+    table = load_kernel(str(tmp_path / "headers"), _no_tree)
+    assert table.builtin == {"crc32"}
+    messages = [p.message for p in table.problems]
+    assert len(messages) == 6
+    assert messages[0] == "invalid modules.builtin line: junk\\x1b[2J0"  # escaped, not raw
+    assert messages[-1] == "995 more invalid modules.builtin line(s)"
+
+
+def test_symvers_lines_are_read_one_at_a_time(tmp_path: Path) -> None:
+    from kmodlint.kernel.symvers import lines
+
+    assert list(lines("a\r\nb\n\nc")) == ["a", "b", "", "c"]
+    assert list(lines("")) == []
+    text = f"{GOOD_ROW}\r\n" + GOOD_ROW.replace("__udelay", "x\x0cy") + "\r\n"
+    table = load_kernel(str(_write(tmp_path, "Module.symvers", text)), _no_tree)
+    assert list(table.exports) == ["__udelay"]  # a form feed is no line break in modpost
+    assert table.problems[0].message.startswith("1 unreadable Module.symvers line(s): 2;")

@@ -12,12 +12,16 @@ import platform
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 
-from kmodlint.kernel.symvers import read_symvers, read_system_map
+from kmodlint.kernel.symvers import MAX_ROWS, lines, read_symvers, read_system_map
 from kmodlint.kernel.table import VMLINUX, KernelTable
 from kmodlint.kernel.vermagic import vermagic_from_headers
 from kmodlint.model import Export, ExportKind, InputProblem, Module, normalise_module_name
 from kmodlint.safe_io import TABLE_LIMIT, read_regular_text
+
+# modules.builtin lines named one by one in problems; the rest are counted.
+_SHOWN_BUILTIN_LINES = 5
 
 # Extracts modules of a tree: (list of (path, display)) -> list of Module|None with problems.
 TreeReader = Callable[[list[tuple[str, str]]], list[tuple[Module | None, list[InputProblem]]]]
@@ -144,16 +148,39 @@ def _read_builtin(folder: str, table: KernelTable) -> set[str]:
     if text is None:
         return set()
     names = set()
-    for line in text.splitlines():
+    invalid = 0
+    for line in lines(text):
         line = line.strip()
         if not line:
             continue
-        if not line.endswith(".ko"):
-            table.problems.append(
-                InputProblem("invalid-kernel-table", path, f"invalid modules.builtin line: {line}")
-            )
+        if not line.endswith(".ko") or not line.isprintable():
+            invalid += 1
+            if invalid <= _SHOWN_BUILTIN_LINES:  # each named, but not a million of them
+                shown = line[:200].encode("unicode_escape").decode("ascii")
+                table.problems.append(
+                    InputProblem(
+                        "invalid-kernel-table", path, f"invalid modules.builtin line: {shown}"
+                    )
+                )
             continue
+        if len(names) >= MAX_ROWS:
+            table.problems.append(
+                InputProblem(
+                    "invalid-kernel-table",
+                    path,
+                    f"more than {MAX_ROWS:,} modules.builtin lines: the rest was not read",
+                )
+            )
+            break
         names.add(normalise_module_name(os.path.basename(line)[:-3]))
+    if invalid > _SHOWN_BUILTIN_LINES:
+        table.problems.append(
+            InputProblem(
+                "invalid-kernel-table",
+                path,
+                f"{invalid - _SHOWN_BUILTIN_LINES} more invalid modules.builtin line(s)",
+            )
+        )
     return names
 
 
@@ -166,9 +193,9 @@ def _read_text(path: str) -> str | None:
 
 
 def _looks_like_symvers(text: str) -> bool:
-    return any("\tEXPORT_" in line for line in text.splitlines()[:20])
+    return any("\tEXPORT_" in line for line in islice(lines(text), 20))
 
 
 def _looks_like_system_map(text: str) -> bool:
-    first = text.split("\n", 1)[0].split()
+    first = next(lines(text), "").split()
     return len(first) >= 3 and all(c in "0123456789abcdefABCDEF" for c in first[0])

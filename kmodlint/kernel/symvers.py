@@ -10,6 +10,7 @@ The layout is recognised per row by the column that holds `EXPORT_*`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from kmodlint.kernel.table import VMLINUX, KernelTable
 from kmodlint.model import Export, ExportKind, InputProblem
@@ -29,6 +30,11 @@ _CRC = re.compile(r"0[xX][0-9a-fA-F]{1,8}")
 # A symbol, module path or namespace: no blanks, controls (a NUL-separated file) or DEL.
 _FIELD = re.compile(r"[^\x00-\x20\x7f]+")
 
+# Rows read at most: 25 times an allmodconfig x86_64 kernel's ~40,000 exports. A table
+# within the size bound (safe_io.TABLE_LIMIT) could hold millions: ~350 bytes of memory
+# and ~10 us each, so more would cost gigabytes and minutes for no real table.
+MAX_ROWS = 1_000_000
+
 # What an incomplete table costs, said once wherever a table is found incomplete.
 INCOMPLETE = (
     "the table is treated as incomplete: a symbol missing from it is not reported as "
@@ -41,9 +47,14 @@ def read_symvers(text: str, path: str, table: KernelTable) -> None:
     garbled row held may be the one a module imports, so a miss proves nothing."""
     bad_lines: list[int] = []
     crcs_seen = False
-    for number, line in enumerate(text.splitlines(), 1):
+    rows = 0
+    for number, line in enumerate(lines(text), 1):
         if not line.strip():
             continue
+        rows += 1
+        if rows > MAX_ROWS:
+            _too_many(table, path, "Module.symvers rows")
+            break
         parsed = _parse_row(line.split("\t"))
         if parsed is None:
             bad_lines.append(number)
@@ -78,6 +89,29 @@ def read_symvers(text: str, path: str, table: KernelTable) -> None:
                 "Module.symvers lists no exports; kernel symbols were not checked",
             )
         )
+
+
+def lines(text: str) -> Iterator[str]:
+    """The lines of `text` one at a time (splitlines() would hold a list of every line
+    of a table of hundreds of MB at once); a CR before the newline is dropped."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield text[start : end - 1 if text.endswith("\r", start, end) else end]
+        start = end + 1
+
+
+def _too_many(table: KernelTable, path: str, what: str) -> None:
+    table.complete = False
+    table.problems.append(
+        InputProblem(
+            "invalid-kernel-table",
+            path,
+            f"more than {MAX_ROWS:,} {what}: the rest was not read; {INCOMPLETE}",
+        )
+    )
 
 
 def _parse_row(cols: list[str]) -> tuple[str, str, str, str, str] | None:
@@ -118,7 +152,7 @@ def read_system_map(text: str, path: str, table: KernelTable) -> None:
         )
         return
     bad = 0
-    for line in text.splitlines():
+    for line in lines(text):
         if not line.strip():
             continue
         parts = line.split()
@@ -128,6 +162,9 @@ def read_system_map(text: str, path: str, table: KernelTable) -> None:
             continue
         name = parts[2]
         if name.startswith("__ksymtab_"):
+            if len(table.exports) >= MAX_ROWS:
+                _too_many(table, path, "__ksymtab_ entries")
+                return
             table.add(Export(name[len("__ksymtab_") :], ExportKind.UNKNOWN), VMLINUX)
     table.modversions = None
     if bad:

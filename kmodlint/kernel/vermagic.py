@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 
+from kmodlint.kernel.symvers import lines
 from kmodlint.safe_io import TABLE_LIMIT, read_regular_text
 
 # arch/*/include/asm/module.h: MODULE_ARCH_VERMAGIC for the arches whose suffix is fixed.
@@ -38,6 +39,18 @@ _ARCH_SUFFIX = [
 ]
 
 
+_OPTIONS = {option for option, _suffix in _ARCH_SUFFIX} | {
+    "CONFIG_RANDSTRUCT_FULL",
+    "CONFIG_RANDSTRUCT_PERFORMANCE",
+    "CONFIG_SMP",
+    "CONFIG_PREEMPT_BUILD",
+    "CONFIG_PREEMPT",
+    "CONFIG_PREEMPT_RT",
+    "CONFIG_MODULE_UNLOAD",
+    "CONFIG_MODVERSIONS",
+}
+
+
 def vermagic_from_headers(folder: str) -> str | None:
     release_file = os.path.join(folder, "include", "generated", "utsrelease.h")
     config_file = os.path.join(folder, "include", "config", "auto.conf")
@@ -45,13 +58,15 @@ def vermagic_from_headers(folder: str) -> str | None:
         # a headers folder from elsewhere: regular files only, bounded (safe_io)
         release = read_regular_text(release_file, TABLE_LIMIT)
         match = re.search(r'#define\s+UTS_RELEASE\s+"([^"]*)"', release)
+        # only the options read below are kept (auto.conf may be any size up to the bound)
         config = {
             key: value
             for key, _, value in (
                 line.strip().partition("=")
-                for line in read_regular_text(config_file, TABLE_LIMIT).splitlines(True)
+                for line in lines(read_regular_text(config_file, TABLE_LIMIT))
                 if line.startswith("CONFIG_")
             )
+            if key in _OPTIONS
         }
     except OSError:
         return None
