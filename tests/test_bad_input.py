@@ -310,8 +310,42 @@ def test_overlapping_relocation_sections_are_refused() -> None:
     data = relocate_headers(module(symbols, extra=tables + relocations), ".rela__ksymtab")
     found, problems, seconds, _ = _timed_inspect(data)
     assert found is None and len(problems) == 1
-    assert "relocation sections overlap" in problems[0].message
+    # 40,000 relocations for 2,001 symbols: refused before a second section is decoded
+    assert problems[0].message == (
+        "export tables with 40,000 relocations for 2,001 symbols: not analysed"
+    )
     assert seconds < 5
+
+
+def test_more_relocations_than_the_file_holds_are_refused() -> None:
+    from tests.fuzz.elfbuild import SHT_RELA, Part, module, relocate_headers
+
+    # 40,000 symbols allow 121,024 relocations, but 20 sections over the same 10,000
+    # relocation entries would decode the file's bytes many times over
+    symbols = [(f"__ksymtab_s{i}", 1, 1, 3, 0) for i in range(40_000)]
+    tables = [Part("__ksymtab", data=bytes(12 * 40_000))] + [
+        Part("__ksymtab", data=b"") for _ in range(19)
+    ]
+    first = Part(".rela__ksymtab", SHT_RELA, data=bytes(24 * 10_000), info=3, entsize=24)
+    relocations = [first] + [
+        Part(".rela__ksymtab", SHT_RELA, info=3 + i, entsize=24) for i in range(1, 20)
+    ]
+    symbols += [(f"__ksymtab_t{i}", 1, 1, 3 + i, 0) for i in range(1, 20)]
+    data = relocate_headers(module(symbols, extra=tables + relocations), ".rela__ksymtab")
+    found, problems, seconds, _ = _timed_inspect(data)
+    assert found is None and len(problems) == 1
+    assert problems[0].message.startswith("relocation sections overlap")
+    assert seconds < 5
+
+
+def test_a_symbol_table_beyond_the_bound_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kmodlint.frontends import elf
+    from tests.fuzz.elfbuild import module
+
+    monkeypatch.setattr(elf, "MAX_SYMBOLS", 1000)  # 2,000,000 in earnest: ~300 MB
+    found, problems, _s, _m = _timed_inspect(module([("x", 1, 0, 0, 0)] * 1000))
+    assert found is None
+    assert problems[0].message == "a symbol table of 1,001 entries, more than 1,000: not analysed"
 
 
 # ---------------------------------------------------------------------------------------

@@ -68,6 +68,12 @@ _STRING_LIMIT = 4096
 # mean names crafted to share one long run (2,000 symbols on one 1 MB name: 2 GB).
 _NAME_AMPLIFICATION = 4
 _NAME_ALLOWANCE = 1 << 20
+# Symbols read at most: an unstripped amdgpu.ko has ~100,000; each costs ~150 bytes here,
+# so a 512 MB image of 21 million would cost 3 GB.
+MAX_SYMBOLS = 2_000_000
+# Export tables carry two or three relocated fields per entry (value, name, namespace),
+# and there is at most one entry per symbol.
+_RELOCATIONS_PER_SYMBOL = 3
 
 
 class Sym(NamedTuple):
@@ -102,6 +108,7 @@ class _Image:
     # target section index -> its SHT_REL/SHT_RELA sections, in section order
     relocations_for: dict[int, list[int]] = field(default_factory=dict)
     relocation_bytes: int = 0  # decoded so far, bounded by the file's size
+    relocations: int = 0  # entries decoded so far, bounded per symbol
 
     def bounds(self, index: int) -> tuple[int, int]:
         section = self.sections[index]
@@ -278,6 +285,11 @@ def _read_symbols(image: _Image) -> list[Sym]:
     else:
         fmt = image.fmt_prefix + "IIIBBH"
         unpack = ((n, i, sh, val) for n, val, _s, i, _o, sh in _rows(fmt, raw, "symbol"))
+    if len(raw) // struct.calcsize(fmt) > MAX_SYMBOLS:
+        raise ElfProblem(
+            f"a symbol table of {len(raw) // struct.calcsize(fmt):,} entries, more than "
+            f"{MAX_SYMBOLS:,}: not analysed"
+        )
     rows = list(unpack)
     size = str_end - str_start
     names = _strings(
@@ -367,7 +379,9 @@ def _read_symbol_facts(image: _Image, symbols: list[Sym], module: Module) -> Non
     module.has_exit = "cleanup_module" in module.defined
 
 
-def _relocations_by_offset(image: _Image, target_index: int) -> dict[int, tuple[int, int | None]]:
+def _relocations_by_offset(
+    image: _Image, target_index: int, symbol_count: int
+) -> dict[int, tuple[int, int | None]]:
     """r_offset -> (symbol index, addend or None for REL) for the section `target_index`.
     Each relocation section names one target, so each is decoded at most once per file;
     sections overlapping to be decoded more than the file's size over are refused."""
@@ -383,6 +397,12 @@ def _relocations_by_offset(image: _Image, target_index: int) -> dict[int, tuple[
         if image.relocation_bytes > len(image.data):
             raise ElfProblem("relocation sections overlap: they would be read many times over")
         raw = raw[: len(raw) - len(raw) % struct.calcsize(fmt)]
+        image.relocations += len(raw) // struct.calcsize(fmt)
+        if image.relocations > _RELOCATIONS_PER_SYMBOL * symbol_count + 1024:
+            raise ElfProblem(
+                f"export tables with {image.relocations:,} relocations for {symbol_count:,} "
+                "symbols: not analysed"
+            )
         size = struct.calcsize(fmt)
         for number, row in enumerate(struct.iter_unpack(fmt, raw)):
             offset, info = row[0], row[1]
@@ -411,7 +431,7 @@ def _read_exports(image: _Image, symbols: list[Sym]) -> list[Export]:
     exports: list[Export] = []
     for index, rows in sorted(entries.items()):
         rows.sort()
-        relocs = _relocations_by_offset(image, index)
+        relocs = _relocations_by_offset(image, index, len(symbols))
         entry_size = image.sections[index].size // max(len(rows), 1)
         for position, (offset, label) in enumerate(rows):
             # 5.4 only: labels read __ksymtab_<NS>.<sym>
@@ -515,7 +535,7 @@ def _read_export_symbol_section(image: _Image, symbols: list[Sym]) -> list[Expor
         end = namespace_at + len(namespace.encode()) + 1
         pointer_at = (end + pointer - 1) // pointer * pointer
         if sym.shndx not in relocs_by_section:
-            relocs_by_section[sym.shndx] = _relocations_by_offset(image, sym.shndx)
+            relocs_by_section[sym.shndx] = _relocations_by_offset(image, sym.shndx, len(symbols))
         target, init_exit = _export_target(
             image, symbols, relocs_by_section[sym.shndx].get(pointer_at)
         )
