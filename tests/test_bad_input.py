@@ -418,3 +418,27 @@ def test_thousands_of_tiny_streams_inflate_in_linear_time() -> None:
         start = time.monotonic()
         assert inflate(data, name) == image
         assert time.monotonic() - start < 10
+
+
+def test_the_shared_name_module_as_a_small_ko_xz_is_one_line(tmp_path: Path) -> None:
+    import lzma
+
+    from kmodlint.extract import extract_binary
+    from tests.fuzz.elfbuild import module
+
+    data = module(
+        [("x", 1, 0, 0, 0)] * 2000,
+        strtab=b"B" * (1 << 20) + b"\0",
+        name_offsets=list(range(2000)),
+    )
+    packed = lzma.compress(data, preset=9)
+    assert len(packed) < 2000  # the was 472 bytes: 2 GB of names once read
+    for name, raw, words in (
+        ("shared.ko.xz", packed, "decompresses to more than"),  # stopped by the ratio
+        ("shared.ko", data, "names overlap far beyond their string table"),
+    ):
+        (tmp_path / name).write_bytes(raw)
+        extraction = extract_binary(str(tmp_path / name), name)
+        assert extraction.module is None
+        assert [p.name for p in extraction.problems] == ["invalid-elf"]
+        assert words in extraction.problems[0].message
