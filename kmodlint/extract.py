@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 import zstandard
 
 from kmodlint.cache import discard_recording, read_recorded
-from kmodlint.frontends.compressed import DecompressError, decompress, module_stem
+from kmodlint.frontends.compressed import (
+    GZIP_MAGIC,
+    XZ_MAGIC,
+    ZSTD_MAGIC,
+    DecompressError,
+    module_stem,
+    plain_image,
+)
 from kmodlint.frontends.elf import inspect_module
 from kmodlint.model import InputProblem, Module
 from kmodlint.safe_io import MB, MODULE_LIMIT, describe_failure
@@ -23,9 +30,6 @@ from kmodlint.safe_io import MB, MODULE_LIMIT, describe_failure
 # the ceiling whatever the compressed size.
 INFLATE_RATIO = 64
 _CHUNK = 4 * MB
-_XZ_MAGIC = b"\xfd7zXZ\x00"
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(slots=True)
@@ -95,10 +99,10 @@ def inflate(raw: bytes, filename: str) -> bytes:
                 f"corrupt compressed module: truncated {kind} stream (the file is "
                 f"{len(raw)} of the {len(magic)} bytes of its magic)"
             )
-    return decompress(raw, filename)  # not compressed: the image, or a wrong-magic error
+    return plain_image(raw, filename)  # not compressed: the image, or a wrong-magic error
 
 
-_FORMATS = ((_XZ_MAGIC, "xz", ".xz"), (_GZIP_MAGIC, "gzip", ".gz"), (_ZSTD_MAGIC, "zstd", ".zst"))
+_FORMATS = ((XZ_MAGIC, "xz", ".xz"), (GZIP_MAGIC, "gzip", ".gz"), (ZSTD_MAGIC, "zstd", ".zst"))
 _FEED = 64 * 1024  # compressed bytes handed to a decoder at a time
 
 
