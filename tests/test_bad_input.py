@@ -342,7 +342,7 @@ def test_a_symbol_table_beyond_the_bound_is_refused(monkeypatch: pytest.MonkeyPa
     from kmodlint.frontends import elf
     from tests.fuzz.elfbuild import module
 
-    monkeypatch.setattr(elf, "MAX_SYMBOLS", 1000)  # 2,000,000 in earnest: ~300 MB
+    monkeypatch.setattr(elf, "MAX_SYMBOLS", 1000)  # 1,000,000 in earnest: ~400 MB
     found, problems, _s, _m = _timed_inspect(module([("x", 1, 0, 0, 0)] * 1000))
     assert found is None
     assert problems[0].message == "a symbol table of 1,001 entries, more than 1,000: not analysed"
@@ -442,3 +442,23 @@ def test_the_shared_name_module_as_a_small_ko_xz_is_one_line(tmp_path: Path) -> 
         assert extraction.module is None
         assert [p.name for p in extraction.problems] == ["invalid-elf"]
         assert words in extraction.problems[0].message
+
+
+def test_modinfo_and_versions_beyond_the_bound_are_refused() -> None:
+    from tests.fuzz.elfbuild import Part, module
+
+    # 200,000 .modinfo strings in 600 KB: a 512 MB image of them was 170 million objects
+    found, problems, seconds, _ = _timed_inspect(
+        module([("x", 1, 0, 0, 0)], modinfo=b"a=\0" * 200_000)
+    )
+    assert found is None
+    assert problems[0].message == (
+        ".modinfo holds 200,000 strings, more than 100,000: not analysed"
+    )
+    assert seconds < 2
+    found, problems, seconds, _ = _timed_inspect(
+        module([("x", 1, 0, 0, 0)], extra=[Part("__versions", data=bytes(64 * 100_001))])
+    )
+    assert found is None
+    assert problems[0].message == "__versions holds 100,001 rows, more than 100,000: not analysed"
+    assert seconds < 2

@@ -68,9 +68,12 @@ _STRING_LIMIT = 4096
 # mean names crafted to share one long run (2,000 symbols on one 1 MB name: 2 GB).
 _NAME_AMPLIFICATION = 4
 _NAME_ALLOWANCE = 1 << 20
-# Symbols read at most: an unstripped amdgpu.ko has ~100,000; each costs ~150 bytes here,
-# so a 512 MB image of 21 million would cost 3 GB.
-MAX_SYMBOLS = 2_000_000
+# Symbols read at most: an unstripped amdgpu.ko has ~100,000; a million cost ~400 MB and
+# ~6 s here, so the 21 million a 512 MB image can hold would cost 8 GB.
+MAX_SYMBOLS = 1_000_000
+# .modinfo entries and __versions rows read at most: real modules have tens of entries
+# plus their aliases (usb-serial's option.ko: ~1,500) and one row per import.
+MAX_TABLE_ENTRIES = 100_000
 # Export tables carry two or three relocated fields per entry (value, name, namespace),
 # and there is at most one entry per symbol.
 _RELOCATIONS_PER_SYMBOL = 3
@@ -314,6 +317,7 @@ def _read_modinfo(image: _Image) -> list[tuple[str, str]]:
     raw = image.named_bytes(".modinfo")
     if raw is None:
         return []
+    _bound(raw.count(b"\0"), ".modinfo", "strings")
     pairs = []
     for entry in raw.split(b"\0"):
         if not entry:
@@ -332,6 +336,7 @@ def _read_versions(image: _Image) -> dict[str, int] | None:
     ext_crcs = image.named_bytes("__version_ext_crcs")
     ext_names = image.named_bytes("__version_ext_names")
     if ext_crcs is not None and ext_names is not None:
+        _bound(len(ext_crcs) // 4, "__version_ext_crcs", "rows")
         usable = len(ext_crcs) - len(ext_crcs) % 4
         crcs = [crc for (crc,) in struct.iter_unpack(image.fmt_prefix + "I", ext_crcs[:usable])]
         names = [n.decode("utf-8", "replace") for n in ext_names.split(b"\0", len(crcs))]
@@ -339,6 +344,7 @@ def _read_versions(image: _Image) -> dict[str, int] | None:
     raw = image.named_bytes("__versions")
     if raw is None:
         return None
+    _bound(len(raw) // 64, "__versions", "rows")
     word = "Q" if image.elf_class == 64 else "I"
     width = struct.calcsize(word)
     versions: dict[str, int] = {}
@@ -350,6 +356,13 @@ def _read_versions(image: _Image) -> dict[str, int] | None:
         if name and name not in versions:
             versions[name] = crc & 0xFFFFFFFF
     return versions
+
+
+def _bound(count: int, section: str, what: str) -> None:
+    if count > MAX_TABLE_ENTRIES:
+        raise ElfProblem(
+            f"{section} holds {count:,} {what}, more than {MAX_TABLE_ENTRIES:,}: not analysed"
+        )
 
 
 def _section_name(image: _Image, shndx: int) -> str:

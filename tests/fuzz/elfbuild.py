@@ -96,12 +96,13 @@ def module(
     extra: list[Part] | None = None,
     strtab: bytes | None = None,
     name_offsets: list[int] | None = None,
+    modinfo: bytes = b"license=GPL\0name=crafted\0",
 ) -> bytes:
     """An object with `.modinfo`, the `extra` sections (indexes 3...) and a `.symtab` of
     (name, bind, type, shndx, value) rows, its `.strtab` built from the names unless
     `strtab` and `name_offsets` are given."""
     builder = Builder()
-    builder.add(Part(".modinfo", data=b"license=GPL\0name=crafted\0"))
+    builder.add(Part(".modinfo", data=modinfo))
     strtab_index = builder.add(Part(".strtab", SHT_STRTAB))
     for part in extra or []:
         builder.add(part)
