@@ -371,3 +371,23 @@ def test_symvers_lines_are_read_one_at_a_time(tmp_path: Path) -> None:
     table = load_kernel(str(_write(tmp_path, "Module.symvers", text)), _no_tree)
     assert list(table.exports) == ["__udelay"]  # a form feed is no line break in modpost
     assert table.problems[0].message.startswith("1 unreadable Module.symvers line(s): 2;")
+
+
+def test_kernel_tables_that_are_fifos_or_devices_say_why(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo.symvers"
+    os.mkfifo(fifo)
+    headers = tmp_path / "headers"
+    headers.mkdir()
+    (headers / "Module.symvers").symlink_to("/dev/zero")
+    for spec, path in ((fifo, fifo), (headers, headers / "Module.symvers")):
+        with pytest.raises(KernelSpecError) as caught:
+            load_kernel(str(spec), _no_tree)
+        assert str(caught.value) == f"--kernel {path}: cannot be read: not a regular file"
+    (headers / "Module.symvers").unlink()
+    _write(headers, "Module.symvers", GOOD_ROW + "\n")
+    os.mkfifo(headers / "modules.builtin")
+    table = load_kernel(str(headers), _no_tree)
+    assert list(table.exports) == ["__udelay"] and table.builtin == set()
+    assert [p.message for p in table.problems] == ["not read: not a regular file"]

@@ -58,12 +58,10 @@ def choose_kernel(spec: str | None, read_tree: TreeReader) -> KernelChoice:
 def load_kernel(spec: str, read_tree: TreeReader) -> KernelTable:
     if os.path.isdir(spec):
         return _load_folder(spec, read_tree)
-    if not os.path.isfile(spec):
+    if not os.path.lexists(spec):
         raise KernelSpecError(f"--kernel {spec}: no such file or directory")
-    text = _read_text(spec)
+    text = _read_table(spec)
     table = KernelTable(spec)
-    if text is None:
-        raise KernelSpecError(f"--kernel {spec}: cannot be read")
     if _looks_like_symvers(text):
         read_symvers(text, spec, table)
     elif "System.map" in os.path.basename(spec) or _looks_like_system_map(text):
@@ -81,11 +79,9 @@ def _load_folder(folder: str, read_tree: TreeReader) -> KernelTable:
         os.path.join(folder, "Module.symvers"),
         os.path.join(folder, "build", "Module.symvers"),
     ):
-        if os.path.isfile(symvers):
+        if os.path.lexists(symvers):
             table = KernelTable(symvers)
-            text = _read_text(symvers)
-            if text is None:
-                raise KernelSpecError(f"--kernel {symvers}: cannot be read")
+            text = _read_table(symvers)
             read_symvers(text, symvers, table)
             table.vermagic = vermagic_from_headers(os.path.dirname(symvers))
             table.builtin = _read_builtin(folder, table)
@@ -144,8 +140,13 @@ def _load_module_tree(folder: str, read_tree: TreeReader) -> KernelTable:
 
 def _read_builtin(folder: str, table: KernelTable) -> set[str]:
     path = os.path.join(folder, "modules.builtin")
-    text = _read_text(path) if os.path.isfile(path) else None
-    if text is None:
+    if not os.path.lexists(path):
+        return set()
+    try:
+        text = _read_text(path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        table.problems.append(InputProblem("invalid-kernel-table", path, f"not read: {reason}"))
         return set()
     names = set()
     invalid = 0
@@ -184,12 +185,19 @@ def _read_builtin(folder: str, table: KernelTable) -> set[str]:
     return names
 
 
-def _read_text(path: str) -> str | None:
+def _read_text(path: str) -> str:
+    # `--kernel` may name a FIFO or /dev/zero: read only a regular file, bounded
+    return read_regular_text(path, TABLE_LIMIT)
+
+
+def _read_table(path: str) -> str:
+    """The text of the table `path`; a usage error saying why when it cannot be read
+    (not a regular file, larger than the bound, a permission)."""
     try:
-        # `--kernel` may name a FIFO or /dev/zero: read only a regular file, bounded
-        return read_regular_text(path, TABLE_LIMIT)
-    except OSError:
-        return None
+        return _read_text(path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise KernelSpecError(f"--kernel {path}: cannot be read: {reason}") from exc
 
 
 def _looks_like_symvers(text: str) -> bool:
