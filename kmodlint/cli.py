@@ -194,7 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kmodlint: error: cannot write the report: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except _usage_errors() as exc:
-        print(f"kmodlint: error: {exc}", file=sys.stderr)
+        from kmodlint.reporters.escape import printable
+
+        # one line; the reason may quote the input (a settings key, a file name): escaped
+        print(f"kmodlint: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_ERROR
@@ -205,7 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except Exception as exc:
         # One line, not a traceback wall: the user needs the fact and where to report it.
-        reason = " ".join(str(exc).split())[:300]
+        from kmodlint.reporters.escape import printable
+
+        reason = printable(" ".join(str(exc).split())[:300])
         print(
             f"kmodlint: internal error: {type(exc).__name__}: {reason}\n"
             f"kmodlint: please report it (kmodlint {__version__}, the command line, and the "

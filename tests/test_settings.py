@@ -298,3 +298,13 @@ def test_the_first_note_names_the_settings_file_in_force(
     # --show-settings names it as its first line
     assert cli.main(["check", str(tree), "--show-settings"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == f"# settings file: {toml}"
+
+
+def test_a_usage_error_quoting_the_input_escapes_its_control_characters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = _tree(tmp_path)
+    (tree / "kmodlint.toml").write_text('"\\u001b[2J\\nfake" = 1\n')
+    assert cli.main(["check", str(tree), *QUICK]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"kmodlint: error: {tree / 'kmodlint.toml'}: unknown key '\\x1b[2J\\x0afake'\n")
