@@ -252,6 +252,15 @@ def binary_expectations(case: Path) -> tuple[Expected, Expected]:
     return expected, tolerated
 
 
+def binary_rule_codes(case: Path) -> set[str]:
+    """The codes of every rule expect.toml names (todo entries too)."""
+    expect_file = case / "expect.toml"
+    if not expect_file.exists():
+        return set()
+    data = tomllib.loads(expect_file.read_text())
+    return {rule_code(entry["rule"], "expect.toml") for entry in data.get("finding", [])}
+
+
 def check_sources_digest(case: Path) -> None:
     """built/SOURCES.sha256 must match the sources (else: stale binaries)."""
     digest_file = case / "built" / "SOURCES.sha256"

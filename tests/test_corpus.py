@@ -4,6 +4,11 @@ Source mode runs the real CLI on the case's C files and Kbuild and compares the
 (path, line, rule) multiset with the inline annotations. Binary mode runs it on
 `built/*.ko` against the case's target and compares the (module, rule, key) multiset with
 expect.toml, which must also hold every finding the source annotations derive for binaries.
+
+Each case checks its own rules (own_rules: those its annotations and expect.toml name, the
+rule of its kmNNN prefix, its case.toml near-miss rules, and the KM9xx input diagnostics):
+the others are ignored, so a new rule touches its own cases only. ALL_RULES_CASES, and the
+cases with their own settings, run and check every rule.
 """
 
 from __future__ import annotations
@@ -18,14 +23,17 @@ from pathlib import Path
 
 import pytest
 
+from kmodlint.rule import all_rules, find_rule
 from tests.corpus_support import (
     CORPUS,
     binary_expectations,
+    binary_rule_codes,
     built_modules,
     case_config,
     check_every_file_annotated,
     check_sources_digest,
     read_annotations,
+    rule_code,
     run_kmodlint,
     source_expectations,
 )
@@ -57,6 +65,35 @@ def _settings_args(case: Path) -> list[str]:
     return ["--settings", str(own)] if own.is_file() else ["--isolated"]
 
 
+# Cases that check every rule: a net for whatever a new rule finds in ordinary drivers.
+ALL_RULES_CASES = frozenset(
+    {"km000-seeds-mod1-mod2", "km203-gpl-only-symbol", "km302-dependency-cycle"}
+)
+
+
+def own_rules(case: Path) -> set[str] | None:
+    """The codes of the rules `case` is about; None: every rule."""
+    if case.name in ALL_RULES_CASES or (case / "kmodlint.toml").is_file():
+        return None
+    own = {code for a in read_annotations(case) for code in a.rules}
+    own |= binary_rule_codes(case)
+    prefix = find_rule(case.name.split("-", 1)[0].upper())
+    if prefix is not None:
+        own.add(prefix.code)
+    own |= {rule_code(name, "case.toml") for name in case_config(case).get("near-miss", [])}
+    return own
+
+
+def _rule_args(case: Path) -> list[str]:
+    """--extend-ignore of every rule but the case's own and the KM9xx input diagnostics
+    (a case must still be read whole)."""
+    own = own_rules(case)
+    if own is None:
+        return []
+    others = sorted(r.code for r in all_rules() if r.code not in own and r.code[:3] != "KM9")
+    return ["--extend-ignore", ",".join(others)] if others else []
+
+
 def describe(items: Counter, messages: dict) -> str:
     lines = []
     for (module, code, key), count in sorted(items.items()):
@@ -80,6 +117,7 @@ def test_binary_case(case: Path, tmp_path: Path) -> None:
     target = (case / config["target"]).resolve() if "target" in config else None
     args = ["check", str(case / "built"), "--format", "json", "--fail-on", "never"]
     args += ["--kernel", str(target) if target else "none", *_settings_args(case)]
+    args += _rule_args(case)
     result = run_kmodlint(*args, env_extra={"KMODLINT_CACHE_DIR": str(tmp_path / "cache")})
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -97,8 +135,6 @@ def test_binary_case(case: Path, tmp_path: Path) -> None:
 
 
 def test_every_binary_rule_has_a_firing_case_and_a_near_miss() -> None:
-    from kmodlint.rule import all_rules
-
     fired: set[str] = set()
     for case in BINARY_CASES:
         expected, _ = binary_expectations(case)
@@ -126,7 +162,7 @@ def run_source_case(case: Path, cache_dir: Path) -> list[dict]:
     args = ["check", *map(str, _source_inputs(case)), "--format", "json", "--fail-on", "never"]
     args += ["--kernel", str(target) if target else "none"]
     args += ["--config", str(case / config["config"]) if "config" in config else "none"]
-    args += _settings_args(case)
+    args += [*_settings_args(case), *_rule_args(case)]
     result = run_kmodlint(*args, env_extra={"KMODLINT_CACHE_DIR": str(cache_dir)})
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -180,8 +216,6 @@ def test_source_case(case: Path, cache_dir: Path) -> None:
 
 
 def test_every_source_rule_has_a_firing_case_and_a_near_miss() -> None:
-    from kmodlint.rule import all_rules
-
     fired: set[str] = set()
     for case in SOURCE_CASES:
         expected, _, _ = source_expectations(case, read_annotations(case))
@@ -236,16 +270,20 @@ def test_version_in_a_real_process() -> None:
     assert (result.returncode, result.stdout) == (0, f"kmodlint {__version__}\n")
 
 
-def test_check_with_jobs_in_a_real_process(tmp_path: Path) -> None:
-    """A source and a binary case with -j 2 (findings, so exit status 1), as JSON and text."""
+def test_check_with_jobs_in_a_real_process(cache_dir: Path) -> None:
+    """A source case with -j 2 as JSON and as text, and its binaries (findings: exit 1)."""
     target = str((SMOKE_CASE / case_config(SMOKE_CASE)["target"]).resolve())
-    env = {"KMODLINT_CACHE_DIR": str(tmp_path / "cache")}
-    for inputs in (_source_inputs(SMOKE_CASE), [SMOKE_CASE / "built"]):
-        for form in ("json", "text"):
-            args = ["check", *map(str, inputs), "--kernel", target, "--isolated", "-j", "2"]
-            result = _same_run(*args, "--format", form, env_extra=env)
-            assert result.returncode == 1, result.stderr
-    assert "[KM203 gpl-only-symbol]" in result.stdout
+    env = {"KMODLINT_CACHE_DIR": str(cache_dir)}
+    common = ["--kernel", target, "--isolated", "-j", "2"]
+    runs = [
+        ["check", *map(str, _source_inputs(SMOKE_CASE)), *common, "--format", "json"],
+        ["check", *map(str, _source_inputs(SMOKE_CASE)), *common],
+        ["check", str(SMOKE_CASE / "built"), *common, "--format", "json"],
+    ]
+    for args in runs:
+        result = _same_run(*args, env_extra=env)
+        assert result.returncode == 1, result.stderr
+        assert "KM203" in result.stdout
 
 
 def test_usage_errors_in_a_real_process(tmp_path: Path) -> None:
