@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from kmodlint.depmod import hash_superfast
-from tests.corpus_support import CORPUS
-from tests.test_corpus import run_kmodlint
+from tests.corpus_support import CORPUS, run_kmodlint
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "depmod"
 

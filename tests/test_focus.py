@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from kmodlint.focus import plan_focus, project_root
-from tests.corpus_support import CORPUS
-from tests.test_corpus import run_kmodlint
+from tests.corpus_support import CORPUS, run_kmodlint
 
 GPL = CORPUS / "km203-gpl-only-symbol"
 NOLICENSE = CORPUS / "km201-missing-license" / "modnolicense.c"

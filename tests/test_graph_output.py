@@ -1,4 +1,5 @@
-"""`kmodlint deps` drawings, run for real as a subprocess on corpus binaries."""
+"""`kmodlint deps` drawings, the CLI run (in this process, as a new one would) on corpus
+binaries."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import json
 import re
 
 from kmodlint.reporters.graph import cap
-from tests.corpus_support import CORPUS
-from tests.test_corpus import run_kmodlint
+from tests.corpus_support import CORPUS, run_kmodlint
 
 TARGET = str(CORPUS / "targets" / "deb-6.1.0-56")
 SEEDS = str(CORPUS / "km000-seeds-mod1-mod2" / "built")
@@ -17,7 +17,7 @@ CYCLE = str(CORPUS / "km302-dependency-cycle" / "built")
 LAYER_BOX = re.compile(r"^\| layer (\d+) +\| (.*?) *\|$")
 
 
-@functools.cache  # each run costs a Python start-up; tests share identical runs
+@functools.cache  # tests share identical runs
 def deps(*args: str) -> str:
     result = run_kmodlint("deps", *args, "--no-cache")
     assert result.returncode == 0, result.stderr
@@ -134,7 +134,7 @@ def test_dot_is_well_formed_and_marks_cycles() -> None:
 
 def test_output_is_deterministic() -> None:
     args = (CYCLE, CHAIN, SEEDS, "--kernel", TARGET, "--format", "text", "--symbols")
-    # Uncached runs: a second process, inputs given in another order.
+    # Uncached runs: another run, inputs given in another order.
     again = run_kmodlint("deps", *args, "--no-cache", "-j", "1").stdout
     assert again == deps(SEEDS, CHAIN, CYCLE, *args[3:]) == deps(*args)
 

@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.test_corpus import run_kmodlint
+from tests.corpus_support import run_kmodlint
 
 SEEDS = Path(__file__).resolve().parent.parent / "corpus" / "km000-seeds-mod1-mod2"
 TARGET = SEEDS.parent / "targets" / "deb-6.1.0-56"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_corpus import run_kmodlint
+from tests.corpus_support import run_kmodlint
 
 OBJECTS = Path(__file__).resolve().parent / "fixtures" / "objects"
 VERSIONS = ["6.1.0", "6.12.117"]

@@ -1,4 +1,5 @@
-"""The progress bar: on a terminal's stderr for long runs only; never on stdout."""
+"""The progress bar: on a terminal's stderr for long runs only; never on stdout. (Real
+processes: the bar depends on what stderr is, a terminal or a pipe.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.corpus_support import CORPUS
+from tests.corpus_support import CORPUS, run_kmodlint
 
 SEEDS = CORPUS / "km000-seeds-mod1-mod2" / "built"
 BAR = b"kmodlint: reading modules ["
@@ -89,13 +90,6 @@ def test_jobs_do_not_change_the_result(tmp_path: Path) -> None:
     tree = many_modules(tmp_path / "pool", 70)  # above the pool threshold
     shutil.copy(SEEDS / "mod2.ko", tree / "mod2.ko")
     args = ("deps", str(tree), "--kernel", "none", "--no-cache", "--format", "json")
-    outputs = {
-        jobs: subprocess.run(
-            [sys.executable, "-m", "kmodlint", *args, "-j", jobs],
-            capture_output=True,
-            timeout=300,
-        ).stdout
-        for jobs in ("1", "3")
-    }
+    outputs = {jobs: run_kmodlint(*args, "-j", jobs).stdout for jobs in ("1", "3")}
     assert outputs["1"] == outputs["3"]
-    assert b'"mod2"' in outputs["1"]
+    assert '"mod2"' in outputs["1"]

@@ -7,8 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.corpus_support import CORPUS
-from tests.test_corpus import run_kmodlint
+from tests.corpus_support import CORPUS, run_kmodlint
 
 OPTIONS = ("--kernel", "none", "--config", "none", "--no-ast", "-q")
 _NOT_SOURCES = shutil.ignore_patterns("built", "*.toml")

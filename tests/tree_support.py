@@ -6,8 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.corpus_support import CORPUS
-from tests.test_corpus import run_kmodlint
+from tests.corpus_support import CORPUS, run_kmodlint
 
 STATIC_EXPORT = CORPUS / "km101-static-export"  # modstatic.c:16 EXPORT_SYMBOL of a static
 NO_DESCRIPTION = CORPUS / "km205-missing-description"  # Kbuild:1 obj-m of modnodesc
