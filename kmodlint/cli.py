@@ -335,11 +335,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     if focused:
         # pre-commit names every file explicitly, so `exclude` applies to named files here
         # (ruff's --force-exclude), and to the project files found as context.
-        args.focus = plan_focus([p for p in args.paths if not options.is_excluded(p)])
+        args.focus = plan_focus(
+            [p for p in args.paths if not options.is_excluded(p)],
+            options.kernel,
+            options.config,
+            dict(args.define),
+            args.cache_dir,
+            use_cache=not args.no_cache,
+        )
         paths = [p for p in args.focus.context if not options.is_excluded(p)]
     progress = Progress(enabled=not args.quiet)  # draws only on a terminal, for long runs
     try:
-        loaded = load_set(
+        # inside a kernel tree, --focus groups the tree from its index (focus.py)
+        loaded = (args.focus.load if args.focus else load_set)(
             paths,
             kernel_spec=options.kernel,
             jobs=_cap_jobs(args.jobs),

@@ -5,23 +5,38 @@ exported by one module and used by another). So with `--focus` the given paths a
 *focus*, not the input: kmodlint finds the project each one belongs to, analyses the whole
 module set there (the *context*), and keeps only the findings that touch the focus. The same
 commit then gets the same answer whether pre-commit calls kmodlint once or splits the list.
+
+Inside a kernel source tree the project would be the whole tree (hours of analysis), so
+there the context is what the focus modules' findings depend on, found through the tree's
+index (`tree_index.py`): the focus modules, the modules using their exports or exporting
+the same names, the modules exporting what they use, those on a dependency cycle through
+them, and the kernel table. Only these are analysed, with the Kbuild settings the whole
+tree's grouping gives them (`Focus.load`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kmodlint.discover import KBUILD_NAMES, SOURCE_SUFFIXES, is_module_file
 from kmodlint.engine import Finding
 from kmodlint.model import Module, normalise_module_name
 from kmodlint.moduleset import ModuleSet
 from kmodlint.safe_io import SETTINGS_LIMIT, SOURCE_LIMIT, read_regular, read_regular_text
+
+if TYPE_CHECKING:
+    from kmodlint.cfront.kbuild import KbuildResult
+    from kmodlint.loading import LoadedSet
+    from kmodlint.tree_index import Context, GroupSettings, TreeIndex
 
 CONFIG_NAMES = (".kmodlint.toml", "kmodlint.toml")
 _INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*[<"]([^>"]+)[>"]', re.MULTILINE)
@@ -35,19 +50,48 @@ def understood(path: str) -> bool:
 
 
 @dataclass(slots=True)
+class TreeFocus:
+    """The focus paths inside one kernel source tree, and the context its index found."""
+
+    shown: str  # the tree's top, as its paths will be shown
+    files: list[str] = field(default_factory=list)  # tree-relative focus files
+    dirs: list[str] = field(default_factory=list)  # tree-relative focus folders
+    index: TreeIndex | None = None
+    context: Context | None = None
+    settings: GroupSettings | None = None
+
+    def describe(self) -> str:
+        assert self.index is not None and self.context is not None
+        index = self.index
+        if index.built:
+            how = f"built now: {index.read} file(s) read"
+        else:
+            how = f"updated: {index.read} file(s) re-read"
+            how += ", Kbuild regrouped" if index.regrouped else ""
+        return (
+            f"{len(self.context.modules)} module(s) of the kernel tree at {self.shown} "
+            f"({len(self.context.focus_modules)} in focus) found through its index ({how})"
+        )
+
+
+@dataclass(slots=True)
 class Focus:
     files: set[str] = field(default_factory=set)  # real paths of the focus files
     dirs: set[str] = field(default_factory=set)  # real paths of focus folders
     roots: list[str] = field(default_factory=list)  # project roots, as they will be shown
     context: list[str] = field(default_factory=list)  # what load_set analyses
     missing: list[str] = field(default_factory=list)  # given paths that do not exist
+    trees: dict[str, TreeFocus] = field(default_factory=dict)  # by the tree's real path
 
     @property
     def note(self) -> str:
         # Said every time: a finding outside the focus is left out on purpose, never silently.
-        where = ", ".join(self.roots) or "nothing kmodlint reads"
         count = len(self.files) + len(self.dirs)
-        note = f"focus: {count} path(s); context: the whole project at {where}"
+        parts = [tree.describe() for tree in self.trees.values()]
+        if self.roots or not parts:
+            where = ", ".join(self.roots) or "nothing kmodlint reads"
+            parts.insert(0, f"the whole project at {where}")
+        note = f"focus: {count} path(s); context: " + "; ".join(parts)
         if self.missing:
             # pre-commit never passes a deleted file, so this is a typo by hand
             note += "; no such file: " + ", ".join(self.missing)
@@ -77,8 +121,30 @@ class Focus:
                 kept.append(finding)
         return kept
 
+    def load(self, paths: list[str], **options: Any) -> LoadedSet:
+        """`load_set(paths, **options)`; inside a kernel tree, its Kbuild grouping is the
+        whole tree's cut to the context (`group_sources` is replaced for the call: a
+        folder's Kbuild would descend into every sub-folder, all of drivers/net for tun.c)."""
+        from kmodlint.loading import load_set
 
-def plan_focus(paths: list[str]) -> Focus:
+        if not self.trees:
+            return load_set(paths, **options)
+        with _grouping_from_index(self):
+            return load_set(paths, **options)
+
+
+def plan_focus(
+    paths: list[str],
+    kernel: str | None = None,
+    config: str | None = None,
+    defines: dict[str, str] | None = None,
+    cache_dir: str | None = None,
+    use_cache: bool = True,
+) -> Focus:
+    """Where each focus path belongs and what to analyse with it. *kernel*, *config* and
+    *defines* are the run's (--kernel, --config, --define): inside a kernel tree they
+    decide its Kbuild grouping, and so which index serves; *cache_dir*/*use_cache* where
+    that index is kept."""
     focus = Focus()
     roots: dict[str, str] = {}  # real root -> root as shown
     for given in paths:
@@ -92,6 +158,14 @@ def plan_focus(paths: list[str]) -> Focus:
             if not os.path.lexists(given):
                 focus.missing.append(given)
             continue  # pre-commit passes what it matched; what we cannot read is not ours
+        tree = _kernel_tree(start)
+        if tree is not None:
+            real = os.path.realpath(tree)
+            shown = tree if os.path.isabs(given) else os.path.relpath(tree)
+            plan = focus.trees.setdefault(real, TreeFocus(shown))
+            inside = os.path.relpath(os.path.realpath(given), real)
+            (plan.dirs if os.path.isdir(given) else plan.files).append(inside)
+            continue
         root = project_root(start)
         shown = root if os.path.isabs(given) else os.path.relpath(root)
         roots.setdefault(os.path.realpath(root), shown)
@@ -101,8 +175,154 @@ def plan_focus(paths: list[str]) -> Focus:
     for given in paths:
         if os.path.isfile(given) and understood(given):
             context.setdefault(os.path.realpath(given), given)
+    if focus.trees:
+        context.update(_plan_trees(focus, kernel, config, defines, cache_dir, use_cache))
     focus.context = sorted(context.values(), key=_context_order)
     return focus
+
+
+def _kernel_tree(start: str) -> str | None:
+    """The kernel source tree *start* lies in, unless a git repository of its own nests
+    inside that tree (a driver kept in its own repository there is its own project)."""
+    from kmodlint.tree_index import kernel_tree_top
+
+    top = kernel_tree_top(start)
+    if top is None:
+        return None
+    repository = git_root(os.path.abspath(start))
+    if repository is not None and os.path.realpath(repository).startswith(
+        os.path.realpath(top) + os.sep
+    ):
+        return None
+    return top
+
+
+def _plan_trees(
+    focus: Focus,
+    kernel: str | None,
+    config: str | None,
+    defines: dict[str, str] | None,
+    cache_dir: str | None,
+    use_cache: bool,
+) -> dict[str, str]:
+    """Each tree's index opened (built or brought up to date) and its context chosen; the
+    paths load_set is given for them: a source of each context module (the grouping
+    itself comes from the index) and a .ko kbuild left beside its Kbuild, as a walk of the
+    tree would find it."""
+    from kmodlint.tree_index import context_for, open_index
+
+    settings = group_settings(kernel, config, defines)
+    store = _cache(cache_dir) if use_cache else None
+    found: dict[str, str] = {}
+    for real, plan in focus.trees.items():
+        plan.settings = settings
+        plan.index = open_index(real, settings, store)
+        plan.context = context_for(plan.index, plan.files, plan.dirs)
+        for module in plan.context.modules:
+            shown = [os.path.normpath(os.path.join(plan.shown, s)) for s in module.sources[:1]]
+            built = os.path.join(plan.shown, module.directory, module.name + ".ko")
+            shown += [os.path.normpath(built)] if os.path.isfile(built) else []
+            found.update((os.path.realpath(p), p) for p in shown)
+    return found
+
+
+def group_settings(
+    kernel: str | None, config: str | None, defines: dict[str, str] | None
+) -> GroupSettings:
+    """The arguments load_set will give the Kbuild grouping, known before it runs: the
+    configuration (`loading.choose_config`), the --define words, the target's release
+    (from its headers, as `kernel.load` reads it; a /lib/modules target without them
+    tells it only once its modules are read: then `Focus.load` regroups) and its tree."""
+    from kmodlint.cfront.kbuild import kernel_source_tree
+    from kmodlint.kernel.vermagic import vermagic_from_headers
+    from kmodlint.loading import choose_config
+    from kmodlint.tree_index import GroupSettings
+
+    chosen, _ = choose_config(config, kernel)
+    release = None
+    if kernel is None:
+        kernel = f"/lib/modules/{os.uname().release}"
+    if kernel != "none" and os.path.isdir(kernel):
+        for folder in (kernel, os.path.join(kernel, "build")):
+            if os.path.lexists(os.path.join(folder, "Module.symvers")):
+                magic = vermagic_from_headers(folder)
+                release = magic.split()[0] if magic else None
+                break
+    return GroupSettings(chosen, defines or {}, release, kernel_source_tree(kernel))
+
+
+def _cache(cache_dir: str | None) -> Any:
+    from kmodlint.cache import Cache, default_cache_dir
+
+    return Cache(Path(cache_dir) if cache_dir else default_cache_dir())
+
+
+@contextlib.contextmanager
+def _grouping_from_index(focus: Focus) -> Iterator[None]:
+    """For the load_set of a focus inside kernel trees: the grouping of a path inside one
+    is that tree's (from its index) cut to the context; other paths are grouped as ever."""
+    from kmodlint.cfront import sources
+    from kmodlint.cfront.kbuild import KbuildResult, group_sources
+    from kmodlint.tree_index import GroupSettings, restricted_result
+
+    def grouped(
+        roots: list[str],
+        config: dict[str, str] | None,
+        c_files: list[str] | None = None,
+        defines: dict[str, str] | None = None,
+        kernel_release: str | None = None,
+        kernel_tree: str | None = None,
+    ) -> KbuildResult:
+        trees = [(real + os.sep, plan) for real, plan in focus.trees.items()]
+
+        def in_tree(path: str) -> bool:
+            real = os.path.realpath(path)
+            return any(real.startswith(top) for top, _ in trees)
+
+        others = [r for r in roots if not in_tree(r)]
+        base = (
+            group_sources(
+                others,
+                config,
+                [c for c in c_files or [] if not in_tree(c)],
+                defines,
+                kernel_release,
+                kernel_tree,
+            )
+            if others
+            else KbuildResult()
+        )
+        settings = GroupSettings(config, defines or {}, kernel_release, kernel_tree)
+        for _, plan in trees:
+            assert plan.index is not None and plan.context is not None
+            if settings.digest != plan.index.settings_digest:
+                _regroup(plan, settings)
+            base = restricted_result(plan.index, plan.context, plan.shown, base)
+        return base
+
+    original = sources.group_sources
+    sources.group_sources = grouped
+    try:
+        yield
+    finally:
+        sources.group_sources = original
+
+
+def _regroup(plan: TreeFocus, settings: GroupSettings) -> None:
+    """The run groups the tree with other settings than the index was opened with (the
+    release of a /lib/modules target is known once its modules are read): the context's
+    modules (by Kbuild file and name) as that grouping declares them."""
+    from kmodlint.tree_index import module_key, regroup
+
+    assert plan.index is not None and plan.context is not None
+    grouping = regroup(plan.index.root, settings)
+    wanted = {module_key(m) for m in plan.context.modules}
+    focus = {module_key(m) for m in plan.context.focus_modules}
+    chosen = [m for m in grouping.modules if module_key(m) in wanted]
+    plan.context.modules = chosen
+    plan.context.focus_modules = [m for m in chosen if module_key(m) in focus]
+    plan.index.grouping = grouping
+    plan.index.settings_digest = settings.digest
 
 
 def project_root(start: str) -> str:

@@ -1,0 +1,642 @@
+"""A kernel source tree's index of exports and imports, for `check --focus` inside the tree.
+
+Analysing a whole kernel tree takes hours, so a pre-commit run on one changed file cannot
+use the tree as its context. What a module's findings depend on beyond its own files is
+small and nameable: the modules that use its exports, the modules that export what it
+uses (or the same names), the modules on a dependency cycle through it, and the kernel
+table. This index finds them without analysing anything:
+
+- the Kbuild grouping of the whole tree (`kbuild.group_sources`, ~7 s), kept with the
+  stamps of every Kbuild/Makefile-like file and the shape of every folder (its
+  sub-folders, C/assembler/_shipped files, Makefiles): regrouped only when one changes;
+- one record per file of a module (its C files and the headers and C files they include
+  with quotes): the names it exports (any `*EXPORT*(name)` call outside a #define,
+  tracepoint exports expanded), the exported names it mentions (any identifier, comments
+  included: an over-approximation only widens the context), its includes, and the CRC-32
+  of every identifier it holds, so a name exported for the first time finds the files that
+  already mention it without reading the tree again.
+
+Records are keyed by path and checked by (size, mtime, ctime, inode); a file changed less
+than two seconds before it was read is read again next time (a timestamp can lie). The
+index lives in the cache folder as one signed entry (`cache.Cache`), never in the tree;
+kmodlint's own code fingerprint is part of its key, so a new kmodlint builds a new index.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import os
+import re
+import time
+import zlib
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
+
+from kmodlint.cache import Cache
+from kmodlint.cfront.kbuild import KbuildModule, KbuildResult, group_sources, is_kernel_tree
+from kmodlint.safe_io import SOURCE_LIMIT, read_regular
+
+FORMAT = 1
+_RACY_NS = 2_000_000_000  # as cache.py: a change this recent may not move the timestamp
+
+_IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# EXPORT_SYMBOL*, EXPORT_TRACEPOINT_SYMBOL*, EXPORT_PER_CPU_SYMBOL, EXPORT_STATIC_CALL*,
+# EXPORT_*_DEV_PM_OPS and drivers' wrappers (IWL_EXPORT_SYMBOL): the first argument.
+_EXPORT = re.compile(rb"\b(\w*EXPORT\w*)[ \t]*\([ \t\n]*([A-Za-z_][A-Za-z0-9_]*)")
+# a preprocessor line with its backslash continuations
+_DIRECTIVE = re.compile(rb"^[ \t]*#(?:[^\n]*\\\n)*[^\n]*", re.MULTILINE)
+_TRACEPOINT_PARTS = ("__tracepoint_{}", "__traceiter_{}", "__SCK__tp_func_{}", "__SCT__tp_func_{}")
+_INCLUDE = re.compile(rb'^[ \t]*#[ \t]*include[ \t]*([<"])([^>"\n]+)[>"]', re.MULTILINE)
+_MAKE_PREFIXES = ("Makefile", "Kbuild")
+_MAKE_SUFFIXES = (".mk", ".mak", ".include")
+_GROUPED_SUFFIXES = (".c", ".S", "_shipped")
+
+Stamp = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+class FileRecord(NamedTuple):
+    stamp: Stamp  # (-1, ...) when it was read while still changing: read again next time
+    exports: tuple[str, ...]
+    mentions: tuple[str, ...]  # identifiers that some module of the tree exported
+    quoted: tuple[str, ...]  # #include "..." as written
+    included: tuple[str, ...]  # basenames of every #include
+    hashes: bytes  # array("I") of the sorted CRC-32s of its identifiers
+
+
+class _Scan(NamedTuple):
+    record: FileRecord
+    idents: set[str]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSettings:
+    """What the Kbuild grouping depends on besides the tree (load_sources's arguments)."""
+
+    config: dict[str, str] | None
+    defines: dict[str, str] | None
+    release: str | None
+    kernel_tree: str | None
+
+    @property
+    def digest(self) -> str:
+        parts = repr(
+            (
+                FORMAT,
+                sorted((self.config or {}).items()) if self.config is not None else None,
+                sorted((self.defines or {}).items()),
+                self.release,
+                self.kernel_tree,
+            )
+        )
+        return hashlib.sha256(parts.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@dataclass(slots=True)
+class Grouping:
+    """The tree's KbuildResult, every path relative to the tree's top."""
+
+    modules: list[KbuildModule]
+    problems: list[tuple[str, int, str]]
+    skipped_by_config: int
+
+
+@dataclass(slots=True)
+class TreeIndex:
+    root: str  # real path of the tree's top
+    settings_digest: str
+    dirs: dict[str, tuple[int, str]] = field(default_factory=dict)  # mtime_ns, shape
+    makefiles: dict[str, Stamp] = field(default_factory=dict)
+    grouping: Grouping = field(default_factory=lambda: Grouping([], [], 0))
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    # this run only (not stored)
+    read: int = 0  # files (re)read
+    built: bool = False  # no usable index was found: built from scratch
+    regrouped: bool = False
+    closures: dict[str, list[str]] = field(default_factory=dict)  # module key -> its files
+    previous: set[str] = field(default_factory=set)  # the files recorded before this run
+
+    def state(self) -> tuple[object, ...]:
+        return (
+            FORMAT,
+            self.root,
+            self.dirs,
+            self.makefiles,
+            self.grouping,
+            self.files,
+            self.closures,
+        )
+
+
+@dataclass(slots=True)
+class Context:
+    """What a focus needs analysed, as tree-relative modules."""
+
+    focus_modules: list[KbuildModule]
+    modules: list[KbuildModule]  # the focus modules first, then the others by path
+    problems: list[tuple[str, int, str]]  # grouping problems in the context's Kbuild files
+
+
+def kernel_tree_top(path: str) -> str | None:
+    """The top of the kernel source tree *path* lies in: a folder with Kbuild, Makefile,
+    arch/ (kbuild.is_kernel_tree) whose Makefile sets VERSION and PATCHLEVEL. A driver
+    repository that happens to have the first three is not a kernel tree."""
+    current = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+    while True:
+        if is_kernel_tree(current) and _sets_version(os.path.join(current, "Makefile")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _sets_version(makefile: str) -> bool:
+    try:
+        head = read_regular(makefile, SOURCE_LIMIT)[:4096]
+    except OSError:
+        return False
+    return bool(
+        re.search(rb"^VERSION\s*=", head, re.MULTILINE)
+        and re.search(rb"^PATCHLEVEL\s*=", head, re.MULTILINE)
+    )
+
+
+# --------------------------------------------------------------------------- building
+
+
+def open_index(root: str, settings: GroupSettings, cache: Cache | None) -> TreeIndex:
+    """The index of the tree at *root*, brought up to date: only what changed is read."""
+    real = os.path.realpath(root)
+    key = cache.key(real, salt="tree-index:" + settings.digest) if cache else None
+    stored = cache.load(key) if cache and key else None
+    index = _from_state(stored, real, settings.digest)
+    if index is None:
+        index = TreeIndex(real, settings.digest, built=True)
+        _walk(index)
+        _group(index, settings)
+        _scan_all(index)
+        changed = True
+    else:
+        changed = _refresh(index, settings)
+    if changed and cache and key:
+        cache.store(key, index.state(), [])
+        cache.maybe_evict()
+    return index
+
+
+def _from_state(state: object, root: str, digest: str) -> TreeIndex | None:
+    if not isinstance(state, tuple) or len(state) != 7 or state[0] != FORMAT:
+        return None
+    _, stored_root, dirs, makefiles, grouping, files, closures = state
+    if stored_root != root:
+        return None
+    return TreeIndex(root, digest, dirs, makefiles, grouping, files, closures=closures)
+
+
+def _stamp(info: os.stat_result) -> Stamp:
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+
+
+def _is_makefile(name: str) -> bool:
+    return name.startswith(_MAKE_PREFIXES) or name.endswith(_MAKE_SUFFIXES)
+
+
+def _shape(folder: str) -> str:
+    """What the grouping sees of a folder: its sub-folders, its C, assembler and _shipped
+    files (which objects have a source) and its Makefiles (not build products)."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return "-"
+    names = []
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            names.append(name + "/")
+        elif (name.endswith(_GROUPED_SUFFIXES) and not name.endswith(".mod.c")) or _is_makefile(
+            name
+        ):
+            names.append(name)
+    return hashlib.blake2b("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _walk(index: TreeIndex) -> None:
+    index.dirs.clear()
+    index.makefiles.clear()
+    for folder, subdirs, names in os.walk(index.root):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        rel = os.path.relpath(folder, index.root)
+        try:
+            mtime = os.stat(folder).st_mtime_ns
+        except OSError:
+            continue
+        index.dirs[rel] = (mtime, _shape(folder))
+        for name in names:
+            if _is_makefile(name):
+                path = os.path.join(folder, name)
+                try:
+                    index.makefiles[os.path.normpath(os.path.join(rel, name))] = _stamp(
+                        os.stat(path)
+                    )
+                except OSError:
+                    continue
+
+
+def _group(index: TreeIndex, settings: GroupSettings) -> None:
+    index.grouping = regroup(index.root, settings)
+    index.regrouped = True
+
+
+def regroup(root: str, settings: GroupSettings) -> Grouping:
+    """The whole tree's Kbuild grouping, as load_sources would make it, tree-relative."""
+    result = group_sources(
+        [root], settings.config, [], settings.defines, settings.release, settings.kernel_tree
+    )
+    return Grouping(
+        [relocate(m, root, "") for m in result.modules],
+        [(_relative(p, root), line, text) for p, line, text in result.problems],
+        result.skipped_by_config,
+    )
+
+
+def _grouping_changed(index: TreeIndex) -> bool:
+    for rel, (mtime, shape) in index.dirs.items():
+        folder = os.path.join(index.root, rel)
+        try:
+            now = os.stat(folder).st_mtime_ns
+        except OSError:
+            return True  # a folder went
+        if now != mtime:
+            if _shape(folder) != shape:
+                return True
+            index.dirs[rel] = (now, shape)  # a file saved by rename: nothing moved
+    for rel, stamp in index.makefiles.items():
+        try:
+            if _stamp(os.stat(os.path.join(index.root, rel))) != stamp:
+                return True
+        except OSError:
+            return True
+    return False
+
+
+def _refresh(index: TreeIndex, settings: GroupSettings) -> bool:
+    dirs_before = dict(index.dirs)
+    if _grouping_changed(index):
+        _walk(index)
+        _group(index, settings)
+    changed = index.regrouped or index.dirs != dirs_before
+    old_exports = _all_exports(index.files)
+    fresh = _update_files(index, keep_idents=True)
+    if fresh:
+        exports = _all_exports(index.files)
+        for rel, idents in fresh.items():
+            index.files[rel] = index.files[rel]._replace(mentions=tuple(sorted(idents & exports)))
+        _find_new_users(index, exports - old_exports, set(fresh))
+    return changed or bool(fresh) or index.files.keys() != index.previous
+
+
+def _update_files(index: TreeIndex, keep_idents: bool) -> dict[str, set[str]]:
+    """Every module's files (its sources and what they include with quotes, next to the
+    including file or in the module's -I folders), each read again only when its stamp
+    moved; the identifiers of the files read (when *keep_idents*). The modules' file lists
+    are walked again only when the grouping or some file's quoted includes changed."""
+    fresh: dict[str, set[str]] = {}
+    index.previous = set(index.files)
+    stale = not index.closures or index.regrouped
+    for rel, record in list(index.files.items()):
+        try:
+            info = os.stat(os.path.join(index.root, rel))
+        except OSError:
+            del index.files[rel]
+            stale = True
+            continue
+        if record.stamp == _stamp(info):
+            continue
+        scanned = _scan_file(index, rel, None)
+        if scanned is None:
+            del index.files[rel]
+            stale = True
+            continue
+        index.files[rel] = scanned.record
+        stale = stale or scanned.record.quoted != record.quoted
+        if keep_idents:
+            fresh[rel] = scanned.idents
+    if stale:
+        _walk_modules(index, fresh if keep_idents else None)
+    return fresh
+
+
+def _walk_modules(index: TreeIndex, fresh: dict[str, set[str]] | None) -> None:
+    """Each module's files: its sources, then what they include with quotes (next to the
+    including file, else in the module's -I folders), read when not recorded yet."""
+    resolved: dict[tuple[str, str], str | None] = {}
+    kept: set[str] = set()
+
+    def record_of(rel: str) -> FileRecord | None:
+        record = index.files.get(rel)
+        if record is None:
+            scanned = _scan_file(index, rel, None)
+            if scanned is None:
+                return None
+            record = index.files[rel] = scanned.record
+            if fresh is not None:
+                fresh[rel] = scanned.idents
+        return record
+
+    def resolve(base: str, name: str) -> str | None:
+        if (base, name) not in resolved:
+            candidate = os.path.normpath(os.path.join(base, name))
+            if candidate.startswith(".." + os.sep) or os.path.isabs(candidate):
+                resolved[base, name] = None
+            elif candidate in index.files or os.path.isfile(os.path.join(index.root, candidate)):
+                resolved[base, name] = candidate
+            else:
+                resolved[base, name] = None
+        return resolved[base, name]
+
+    index.closures = {}
+    for module in index.grouping.modules:
+        closure: list[str] = []
+        pending = list(reversed(module.sources))
+        seen: set[str] = set()
+        while pending:
+            rel = pending.pop()
+            if rel in seen:
+                continue
+            seen.add(rel)
+            record = record_of(rel)
+            if record is None:
+                continue
+            closure.append(rel)
+            here = os.path.dirname(rel)
+            for name in record.quoted:
+                found = next(
+                    (f for b in (here, *module.include_dirs) if (f := resolve(b, name))), None
+                )
+                if found is not None:
+                    pending.append(found)
+        kept.update(closure)
+        index.closures[module_key(module)] = closure
+    for rel in [r for r in index.files if r not in kept]:
+        del index.files[rel]  # no longer part of any module
+
+
+def _find_new_users(index: TreeIndex, symbols: set[str], skip: set[str]) -> None:
+    """Names exported for the first time: the unchanged files that mention them, found by
+    their identifier CRCs and confirmed by reading them."""
+    if not symbols:
+        return
+    crcs = {zlib.crc32(s.encode()): s for s in symbols}
+    for rel, record in list(index.files.items()):
+        if rel in skip:
+            continue
+        table = array("I")
+        table.frombytes(record.hashes)
+        hits = [crc for crc in crcs if _holds(table, crc)]
+        if not hits:
+            continue
+        scanned = _scan_file(index, rel, None)
+        if scanned is None:
+            continue
+        found = scanned.idents & set(crcs.values())
+        mentions = tuple(sorted(set(record.mentions) | found))
+        index.files[rel] = scanned.record._replace(mentions=mentions)
+
+
+def _holds(table: array[int], crc: int) -> bool:
+    at = bisect.bisect_left(table, crc)
+    return at < len(table) and table[at] == crc
+
+
+def _all_exports(files: dict[str, FileRecord]) -> set[str]:
+    return {symbol for record in files.values() for symbol in record.exports}
+
+
+def _scan_all(index: TreeIndex) -> None:
+    """First pass: every module file and what it includes with quotes, for the exports;
+    second: the exported names each one mentions (two reads, not 6 million names kept)."""
+    _update_files(index, keep_idents=False)
+    exports = _all_exports(index.files)
+    for rel in list(index.files):
+        scanned = _scan_file(index, rel, exports)
+        if scanned is not None:
+            index.files[rel] = scanned.record
+            index.read -= 1  # the same file, counted once
+
+
+def _scan_file(index: TreeIndex, rel: str, exports: set[str] | None) -> _Scan | None:
+    path = os.path.join(index.root, rel)
+    try:
+        info = os.stat(path)
+        data = read_regular(path, SOURCE_LIMIT)  # never a FIFO, bounded
+    except OSError:
+        return None
+    index.read += 1
+    stamp = _stamp(info)
+    if time.time_ns() - info.st_mtime_ns < _RACY_NS:
+        stamp = (-1, *stamp[1:])
+    found: list[str] = []
+    directives = [m.span() for m in _DIRECTIVE.finditer(data)] if b"EXPORT" in data else []
+    starts = [start for start, _ in directives]
+    for match in _EXPORT.finditer(data):
+        at = bisect.bisect_right(starts, match.start()) - 1
+        if at >= 0 and directives[at][1] > match.start():
+            continue  # in a #define (a wrapper): its parameter is no export
+        name = match.group(2).decode("ascii")
+        if b"TRACEPOINT" in match.group(1):
+            found.extend(part.format(name) for part in _TRACEPOINT_PARTS)
+        else:
+            found.append(name)
+    quoted: list[str] = []
+    included: list[str] = []
+    for kind, name in _INCLUDE.findall(data):
+        text = name.decode("utf-8", "surrogateescape").strip()
+        included.append(os.path.basename(text))
+        if kind == b'"':
+            quoted.append(text)
+    idents = {word.decode("ascii") for word in set(_IDENT.findall(data))}
+    hashes = array("I", sorted({zlib.crc32(word.encode("ascii")) for word in idents}))
+    mentions = tuple(sorted(idents & exports)) if exports is not None else ()
+    record = FileRecord(
+        stamp,
+        tuple(dict.fromkeys(found)),
+        mentions,
+        tuple(dict.fromkeys(quoted)),
+        tuple(dict.fromkeys(included)),
+        hashes.tobytes(),
+    )
+    return _Scan(record, idents)
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass(slots=True)
+class _Graph:
+    exports: dict[str, set[str]]  # module key -> names it exports
+    mentions: dict[str, set[str]]  # module key -> exported names it mentions
+    exporters: dict[str, set[str]]  # name -> module keys
+    users: dict[str, set[str]]  # name -> module keys mentioning it
+
+    def providers(self, key: str) -> set[str]:
+        return {
+            other
+            for symbol in self.mentions[key]
+            for other in self.exporters.get(symbol, ())
+            if other != key
+        }
+
+    def importers(self, key: str) -> set[str]:
+        """The modules using *key*'s exports, or exporting the same names."""
+        return {
+            other
+            for symbol in self.exports[key]
+            for group in (self.users.get(symbol, ()), self.exporters.get(symbol, ()))
+            for other in group
+            if other != key
+        }
+
+
+def module_key(module: KbuildModule) -> str:
+    return f"{module.kbuild_path}:{module.name}"
+
+
+def _graph(index: TreeIndex) -> _Graph:
+    graph = _Graph({}, {}, {}, {})
+    for key, closure in index.closures.items():
+        graph.exports[key] = {s for rel in closure for s in index.files[rel].exports}
+        graph.mentions[key] = {s for rel in closure for s in index.files[rel].mentions}
+        for symbol in graph.exports[key]:
+            graph.exporters.setdefault(symbol, set()).add(key)
+    for key, mentions in graph.mentions.items():
+        for symbol in mentions:
+            if symbol in graph.exporters:
+                graph.users.setdefault(symbol, set()).add(key)
+    return graph
+
+
+def context_for(index: TreeIndex, files: list[str], dirs: list[str]) -> Context:
+    """The modules a focus (tree-relative files and folders) needs analysed with it: the
+    modules it belongs to (as `focus.focus_modules` sees them), the modules using their
+    exports or exporting the same names, those exporting what they mention, and those on a
+    dependency cycle through them."""
+    graph = _graph(index)
+    by_key = {module_key(m): m for m in index.grouping.modules}
+    base = _owners(index, files, dirs)
+    chosen = set(base)
+    for key in base:
+        chosen |= graph.providers(key) | graph.importers(key)
+    # a dependency cycle through the focus: reachable both ways
+    chosen |= _reach(base, graph.providers) & _reach(base, graph.importers)
+    modules = sorted((by_key[k] for k in chosen), key=lambda m: (m.kbuild_path, m.name))
+    focus_modules = [m for m in modules if module_key(m) in base]
+    kbuild_files = {m.kbuild_path for m in modules} | set(files)
+    problems = [p for p in index.grouping.problems if p[0] in kbuild_files]
+    ordered = focus_modules + [m for m in modules if module_key(m) not in base]
+    return Context(focus_modules, ordered, problems)
+
+
+def _owners(index: TreeIndex, files: list[str], dirs: list[str]) -> set[str]:
+    """The modules `focus.focus_modules` will say a focus belongs to: built from a focus
+    file (or including it with quotes), declared by or below a focus Kbuild, whose .c
+    files include a focus header (by name, one level), with a file in a focus folder."""
+    kbuild_dirs = [
+        os.path.dirname(f) for f in files if os.path.basename(f) in ("Kbuild", "Makefile")
+    ]
+    headers = {os.path.basename(f) for f in files if f.endswith(".h")}
+    wanted = set(files)
+    found: set[str] = set()
+    for module in index.grouping.modules:
+        key = module_key(module)
+        closure = index.closures.get(key, [])
+        if (
+            wanted.intersection(closure)
+            or any(_under(module.kbuild_path, d) for d in kbuild_dirs)
+            or any(_under(f, d) for d in dirs for f in (*closure, module.kbuild_path))
+            or (
+                headers
+                and any(
+                    headers.intersection(index.files[f].included)
+                    for f in module.sources
+                    if f in index.files
+                )
+            )
+        ):
+            found.add(key)
+    return found
+
+
+def _under(path: str, folder: str) -> bool:
+    return folder in ("", ".") or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _reach(start: set[str], step: Callable[[str], set[str]]) -> set[str]:
+    seen = set(start)
+    pending = list(start)
+    while pending:
+        for other in step(pending.pop()):
+            if other not in seen:
+                seen.add(other)
+                pending.append(other)
+    return seen
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _relative(path: str, root: str) -> str:
+    if path == root:
+        return "."
+    if path.startswith(root + os.sep):
+        return path[len(root) + 1 :]
+    return path
+
+
+def _rebase(path: str, old: str, new: str) -> str:
+    if old:
+        return _relative(path, old)
+    if os.path.isabs(path):
+        return path
+    return os.path.normpath(os.path.join(new, path))
+
+
+def relocate(module: KbuildModule, old: str, new: str) -> KbuildModule:
+    """*module* with the paths under *old* made relative (new == "") or, from relative
+    paths (old == ""), placed under *new*: the grouping is stored tree-relative and shown
+    the way the user named the tree."""
+
+    def move(path: str) -> str:
+        return _rebase(path, old, new)
+
+    def move_value(value: str) -> str:
+        if old and (value == old or value.startswith(old + os.sep)):
+            return move(value)
+        return value
+
+    return replace(
+        module,
+        directory=move(module.directory),
+        kbuild_path=move(module.kbuild_path),
+        sources=tuple(map(move, module.sources)),
+        include_dirs=tuple(map(move, module.include_dirs)),
+        defines=tuple((name, move_value(value)) for name, value in module.defines),
+    )
+
+
+def restricted_result(
+    index: TreeIndex, context: Context, shown_root: str, base: KbuildResult | None = None
+) -> KbuildResult:
+    """The KbuildResult a whole-tree grouping gives, cut to the context's modules, with
+    paths under *shown_root*; merged into *base* (the grouping of other given paths)."""
+    result = base or KbuildResult()
+    result.modules.extend(relocate(m, "", shown_root) for m in context.modules)
+    result.problems.extend(
+        (_rebase(path, "", shown_root), line, text) for path, line, text in context.problems
+    )
+    result.skipped_by_config += index.grouping.skipped_by_config
+    return result

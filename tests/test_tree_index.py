@@ -1,0 +1,200 @@
+"""`check --focus` inside a kernel source tree: the context comes from the tree's index (the
+focus module, the modules using its exports, those exporting what it uses), the findings
+about the focus are those of a whole-tree run, and a second run re-reads only what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from kmodlint.focus import plan_focus
+from kmodlint.tree_index import GroupSettings, context_for, kernel_tree_top, open_index
+from tests.corpus_support import CORPUS
+from tests.test_corpus import run_kmodlint
+
+GPL = CORPUS / "km203-gpl-only-symbol"
+NOLICENSE = CORPUS / "km201-missing-license" / "modnolicense.c"
+CYCLE = CORPUS / "km302-dependency-cycle"
+CONFIG = (
+    "CONFIG_MODULES=y\nCONFIG_GPLEXP=m\nCONFIG_USERS=m\nCONFIG_CYCLE=m\n# CONFIG_OFF is not set\n"
+)
+OPTIONS = ("--kernel", "none", "--no-ast", "--fail-on", "never", "--format", "json")
+OLD = time.time() - 3600  # files written by the test are made old: see _RACY_NS
+
+
+def make_kernel_tree(root: Path) -> Path:
+    """linux/: a top Makefile (VERSION, PATCHLEVEL), Kbuild and arch/, and drivers/ with
+    gplexp/ (modgplexp: exports gplexp_public and, GPL-only, gplexp_secret), users/
+    (modprop: Proprietary, uses both; modnolicense: no MODULE_LICENSE), cycle/ (modcyca
+    and modcycb use each other's exports), off/ (a module the configuration leaves out)."""
+    tree = root / "linux"
+    drivers = tree / "drivers"
+    for folder in ("arch/x86", "drivers/gplexp", "drivers/users", "drivers/cycle", "drivers/off"):
+        (tree / folder).mkdir(parents=True)
+    (tree / "Makefile").write_text("VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\n")
+    (tree / "Kbuild").write_text("obj-y += drivers/\n")
+    (tree / "arch" / "x86" / "Makefile").write_text("# nothing\n")
+    (drivers / "Makefile").write_text(
+        "obj-$(CONFIG_GPLEXP) += gplexp/\nobj-$(CONFIG_USERS) += users/\n"
+        "obj-$(CONFIG_CYCLE) += cycle/\nobj-$(CONFIG_OFF) += off/\n"
+    )
+    shutil.copy(GPL / "modgplexp.c", drivers / "gplexp")
+    shutil.copy(GPL / "modgplexp.h", drivers / "gplexp")
+    (drivers / "gplexp" / "Makefile").write_text("obj-$(CONFIG_GPLEXP) += modgplexp.o\n")
+    text = (GPL / "modprop.c").read_text().replace('"modgplexp.h"', '"../gplexp/modgplexp.h"')
+    (drivers / "users" / "modprop.c").write_text(text)
+    shutil.copy(NOLICENSE, drivers / "users")
+    (drivers / "users" / "Makefile").write_text("obj-m += modprop.o\nobj-m += modnolicense.o\n")
+    for name in ("modcyca.c", "modcyca.h", "modcycb.c", "modcycb.h"):
+        shutil.copy(CYCLE / name, drivers / "cycle")
+    (drivers / "cycle" / "Makefile").write_text("obj-m += modcyca.o modcycb.o\n")
+    shutil.copy(NOLICENSE, drivers / "off" / "modoff.c")
+    (drivers / "off" / "Makefile").write_text("obj-$(CONFIG_OFF) += modoff.o\n")
+    (root / "config").write_text(CONFIG)
+    age(tree)
+    return tree
+
+
+def age(tree: Path) -> None:
+    for folder, _, names in os.walk(tree):
+        for name in names:
+            os.utime(os.path.join(folder, name), (OLD, OLD))
+
+
+def settings(root: Path) -> GroupSettings:
+    from kmodlint.loading import choose_config
+
+    config, _ = choose_config(str(root / "config"))
+    return GroupSettings(config, {}, None, None)
+
+
+def run(cwd: Path, cache: Path, *args: str) -> tuple[list[tuple[str, int | None, str]], str]:
+    result = run_kmodlint(
+        "check", *OPTIONS, "--config", "../config", *args, cwd=cwd,
+        env_extra={"KMODLINT_CACHE_DIR": str(cache)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    found = sorted((f["path"], f["line"], f["code"]) for f in json.loads(result.stdout)["findings"])
+    return found, result.stderr
+
+
+def focus_note(stderr: str) -> str:
+    return next(line for line in stderr.splitlines() if "focus:" in line)
+
+
+def whole_tree_about(cwd: Path, cache: Path, focus: str) -> list[tuple[str, int | None, str]]:
+    """A whole-tree run's findings, kept as `--focus` keeps them (Focus.select), in the
+    same process so the selection sees the same module set."""
+    from kmodlint import settings as settings_module
+    from kmodlint.engine import run_rules
+    from kmodlint.focus import Focus
+    from kmodlint.loading import load_set
+    from kmodlint.settings import Layer
+
+    os.chdir(cwd)
+    options = settings_module.resolve(["."], None, True, Layer(), "none", "../config", "never")
+    loaded = load_set(["."], "none", 1, True, str(cache), "../config", use_ast=False)
+    findings = run_rules(loaded.module_set, options.all_selected(), None)
+    focus = Focus(files={os.path.realpath(focus)})
+    kept = focus.select(findings, loaded.module_set)
+    return sorted((f.path, f.line, f.code) for f in kept)
+
+
+def test_kernel_tree_top_needs_the_version_lines(tmp_path: Path) -> None:
+    tree = make_kernel_tree(tmp_path)
+    assert kernel_tree_top(str(tree / "drivers" / "users" / "modprop.c")) == str(tree)
+    (tree / "Makefile").write_text("all:\n\t$(MAKE) -C /lib/modules/x/build M=$(PWD)\n")
+    # Kbuild + Makefile + arch/ alone: a driver repository, the whole of it is the project
+    assert kernel_tree_top(str(tree / "drivers" / "users" / "modprop.c")) is None
+    plan = plan_focus([str(tree / "drivers" / "users" / "modprop.c")], "none", "none")
+    assert not plan.trees and plan.roots == [str(tree)]
+
+
+def test_the_context_is_the_module_its_users_and_its_providers(tmp_path: Path) -> None:
+    tree = make_kernel_tree(tmp_path)
+    index = open_index(str(tree), settings(tmp_path), None)
+    assert index.built and not index.files.keys() & {"drivers/off/modoff.c"}
+
+    def names(path: str) -> list[str]:
+        return sorted(m.name for m in context_for(index, [path], []).modules)
+
+    # an exporter: its user (modprop), not the unrelated modnolicense nor the cycle
+    assert names("drivers/gplexp/modgplexp.c") == ["modgplexp", "modprop"]
+    # an importer: its provider
+    assert names("drivers/users/modprop.c") == ["modgplexp", "modprop"]
+    assert names("drivers/users/modnolicense.c") == ["modnolicense"]
+    # a header: the modules whose .c files include it
+    assert names("drivers/gplexp/modgplexp.h") == ["modgplexp", "modprop"]
+    assert names("drivers/cycle/modcyca.c") == ["modcyca", "modcycb"]
+    assert names("drivers/users/Makefile") == ["modgplexp", "modnolicense", "modprop"]
+    assert names("drivers/off/modoff.c") == []  # not built by this configuration
+
+
+@pytest.mark.parametrize(
+    "focus",
+    [
+        "drivers/gplexp/modgplexp.c",
+        "drivers/users/modprop.c",
+        "drivers/users/modnolicense.c",
+        "drivers/cycle/modcycb.c",
+        "drivers/users/Makefile",
+    ],
+)
+def test_findings_are_those_of_a_whole_tree_run(
+    tmp_path: Path, cache_dir: Path, focus: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = make_kernel_tree(tmp_path)
+    found, stderr = run(tree, cache_dir, "--focus", focus)
+    monkeypatch.chdir(tree)
+    expected = whole_tree_about(tree, cache_dir, focus)
+    assert found == expected
+    assert found  # each focus has something to say: the comparison is not of two empties
+    assert "of the kernel tree at ." in focus_note(stderr)
+
+
+def test_a_second_run_rereads_only_the_changed_file(tmp_path: Path, cache_dir: Path) -> None:
+    tree = make_kernel_tree(tmp_path)
+    focus = "drivers/users/modprop.c"
+    first, stderr = run(tree, cache_dir, "--focus", focus)
+    assert (
+        "2 module(s)" in focus_note(stderr) and "built now: 8 file(s) read" in stderr
+    )  # 5 .c, 3 .h
+    again, stderr = run(tree, cache_dir, "--focus", focus)
+    assert again == first and "updated: 0 file(s) re-read" in focus_note(stderr)
+    # modprop stops using the GPL-only symbol: only modprop.c is read again
+    source = tree / "drivers" / "users" / "modprop.c"
+    source.write_text(source.read_text().replace("gplexp_secret(2)", "gplexp_public(2)"))
+    changed, stderr = run(tree, cache_dir, "--focus", focus)
+    assert "updated: 1 file(s) re-read" in focus_note(stderr)
+    assert [f for f in first if f not in changed] == [("drivers/users/modprop.c", 10, "KM203")]
+
+
+def test_a_new_export_finds_the_unchanged_files_that_already_use_it(tmp_path: Path) -> None:
+    tree = make_kernel_tree(tmp_path)
+    users = tree / "drivers" / "users"
+    (users / "modprop.c").write_text(
+        (users / "modprop.c").read_text().replace("gplexp_public(1)", "gplexp_new(1)")
+    )
+    age(tree)
+    index = open_index(str(tree), settings(tmp_path), None)
+    names = sorted(m.name for m in context_for(index, ["drivers/gplexp/modgplexp.c"], []).modules)
+    assert names == ["modgplexp", "modprop"]  # through gplexp_secret still
+    exporter = tree / "drivers" / "gplexp" / "modgplexp.c"
+    exporter.write_text(
+        exporter.read_text().replace("EXPORT_SYMBOL(gplexp_public);", "EXPORT_SYMBOL(gplexp_new);")
+    )
+    os.utime(exporter, (OLD + 10, OLD + 10))
+    index.built = False
+    index.read = 0
+    from kmodlint.tree_index import _refresh
+
+    assert _refresh(index, settings(tmp_path))
+    # modgplexp.c read again, and modprop.c, whose identifiers held the new name
+    assert index.read == 2
+    assert "gplexp_new" in index.files["drivers/users/modprop.c"].mentions
