@@ -38,7 +38,7 @@ def is_ignored_undefined(module: Module, symbol: str) -> bool:
     if symbol in _IGNORED_UNDEFINED:
         return True
     prefixes = _IGNORED_PREFIXES_BY_MACHINE.get(module.machine)
-    return bool(prefixes) and symbol.startswith(prefixes)
+    return prefixes is not None and bool(prefixes) and symbol.startswith(prefixes)
 
 
 @dataclass
@@ -137,7 +137,7 @@ class ModuleSet:
         """importer -> exporter, for modules of the set; edge attribute `symbols`."""
         import networkx as nx  # ~0.2 s: only runs that build the graph pay for it
 
-        graph = nx.DiGraph()
+        graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from(module.name for module in self.modules)
         for importer, providers in self.resolution.items():
             for symbol, provider in providers.items():

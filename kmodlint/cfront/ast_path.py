@@ -763,8 +763,9 @@ def _record_export(decl: c_ast.Decl, loc: _Locator, result: AstResult) -> None:
     if where is None:
         return
     src = loc._source(where.path)
-    if src is not None and 0 < where.line <= len(src):
-        text = src[where.line - 1]
+    line = where.line or 0
+    if src is not None and 0 < line <= len(src):
+        text = src[line - 1]
         m = re.search(r"\bEXPORT_\w+", text)
         col = m.start() + 1 if m else len(text) - len(text.lstrip()) + 1
         where = Loc(where.path, where.line, col)
@@ -827,6 +828,7 @@ class _KernelParser(c_parser.CParser):
             except Exception:
                 pass
         super()._parse_error(msg, coord)  # type: ignore[arg-type]
+        raise AssertionError("pycparser's _parse_error returned")  # it always raises
 
     @classmethod
     def seeding_works(cls) -> bool:

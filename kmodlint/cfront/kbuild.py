@@ -21,7 +21,7 @@ import os
 import platform
 import re
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import TypeVar
@@ -1284,7 +1284,7 @@ class _Grouper:
         fixed.update({"PWD": here, "CURDIR": here, "M": here})
         return {k: _Var(v, recursive=False) for k, v in fixed.items()}
 
-    def _nearest(self, table: dict[str, _T], directory: str) -> _T | None:
+    def _nearest(self, table: Mapping[str, _T], directory: str) -> _T | None:
         """The entry of *table* for *directory* or its closest ancestor."""
         current = os.path.abspath(directory)
         while True:
@@ -1852,9 +1852,9 @@ def group_sources(
         if tree_of(os.path.dirname(key)) is not None and os.path.dirname(key) not in g.visited:
             continue  # a kernel directory the configuration leaves out
         g.result.orphan_sources.append(source)
-        root = walked.get(key)
+        walk_root = walked.get(key)
         folder = os.path.dirname(key)
-        if root is not None and folder not in g.visited and governed(root, folder):
+        if walk_root is not None and folder not in g.visited and governed(walk_root, folder):
             g.result.unreached_sources.add(source)
     g.result.orphan_sources.sort()
     g.result.assumed_options = sorted(g.assumed)

@@ -258,7 +258,7 @@ def _macro(
         symbol = _resolve_name(args[0], table)
         if symbol is None:
             return end
-        namespace = ""
+        namespace: str | None = ""
         if takes_namespace and len(args) > 1:
             namespace = _string_value(args[1]) or (_name_of(args[1]) or "")
             if "FOR_MODULES" in name:

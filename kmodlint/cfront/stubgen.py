@@ -546,7 +546,9 @@ def _drop_attributes(text: str) -> str:
 
 
 def _split_top(text: str, sep: str) -> list[str]:
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    depth = 0
+    cur: list[str] = []
     for ch in text:
         if ch in "([{":
             depth += 1
@@ -1144,7 +1146,9 @@ class Classifier:
                 t != name and self.is_macro(t) and self.macro_class(t)[0] == EMPTY
             ):
                 i += 1
-                fn = t in ATTRIBUTE_WORDS or bool(self.defs.get(t, [None])[0].params)
+                known = self.defs.get(t)
+                first = known[0] if known else None
+                fn = t in ATTRIBUTE_WORDS or bool(first is not None and first.params)
                 if fn and i < len(toks) and toks[i] == "(":
                     i = _skip_group(toks, i)
                 continue

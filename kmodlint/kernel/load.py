@@ -148,7 +148,7 @@ def _read_builtin(folder: str, table: KernelTable) -> set[str]:
         reason = exc.strerror or str(exc)
         table.problems.append(InputProblem("invalid-kernel-table", path, f"not read: {reason}"))
         return set()
-    names = set()
+    names: set[str] = set()
     invalid = 0
     for line in lines(text):
         line = line.strip()

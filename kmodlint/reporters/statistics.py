@@ -11,7 +11,7 @@ from kmodlint.engine import Finding
 
 def format_statistics(findings: list[Finding]) -> str:
     counts = Counter(f.code for f in findings)
-    first = {}
+    first: dict[str, Finding] = {}
     for finding in findings:
         first.setdefault(finding.code, finding)
     # Most frequent first (what to fix or configure first), ties by code for a stable order.

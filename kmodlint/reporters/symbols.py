@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from tabulate import tabulate
 
@@ -15,7 +16,7 @@ def _crc(value: int | None) -> str | None:
 
 
 def module_record(module: Module) -> dict:
-    record = {
+    record: dict[str, Any] = {
         "name": module.name,
         "path": module.path,
         "licenses": module.licenses,
