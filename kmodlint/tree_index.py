@@ -33,6 +33,7 @@ import zlib
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import NamedTuple
 
 from kmodlint.cache import Cache
@@ -63,7 +64,6 @@ class FileRecord(NamedTuple):
     mentions: tuple[str, ...]  # identifiers that some module of the tree exported
     quoted: tuple[str, ...]  # #include "..." as written
     included: tuple[str, ...]  # basenames of every #include
-    hashes: bytes  # array("I") of the sorted CRC-32s of its identifiers
 
 
 class _Scan(NamedTuple):
@@ -71,7 +71,7 @@ class _Scan(NamedTuple):
     idents: set[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GroupSettings:
     """What the Kbuild grouping depends on besides the tree (load_sources's arguments)."""
 
@@ -80,7 +80,7 @@ class GroupSettings:
     release: str | None
     kernel_tree: str | None
 
-    @property
+    @cached_property
     def digest(self) -> str:
         parts = repr(
             (
@@ -111,12 +111,18 @@ class TreeIndex:
     makefiles: dict[str, Stamp] = field(default_factory=dict)
     grouping: Grouping = field(default_factory=lambda: Grouping([], [], 0))
     files: dict[str, FileRecord] = field(default_factory=dict)
+    closures: dict[str, list[str]] = field(default_factory=dict)  # module key -> its files
+    graph: _Graph | None = None  # made from the above; None: to be made again
     # this run only (not stored)
     read: int = 0  # files (re)read
     built: bool = False  # no usable index was found: built from scratch
     regrouped: bool = False
-    closures: dict[str, list[str]] = field(default_factory=dict)  # module key -> its files
     previous: set[str] = field(default_factory=set)  # the files recorded before this run
+    # The identifier CRCs of each file, by folder: one cache entry per folder, read only
+    # when a name is exported for the first time, written when a file of it was read.
+    names: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    dirty_names: set[str] = field(default_factory=set)
+    cache: Cache | None = None
 
     def state(self) -> tuple[object, ...]:
         return (
@@ -127,7 +133,28 @@ class TreeIndex:
             self.grouping,
             self.files,
             self.closures,
+            self.graph,
         )
+
+    def path(self, rel: str) -> str:
+        return self.root if rel == "." else f"{self.root}/{rel}"
+
+    def names_key(self, folder: str) -> str | None:
+        if self.cache is None:
+            return None
+        return self.cache.key(self.root, salt=f"tree-names:{self.settings_digest}:{folder}")
+
+    def names_of(self, folder: str) -> dict[str, bytes]:
+        if folder not in self.names:
+            key = self.names_key(folder)
+            stored = self.cache.load(key) if self.cache and key else None
+            self.names[folder] = stored if isinstance(stored, dict) else {}
+        return self.names[folder]
+
+    def set_names(self, rel: str, names: bytes) -> None:
+        folder = os.path.dirname(rel)
+        self.names_of(folder)[rel] = names
+        self.dirty_names.add(folder)
 
 
 @dataclass(slots=True)
@@ -174,26 +201,35 @@ def open_index(root: str, settings: GroupSettings, cache: Cache | None) -> TreeI
     stored = cache.load(key) if cache and key else None
     index = _from_state(stored, real, settings.digest)
     if index is None:
-        index = TreeIndex(real, settings.digest, built=True)
+        index = TreeIndex(real, settings.digest, built=True, cache=cache)
         _walk(index)
         _group(index, settings)
         _scan_all(index)
         changed = True
     else:
+        index.cache = cache
         changed = _refresh(index, settings)
+    if index.graph is None:
+        index.graph = _graph(index)
+        changed = True
     if changed and cache and key:
         cache.store(key, index.state(), [])
+        for folder in sorted(index.dirty_names):
+            names_key = index.names_key(folder)
+            if names_key:
+                cache.store(names_key, index.names[folder], [])
         cache.maybe_evict()
+    index.dirty_names.clear()
     return index
 
 
 def _from_state(state: object, root: str, digest: str) -> TreeIndex | None:
-    if not isinstance(state, tuple) or len(state) != 7 or state[0] != FORMAT:
+    if not isinstance(state, tuple) or len(state) != 8 or state[0] != FORMAT:
         return None
-    _, stored_root, dirs, makefiles, grouping, files, closures = state
+    _, stored_root, dirs, makefiles, grouping, files, closures, graph = state
     if stored_root != root:
         return None
-    return TreeIndex(root, digest, dirs, makefiles, grouping, files, closures=closures)
+    return TreeIndex(root, digest, dirs, makefiles, grouping, files, closures, graph)
 
 
 def _stamp(info: os.stat_result) -> Stamp:
@@ -266,7 +302,7 @@ def regroup(root: str, settings: GroupSettings) -> Grouping:
 
 def _grouping_changed(index: TreeIndex) -> bool:
     for rel, (mtime, shape) in index.dirs.items():
-        folder = os.path.join(index.root, rel)
+        folder = index.path(rel)
         try:
             now = os.stat(folder).st_mtime_ns
         except OSError:
@@ -277,7 +313,7 @@ def _grouping_changed(index: TreeIndex) -> bool:
             index.dirs[rel] = (now, shape)  # a file saved by rename: nothing moved
     for rel, stamp in index.makefiles.items():
         try:
-            if _stamp(os.stat(os.path.join(index.root, rel))) != stamp:
+            if _stamp(os.stat(index.path(rel))) != stamp:
                 return True
         except OSError:
             return True
@@ -297,7 +333,10 @@ def _refresh(index: TreeIndex, settings: GroupSettings) -> bool:
         for rel, idents in fresh.items():
             index.files[rel] = index.files[rel]._replace(mentions=tuple(sorted(idents & exports)))
         _find_new_users(index, exports - old_exports, set(fresh))
-    return changed or bool(fresh) or index.files.keys() != index.previous
+    if changed or fresh or index.files.keys() != index.previous:
+        index.graph = None
+        return True
+    return False
 
 
 def _update_files(index: TreeIndex, keep_idents: bool) -> dict[str, set[str]]:
@@ -310,14 +349,14 @@ def _update_files(index: TreeIndex, keep_idents: bool) -> dict[str, set[str]]:
     stale = not index.closures or index.regrouped
     for rel, record in list(index.files.items()):
         try:
-            info = os.stat(os.path.join(index.root, rel))
+            info = os.stat(index.path(rel))
         except OSError:
             del index.files[rel]
             stale = True
             continue
         if record.stamp == _stamp(info):
             continue
-        scanned = _scan_file(index, rel, None)
+        scanned = _scan_file(index, rel, None, light=not keep_idents)
         if scanned is None:
             del index.files[rel]
             stale = True
@@ -340,7 +379,7 @@ def _walk_modules(index: TreeIndex, fresh: dict[str, set[str]] | None) -> None:
     def record_of(rel: str) -> FileRecord | None:
         record = index.files.get(rel)
         if record is None:
-            scanned = _scan_file(index, rel, None)
+            scanned = _scan_file(index, rel, None, light=fresh is None)
             if scanned is None:
                 return None
             record = index.files[rel] = scanned.record
@@ -353,7 +392,7 @@ def _walk_modules(index: TreeIndex, fresh: dict[str, set[str]] | None) -> None:
             candidate = os.path.normpath(os.path.join(base, name))
             if candidate.startswith(".." + os.sep) or os.path.isabs(candidate):
                 resolved[base, name] = None
-            elif candidate in index.files or os.path.isfile(os.path.join(index.root, candidate)):
+            elif candidate in index.files or os.path.isfile(index.path(candidate)):
                 resolved[base, name] = candidate
             else:
                 resolved[base, name] = None
@@ -395,11 +434,12 @@ def _find_new_users(index: TreeIndex, symbols: set[str], skip: set[str]) -> None
     for rel, record in list(index.files.items()):
         if rel in skip:
             continue
-        table = array("I")
-        table.frombytes(record.hashes)
-        hits = [crc for crc in crcs if _holds(table, crc)]
-        if not hits:
-            continue
+        names = index.names_of(os.path.dirname(rel)).get(rel)
+        if names is not None:  # else (its folder's entry was evicted): read it
+            table = array("I")
+            table.frombytes(names)
+            if not any(_holds(table, crc) for crc in crcs):
+                continue
         scanned = _scan_file(index, rel, None)
         if scanned is None:
             continue
@@ -429,8 +469,12 @@ def _scan_all(index: TreeIndex) -> None:
             index.read -= 1  # the same file, counted once
 
 
-def _scan_file(index: TreeIndex, rel: str, exports: set[str] | None) -> _Scan | None:
-    path = os.path.join(index.root, rel)
+def _scan_file(
+    index: TreeIndex, rel: str, exports: set[str] | None, light: bool = False
+) -> _Scan | None:
+    """What the index keeps of a file; *exports*: the names exported in the tree (its
+    mentions are those); *light*: its exports and includes only (the first pass)."""
+    path = index.path(rel)
     try:
         info = os.stat(path)
         data = read_regular(path, SOURCE_LIMIT)  # never a FIFO, bounded
@@ -459,8 +503,8 @@ def _scan_file(index: TreeIndex, rel: str, exports: set[str] | None) -> _Scan | 
         included.append(os.path.basename(text))
         if kind == b'"':
             quoted.append(text)
-    idents = {word.decode("ascii") for word in set(_IDENT.findall(data))}
-    hashes = array("I", sorted({zlib.crc32(word.encode("ascii")) for word in idents}))
+    idents = set() if light else {word.decode("ascii") for word in set(_IDENT.findall(data))}
+    names = array("I", sorted({zlib.crc32(word.encode("ascii")) for word in idents}))
     mentions = tuple(sorted(idents & exports)) if exports is not None else ()
     record = FileRecord(
         stamp,
@@ -468,8 +512,9 @@ def _scan_file(index: TreeIndex, rel: str, exports: set[str] | None) -> _Scan | 
         mentions,
         tuple(dict.fromkeys(quoted)),
         tuple(dict.fromkeys(included)),
-        hashes.tobytes(),
     )
+    if not light:
+        index.set_names(rel, names.tobytes())
     return _Scan(record, idents)
 
 
@@ -525,7 +570,7 @@ def context_for(index: TreeIndex, files: list[str], dirs: list[str]) -> Context:
     modules it belongs to (as `focus.focus_modules` sees them), the modules using their
     exports or exporting the same names, those exporting what they mention, and those on a
     dependency cycle through them."""
-    graph = _graph(index)
+    graph = index.graph or _graph(index)
     by_key = {module_key(m): m for m in index.grouping.modules}
     base = _owners(index, files, dirs)
     chosen = set(base)

@@ -14,9 +14,14 @@ from pathlib import Path
 import pytest
 
 from kmodlint.focus import plan_focus
-from kmodlint.tree_index import GroupSettings, context_for, kernel_tree_top, open_index
-from tests.corpus_support import CORPUS
-from tests.test_corpus import run_kmodlint
+from kmodlint.tree_index import (
+    GroupSettings,
+    TreeIndex,
+    context_for,
+    kernel_tree_top,
+    open_index,
+)
+from tests.corpus_support import CORPUS, run_kmodlint
 
 GPL = CORPUS / "km203-gpl-only-symbol"
 NOLICENSE = CORPUS / "km201-missing-license" / "modnolicense.c"
@@ -176,25 +181,32 @@ def test_a_second_run_rereads_only_the_changed_file(tmp_path: Path, cache_dir: P
 
 
 def test_a_new_export_finds_the_unchanged_files_that_already_use_it(tmp_path: Path) -> None:
+    from kmodlint.cache import Cache
+
     tree = make_kernel_tree(tmp_path)
     users = tree / "drivers" / "users"
     (users / "modprop.c").write_text(
         (users / "modprop.c").read_text().replace("gplexp_public(1)", "gplexp_new(1)")
     )
     age(tree)
-    index = open_index(str(tree), settings(tmp_path), None)
-    names = sorted(m.name for m in context_for(index, ["drivers/gplexp/modgplexp.c"], []).modules)
-    assert names == ["modgplexp", "modprop"]  # through gplexp_secret still
+    cache = Cache(tmp_path / "cache")
+    index = open_index(str(tree), settings(tmp_path), cache)
+    assert "gplexp_new" not in index.files["drivers/users/modprop.c"].mentions
     exporter = tree / "drivers" / "gplexp" / "modgplexp.c"
     exporter.write_text(
         exporter.read_text().replace("EXPORT_SYMBOL(gplexp_public);", "EXPORT_SYMBOL(gplexp_new);")
     )
     os.utime(exporter, (OLD + 10, OLD + 10))
-    index.built = False
-    index.read = 0
-    from kmodlint.tree_index import _refresh
-
-    assert _refresh(index, settings(tmp_path))
-    # modgplexp.c read again, and modprop.c, whose identifiers held the new name
-    assert index.read == 2
+    # a new run (the identifier CRCs come from the cache): modgplexp.c is read again, and
+    # modprop.c, whose identifiers hold the new name; no other file
+    index = open_index(str(tree), settings(tmp_path), Cache(tmp_path / "cache"))
+    assert not index.built and index.read == 2
     assert "gplexp_new" in index.files["drivers/users/modprop.c"].mentions
+    graph = index.graph
+    assert graph is not None and "gplexp_new" in graph.exports[_key(index, "modgplexp")]
+
+
+def _key(index: TreeIndex, name: str) -> str:
+    from kmodlint.tree_index import module_key
+
+    return next(module_key(m) for m in index.grouping.modules if m.name == name)
