@@ -106,8 +106,8 @@ def whole_tree_about(cwd: Path, cache: Path, focus: str) -> list[tuple[str, int 
     options = settings_module.resolve(["."], None, True, Layer(), "none", "../config", "never")
     loaded = load_set(["."], "none", 1, True, str(cache), "../config", use_ast=False)
     findings = run_rules(loaded.module_set, options.all_selected(), None)
-    focus = Focus(files={os.path.realpath(focus)})
-    kept = focus.select(findings, loaded.module_set)
+    chosen = Focus(files={os.path.realpath(focus)})
+    kept = chosen.select(findings, loaded.module_set)
     return sorted((f.path, f.line, f.code) for f in kept)
 
 
