@@ -293,6 +293,24 @@ def test_usage_errors_in_a_real_process(tmp_path: Path) -> None:
     assert _same_run("explain", "gpl-only").returncode == 2
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rules", "--format", "json"],
+        ["deps", str(CORPUS / "km302-dependency-cycle" / "built"), "--format", "dot"],
+        # --no-cache: this process keeps its temporary work folder (and the stub
+        # environment in it) from run to run; a new process starts with none
+        ["symbols", str(SMOKE_CASE), "--kernel", "none", "--no-cache", "--format", "json"],
+        ["check", "--focus", "modprop.c", "--kernel", "none", "--config", "none"],
+    ],
+    ids=["rules", "deps", "symbols-no-cache", "focus-in-cwd"],
+)
+def test_in_process_run_is_a_real_run(args: list[str], cache_dir: Path) -> None:
+    result = _same_run(*args, cwd=SMOKE_CASE, env_extra={"KMODLINT_CACHE_DIR": str(cache_dir)})
+    assert result.returncode == (1 if args[0] == "check" else 0), result.stderr
+    assert result.stdout
+
+
 def _process_state() -> dict:
     """What kmodlint's modules hold at module level (sizes of containers and caches, plain
     values), and the process-wide settings a run could change."""
