@@ -210,3 +210,31 @@ def _key(index: TreeIndex, name: str) -> str:
     from kmodlint.tree_index import module_key
 
     return next(module_key(m) for m in index.grouping.modules if m.name == name)
+
+
+def test_a_focus_in_and_out_of_the_tree_at_once(tmp_path: Path, cache_dir: Path) -> None:
+    """A driver repository beside the tree keeps its whole-project context; the tree's
+    files get theirs from the index, in the same run."""
+    tree = make_kernel_tree(tmp_path)
+    driver = tmp_path / "driver"
+    driver.mkdir()
+    shutil.copy(NOLICENSE, driver / "moddriver.c")
+    (driver / "Kbuild").write_text("obj-m += moddriver.o\n")
+    both, stderr = run(
+        tree, cache_dir, "--focus", "drivers/users/modprop.c", "../driver/moddriver.c"
+    )
+    tree_only, _ = run(tree, cache_dir, "--focus", "drivers/users/modprop.c")
+    driver_only, _ = run(tree, cache_dir, "--focus", "../driver/moddriver.c")
+    assert both == sorted(tree_only + driver_only)
+    assert ("../driver/Kbuild", 1, "KM201") in driver_only
+    note = focus_note(stderr)
+    assert "the whole project at ../driver" in note and "of the kernel tree at ." in note
+
+
+def test_without_a_cache_the_index_is_built_for_the_run(tmp_path: Path, cache_dir: Path) -> None:
+    tree = make_kernel_tree(tmp_path)
+    focus = "drivers/gplexp/modgplexp.c"
+    cached, _ = run(tree, cache_dir, "--focus", focus)
+    for _ in range(2):  # nothing is kept: each run builds it again
+        uncached, stderr = run(tree, cache_dir, "--no-cache", "--focus", focus)
+        assert uncached == cached and "built now: 8 file(s) read" in focus_note(stderr)
