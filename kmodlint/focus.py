@@ -68,10 +68,15 @@ class TreeFocus:
         else:
             how = f"updated: {index.read} file(s) re-read"
             how += ", Kbuild regrouped" if index.regrouped else ""
-        return (
+        said = (
             f"{len(self.context.modules)} module(s) of the kernel tree at {self.shown} "
             f"({len(self.context.focus_modules)} in focus) found through its index ({how})"
         )
+        if not self.context.focus_modules:
+            # built into the kernel image, or left out by the configuration: a whole-tree
+            # run analyses neither, so there is nothing to say about it either
+            said += "; the focus is part of no module this configuration builds"
+        return said
 
 
 @dataclass(slots=True)

@@ -141,6 +141,13 @@ def test_the_context_is_the_module_its_users_and_its_providers(tmp_path: Path) -
     assert names("drivers/off/modoff.c") == []  # not built by this configuration
 
 
+def test_a_file_of_no_module_has_nothing_to_report(tmp_path: Path, cache_dir: Path) -> None:
+    tree = make_kernel_tree(tmp_path)
+    found, stderr = run(tree, cache_dir, "--focus", "drivers/off/modoff.c")
+    assert found == []  # modoff.c has no MODULE_LICENSE, but this configuration builds none
+    assert "0 module(s)" in focus_note(stderr) and "part of no module" in focus_note(stderr)
+
+
 @pytest.mark.parametrize(
     "focus",
     [
