@@ -245,3 +245,18 @@ def test_without_a_cache_the_index_is_built_for_the_run(tmp_path: Path, cache_di
     for _ in range(2):  # nothing is kept: each run builds it again
         uncached, stderr = run(tree, cache_dir, "--no-cache", "--focus", focus)
         assert uncached == cached and "built now: 8 file(s) read" in focus_note(stderr)
+
+
+def test_the_answer_does_not_depend_on_how_the_list_is_split(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    tree = make_kernel_tree(tmp_path)
+    files = (
+        "drivers/gplexp/modgplexp.c",
+        "drivers/users/modnolicense.c",
+        "drivers/cycle/modcyca.c",
+    )
+    together, stderr = run(tree, cache_dir, "--focus", *files)
+    apart = sorted(f for name in files for f in run(tree, cache_dir, "--focus", name)[0])
+    assert together == sorted(set(apart))
+    assert "5 module(s) of the kernel tree at . (3 in focus)" in focus_note(stderr)
