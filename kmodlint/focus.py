@@ -221,7 +221,8 @@ def _plan_trees(
     found: dict[str, str] = {}
     for real, plan in focus.trees.items():
         plan.settings = settings
-        plan.index = open_index(real, settings, store)
+        headers = any(f.endswith(".h") for f in plan.files)
+        plan.index = open_index(real, settings, store, need_files=headers)
         plan.context = context_for(plan.index, plan.files, plan.dirs)
         for module in plan.context.modules:
             shown = [os.path.normpath(os.path.join(plan.shown, s)) for s in module.sources[:1]]

@@ -126,14 +126,19 @@ class TreeIndex:
     dirs: dict[str, tuple[int, str]] = field(default_factory=dict)  # mtime_ns, shape
     makefiles: dict[str, Stamp] = field(default_factory=dict)
     grouping: Grouping = field(default_factory=lambda: Grouping([], [], 0))
-    files: dict[str, FileRecord] = field(default_factory=dict)
+    stamps: dict[str, Stamp] = field(default_factory=dict)  # of every file recorded
     closures: dict[str, list[str]] = field(default_factory=dict)  # module key -> its files
     graph: _Graph | None = None  # made from the above; None: to be made again
+    # The file records, in a cache entry of their own: a run in which no file changed
+    # needs only their stamps (above) and the graph made from them.
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    files_loaded: bool = True
     # this run only (not stored)
     read: int = 0  # files (re)read
     built: bool = False  # no usable index was found: built from scratch
     regrouped: bool = False
     previous: set[str] = field(default_factory=set)  # the files recorded before this run
+    old_exports: set[str] = field(default_factory=set)  # the names exported before it
     # The identifier CRCs of each file, by folder: one cache entry per folder, read only
     # when a name is exported for the first time, written when a file of it was read.
     names: dict[str, dict[str, bytes]] = field(default_factory=dict)
@@ -141,16 +146,35 @@ class TreeIndex:
     cache: Cache | None = None
 
     def state(self) -> tuple[object, ...]:
+        if self.files_loaded:
+            self.stamps = {rel: record.stamp for rel, record in self.files.items()}
         return (
             FORMAT,
             self.root,
             self.dirs,
             self.makefiles,
             self.grouping,
-            self.files,
+            self.stamps,
             self.closures,
             self.graph,
         )
+
+    def files_key(self) -> str | None:
+        if self.cache is None:
+            return None
+        return self.cache.key(self.root, salt=f"tree-files:{self.settings_digest}")
+
+    def load_files(self) -> None:
+        """The file records, when a run needs them (a file changed, a header's includers
+        are asked for); their entry gone (evicted) means building the index again."""
+        if self.files_loaded:
+            return
+        key = self.files_key()
+        stored = self.cache.load(key) if self.cache and key else None
+        if not isinstance(stored, dict) or stored.keys() != self.stamps.keys():
+            raise _Rebuild
+        self.files = stored
+        self.files_loaded = True
 
     def path(self, rel: str) -> str:
         return self.root if rel == "." else f"{self.root}/{rel}"
@@ -210,25 +234,37 @@ def _sets_version(makefile: str) -> bool:
 # --------------------------------------------------------------------------- building
 
 
-def open_index(root: str, settings: GroupSettings, cache: Cache | None) -> TreeIndex:
-    """The index of the tree at *root*, brought up to date: only what changed is read."""
+def open_index(
+    root: str, settings: GroupSettings, cache: Cache | None, need_files: bool = False
+) -> TreeIndex:
+    """The index of the tree at *root*, brought up to date: only what changed is read.
+    *need_files*: the file records are wanted even if nothing changed (a header's
+    includers are asked for)."""
     real = os.path.realpath(root)
     key = cache.key(real, salt="tree-index:" + settings.digest) if cache else None
     stored = cache.load(key) if cache and key else None
     index = _from_state(stored, real, settings.digest)
+    if index is not None:
+        index.cache = cache
+        try:
+            changed = _refresh(index, settings)
+            if need_files:
+                index.load_files()
+        except _Rebuild:
+            index = None
     if index is None:
         index = TreeIndex(real, settings.digest, built=True, cache=cache)
         _walk(index)
         _group(index, settings)
         _scan_all(index)
         changed = True
-    else:
-        index.cache = cache
-        changed = _refresh(index, settings)
     if index.graph is None:
         index.graph = _graph(index)
         changed = True
+    files_key = index.files_key()
     if changed and cache and key:
+        if index.files_loaded and files_key:
+            cache.store(files_key, index.files, [])
         cache.store(key, index.state(), [])
         for folder in sorted(index.dirty_names):
             names_key = index.names_key(folder)
@@ -239,13 +275,19 @@ def open_index(root: str, settings: GroupSettings, cache: Cache | None) -> TreeI
     return index
 
 
+class _Rebuild(Exception):
+    """The stored index cannot be brought up to date: build it again."""
+
+
 def _from_state(state: object, root: str, digest: str) -> TreeIndex | None:
     if not isinstance(state, tuple) or len(state) != 8 or state[0] != FORMAT:
         return None
-    _, stored_root, dirs, makefiles, grouping, files, closures, graph = state
+    _, stored_root, dirs, makefiles, grouping, stamps, closures, graph = state
     if stored_root != root:
         return None
-    return TreeIndex(root, digest, dirs, makefiles, grouping, files, closures, graph)
+    return TreeIndex(
+        root, digest, dirs, makefiles, grouping, stamps, closures, graph, files_loaded=False
+    )
 
 
 def _stamp(info: os.stat_result) -> Stamp:
@@ -337,19 +379,21 @@ def _grouping_changed(index: TreeIndex) -> bool:
 
 
 def _refresh(index: TreeIndex, settings: GroupSettings) -> bool:
+    if index.files_loaded:
+        index.old_exports = _all_exports(index.files)
     dirs_before = dict(index.dirs)
     if _grouping_changed(index):
         _walk(index)
         _group(index, settings)
     changed = index.regrouped or index.dirs != dirs_before
-    old_exports = _all_exports(index.files)
     fresh = _update_files(index, keep_idents=True)
     if fresh:
+        old_exports = index.old_exports
         exports = _all_exports(index.files)
         for rel, idents in fresh.items():
             index.files[rel] = index.files[rel]._replace(mentions=tuple(sorted(idents & exports)))
         _find_new_users(index, exports - old_exports, set(fresh))
-    if changed or fresh or index.files.keys() != index.previous:
+    if changed or fresh or (index.files_loaded and index.files.keys() != index.previous):
         index.graph = None
         return True
     return False
@@ -361,17 +405,23 @@ def _update_files(index: TreeIndex, keep_idents: bool) -> dict[str, set[str]]:
     moved; the identifiers of the files read (when *keep_idents*). The modules' file lists
     are walked again only when the grouping or some file's quoted includes changed."""
     fresh: dict[str, set[str]] = {}
-    index.previous = set(index.files)
+    stamps = (
+        {rel: r.stamp for rel, r in index.files.items()} if index.files_loaded else index.stamps
+    )
+    index.previous = set(stamps)
     stale = not index.closures or index.regrouped
-    for rel, record in list(index.files.items()):
+    for rel, stamp in list(stamps.items()):
         try:
             info = os.stat(index.path(rel))
         except OSError:
+            _need_files(index)
             del index.files[rel]
             stale = True
             continue
-        if record.stamp == _stamp(info):
+        if stamp == _stamp(info):
             continue
+        _need_files(index)
+        record = index.files[rel]
         scanned = _scan_file(index, rel, None, light=not keep_idents)
         if scanned is None:
             del index.files[rel]
@@ -382,8 +432,15 @@ def _update_files(index: TreeIndex, keep_idents: bool) -> dict[str, set[str]]:
         if keep_idents:
             fresh[rel] = scanned.idents
     if stale:
+        _need_files(index)
         _walk_modules(index, fresh if keep_idents else None)
     return fresh
+
+
+def _need_files(index: TreeIndex) -> None:
+    if not index.files_loaded:
+        index.load_files()
+        index.old_exports = _all_exports(index.files)
 
 
 def _walk_modules(index: TreeIndex, fresh: dict[str, set[str]] | None) -> None:
@@ -586,6 +643,8 @@ def context_for(index: TreeIndex, files: list[str], dirs: list[str]) -> Context:
     modules it belongs to (as `focus.focus_modules` sees them), the modules using their
     exports or exporting the same names, those exporting what they mention, and those on a
     dependency cycle through them."""
+    if any(f.endswith(".h") for f in files):
+        index.load_files()  # which .c files include it, by name (open_index's need_files)
     graph = index.graph or _graph(index)
     by_key = {module_key(m): m for m in index.grouping.modules}
     base = _owners(index, files, dirs)

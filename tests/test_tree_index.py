@@ -260,3 +260,22 @@ def test_the_answer_does_not_depend_on_how_the_list_is_split(
     apart = sorted(f for name in files for f in run(tree, cache_dir, "--focus", name)[0])
     assert together == sorted(set(apart))
     assert "5 module(s) of the kernel tree at . (3 in focus)" in focus_note(stderr)
+
+
+def test_a_header_focus_and_a_lost_records_entry(tmp_path: Path, cache_dir: Path) -> None:
+    from kmodlint.cache import Cache
+
+    tree = make_kernel_tree(tmp_path)
+    header = "drivers/gplexp/modgplexp.h"
+    first, _ = run(tree, cache_dir, "--focus", header)
+    assert ("drivers/users/modprop.c", 10, "KM203") in first  # modprop includes it
+    # a warm run reads the file records only for what needs them (a header's includers)
+    again, stderr = run(tree, cache_dir, "--focus", header)
+    assert again == first and "updated: 0 file(s) re-read" in focus_note(stderr)
+    # the records' cache entry evicted: the index is built again, with the same answer
+    cache = Cache(cache_dir)
+    key = cache.key(os.path.realpath(tree), salt=f"tree-files:{settings(tmp_path).digest}")
+    assert key is not None
+    cache._file(key).unlink()
+    rebuilt, stderr = run(tree, cache_dir, "--focus", header)
+    assert rebuilt == first and "built now: 8 file(s) read" in focus_note(stderr)
