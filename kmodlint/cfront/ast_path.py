@@ -49,6 +49,10 @@ class AstResult:
     # Names the emitted code uses (macros expanded, through the static inline functions of
     # the driver's own headers that code calls), at their first use.
     references: dict[str, Loc] = field(default_factory=dict)
+    # Every identifier the file's own function bodies and initializers show the parse, used
+    # or declared there (parameters, locals): where a name is among them but not among the
+    # references, the compiler decided it is not a use (a parameter named like an export).
+    body_names: set[str] = field(default_factory=set)
 
 
 # --------------------------------------------------------------------------- GNU clean-up
@@ -626,18 +630,9 @@ def _is_sizeof(node: c_ast.Node | None) -> bool:
     return isinstance(node, c_ast.UnaryOp) and node.op == "sizeof"
 
 
-def _uses_of(
-    node: c_ast.Node, params: c_ast.Node | None = None, static_init: bool = False
-) -> list[c_ast.ID]:
-    finder = _Uses(static_init)
-    if params is not None:
-        finder.visit(params)
-        finder.used.clear()  # array bounds of parameters are not uses worth recording
-    finder.visit(node)
-    return [ident for ident in finder.used if ident.name not in finder.local]
-
-
-def _references(ast: c_ast.FileAST, loc: _Locator) -> dict[str, Loc]:
+def _references(
+    ast: c_ast.FileAST, loc: _Locator, body_names: set[str] | None = None
+) -> dict[str, Loc]:
     """What the object file will reference, as the compiler sees it: the uses in every
     function and initializer of the file and its own headers, where a `static inline`
     function counts only when something that is emitted uses it (gcc emits no unused
@@ -667,6 +662,19 @@ def _references(ast: c_ast.FileAST, loc: _Locator) -> dict[str, Loc]:
                 continue
             bodies.setdefault(node.name, []).append((node.init, None, node.coord, True))
             roots.append(node.name)
+    # each body's uses once: the names of every body, reached or not, go to body_names
+    uses: dict[int, list[c_ast.ID]] = {}
+    for entries in bodies.values():
+        for body, params, _coord, static_init in entries:
+            finder = _Uses(static_init)
+            if params is not None:
+                finder.visit(params)
+                finder.used.clear()  # array bounds of parameters are not uses worth recording
+            finder.visit(body)
+            uses[id(body)] = [i for i in finder.used if i.name not in finder.local]
+            if body_names is not None:
+                body_names.update(i.name for i in finder.used)
+                body_names.update(finder.local)
     found: dict[str, Loc] = {}
     done: set[str] = set()
     # (name, where the emitted code calls it): a use inside an inline helper is reported
@@ -678,8 +686,8 @@ def _references(ast: c_ast.FileAST, loc: _Locator) -> dict[str, Loc]:
         if name in done:
             continue
         done.add(name)
-        for body, params, coord, static_init in bodies.get(name, ()):
-            for ident in _uses_of(body, params, static_init):
+        for body, _params, coord, _static_init in bodies.get(name, ()):
+            for ident in uses[id(body)]:
                 used = ident.name
                 if used in enumerators or used.startswith("__kmodlint") or used == name:
                     continue
@@ -977,7 +985,7 @@ def _analyse(
     try:
         locator = _Locator(path, env)
         result = _walk(ast, locator)
-        result.references = _references(ast, locator)
+        result.references = _references(ast, locator, result.body_names)
         _add_asm_definitions(result, globals_in_asm, path)
         return result
     except Exception as exc:

@@ -289,6 +289,12 @@ def _merge_ast(facts: FileFacts, job: SourceJob) -> None:
     # (a use inside the arguments of a kernel macro the stub does not expand).
     for name, where in result.references.items():
         facts.references.setdefault(name, where)
+    # A name the parse saw in the code but not as a use (a parameter or local named like
+    # another module's export: idxd's `idxd_drv`) is no import; the token scan, blind to
+    # scopes, took it for one (a false idxd -> idxd_bus -> idxd cycle).
+    for name in [n for n in facts.references if n in result.body_names]:
+        if name not in result.references:
+            del facts.references[name]
     facts.ast_uses = set(result.references)
     seen = {(e.symbol, e.loc.line) for e in facts.exports}
     by_symbol = {e.symbol for e in facts.exports}

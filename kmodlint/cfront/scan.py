@@ -237,6 +237,31 @@ STATIC_CALL_PREFIXES = ("__SCK__", "__SCT__")
 _STATIC_CALL_EXPORTS = {
     f"EXPORT_STATIC_CALL{tramp}{gpl}" for tramp in ("", "_TRAMP") for gpl in ("", "_GPL")
 }
+# Macros that define a name pasted from an argument: include/linux/device.h (DEVICE_ATTR*,
+# DEVICE_*_ATTR), device/driver.h, device/bus.h, device/class.h (*_ATTR_RW/RO/WO...).
+_PASTED_ATTR = re.compile(
+    r"(?:(DEVICE)_ATTR(?:_RW|_RO|_WO|_ADMIN_RW|_ADMIN_RO|_PREALLOC|_IGNORE_LOCKDEP)?"
+    r"|(DEVICE)_(?:ULONG|INT|BOOL|STRING)_ATTR"
+    r"|(DRIVER|BUS|CLASS)_ATTR_(?:RW|RO|WO|STRING))"
+)
+_ATTR_PREFIX = {"DEVICE": "dev_attr_", "DRIVER": "driver_attr_", "BUS": "bus_attr_"}
+# include/linux/interval_tree_generic.h: INTERVAL_TREE_DEFINE(..., ITSTATIC, ITPREFIX)
+_INTERVAL_TREE_PARTS = ("_insert", "_remove", "_iter_first", "_iter_next")
+
+
+def _pasted_definitions(name: str, tokens: list[Token], index: int) -> list[str]:
+    attr = _PASTED_ATTR.fullmatch(name)
+    if attr is None and name != "INTERVAL_TREE_DEFINE":
+        return []
+    args, _ = _arguments(tokens, index + 1)
+    if attr is not None:
+        kind = next(g for g in attr.groups() if g)
+        first = _name_of(args[0]) if args else None
+        return [_ATTR_PREFIX.get(kind, "class_attr_") + first] if first else []
+    prefix = _name_of(args[7]) if len(args) == 8 else None
+    return [prefix + part for part in _INTERVAL_TREE_PARTS] if prefix else []
+
+
 # include/linux/pm.h (6.1): EXPORT_[NS_][GPL_]{SIMPLE,RUNTIME}_DEV_PM_OPS(name, ..., [ns])
 # export the dev_pm_ops object when CONFIG_PM is set.
 _PM_OPS = re.compile(r"EXPORT_(NS_)?(GPL_)?(SIMPLE|RUNTIME)_DEV_PM_OPS")
@@ -308,6 +333,12 @@ def _macro(
             # sections, DEFINE_PER_CPU_SHARED_ALIGNED...): maybe defined, never "undefined".
             facts.macro_names.add(symbol)
         return end
+    pasted = _pasted_definitions(name, tokens, index)
+    if pasted:
+        # DEVICE_ATTR(x, ...) defines dev_attr_x: maybe defined (static or not, the token
+        # scan cannot always tell), never "undefined"; the call goes on as any other
+        facts.macro_names.update(pasted)
+        return None
     pm_ops = _PM_OPS.fullmatch(name)
     if pm_ops:
         args, end = _arguments(tokens, index + 1)
@@ -538,7 +569,13 @@ def _record_declaration(facts: FileFacts, statement: list[Token], path: str) -> 
             ctype = function_type(type_prefix, params)
         else:
             ctype = variable_type(type_prefix, statement[at + 1 : at + 2])
-        if is_function or (extern and not has_init):
+        # `T f(...) __attribute__((alias("g")));` defines f (mtd's cfi_cmdset_0003 is
+        # cfi_cmdset_0001 under another name, exported as such): a definition, not a prototype
+        aliased = any(
+            t.text == "alias" and i + 1 < len(statement) and statement[i + 1].text == "("
+            for i, t in enumerate(statement[at + 1 :], start=at + 1)
+        )
+        if (is_function or (extern and not has_init)) and not aliased:
             facts.externs.append(
                 ExternDecl(
                     name, is_function, extern, _loc(path, name_token), ctype, token_ctype=ctype
@@ -550,7 +587,7 @@ def _record_declaration(facts: FileFacts, statement: list[Token], path: str) -> 
                 Definition(
                     name,
                     is_static="static" in prefix,
-                    is_function=False,
+                    is_function=is_function,
                     section=_section_of(words),
                     loc=_loc(path, name_token),
                     ctype=ctype,
@@ -663,9 +700,19 @@ def _macro_uses(facts: FileFacts, lexed: LexedFile) -> None:
 _NOT_TYPES = frozenset(["return", "case", "sizeof", "else", "do", "typeof", "__typeof__"])
 
 
+# include/linux/module.h: symbol_get(x) is __symbol_get(__stringify(x)) (typeof(&x) only
+# types it), symbol_put/symbol_request likewise, and media's dvb_attach/dvb_detach call
+# them: the loader looks the name up at run time, the object file holds no reference.
+_BY_NAME_ONLY = frozenset(
+    ("symbol_get", "symbol_put", "symbol_request", "dvb_attach", "dvb_detach")
+)
+
+
 def _reference(facts: FileFacts, tokens: list[Token], index: int, path: str) -> None:
     token = tokens[index]
     if token.kind != "ident" or token.text in _KEYWORDS:
+        return
+    if index > 1 and tokens[index - 1].text == "(" and tokens[index - 2].text in _BY_NAME_ONLY:
         return
     if index > 0 and tokens[index - 1].text in (".", "->"):
         return
