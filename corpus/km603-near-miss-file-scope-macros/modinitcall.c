@@ -13,6 +13,10 @@ fsm_state_decl(modinitcall, idle);
 fsm_state_decl(modinitcall, busy);
 compile_time_assert(sizeof(int) == 4, int_is_four_bytes);
 
+/* an array of pointers to arrays (gspca/sonixj.c sensor_init): not a prototype of u8 */
+static const u8 modinitcall_table[2][2] = { { 1, 2 }, { 3, 4 } };
+static const u8 (*modinitcall_tables[])[2] = { modinitcall_table, modinitcall_table };
+
 static void modinitcall_sm_idle(struct fsm *fsm)
 {
 }
@@ -25,7 +29,7 @@ static void modinitcall_sm_busy(struct fsm *fsm)
 static int __init modinitcall_init(void)
 {
 	modinitcall_sm_busy(NULL);
-	return 0;
+	return modinitcall_tables[0][0][0] == 1 ? 0 : -EINVAL;
 }
 subsys_initcall(modinitcall_init);
 

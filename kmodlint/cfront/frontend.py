@@ -279,9 +279,18 @@ def _merge_ast(facts: FileFacts, job: SourceJob) -> None:
         facts.definitions[definition.name] = replace(definition, token_ctype=token_ctype)
     typed = {(e.name, e.loc.path, e.loc.line): e for e in result.externs}
     merged = []
+    declared_lines = {(e.loc.path, e.loc.line) for e in result.externs}
+    declared_lines |= {(d.loc.path, d.loc.line) for d in result.definitions}
     for extern in facts.externs:
         found = typed.pop((extern.name, extern.loc.path, extern.loc.line), None)
-        merged.append(replace(found, token_ctype=extern.token_ctype) if found else extern)
+        if found is not None:
+            merged.append(replace(found, token_ctype=extern.token_ctype))
+        elif (extern.loc.path, extern.loc.line) not in declared_lines:
+            # a line the parse shows no declaration on (hidden by a stub macro): the
+            # token scan's reading stands. Where the parse declares something else there
+            # (`static const u8 (*sensor_init[])[8] = ...` read as a prototype of `u8`),
+            # the compiler's reading wins.
+            merged.append(extern)
     merged.extend(e for e in typed.values() if e.explicit_extern or e.is_function)
     facts.externs = merged
     # Uses as the compiler sees them (macros expanded, through the driver's inline
