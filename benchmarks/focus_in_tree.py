@@ -105,9 +105,9 @@ def make_one_object(tree: str, kernel: str, focus: str, folder: Path) -> float |
 
 def folders_run_about(
     tree: Path, folders: list[str], focus: str, config: str, kernel: str, cache: str
-) -> list[Row]:
+) -> tuple[list[Row], str]:
     """The findings of `check FOLDERS` that `--focus FOCUS` would keep, in this process
-    (the same steps as cli._check up to the focus filter)."""
+    (the same steps as cli._check up to the focus filter), and what that run read."""
     from kmodlint import settings, suppress
     from kmodlint.engine import run_rules
     from kmodlint.focus import Focus
@@ -124,7 +124,11 @@ def folders_run_about(
     outcome = suppress.apply(findings, suppress.source_files(loaded.module_set), selected)
     unused = settings.apply_severity(settings.apply_ignores(outcome.unused, options), options)
     kept = Focus(files={os.path.realpath(focus)}).select(outcome.kept + unused, loaded.module_set)
-    return sorted((f.path, f.line, f.code, f.message) for f in kept)
+    sources = loaded.sources
+    read = f"{len(loaded.module_set.modules)} modules"
+    if sources is not None:
+        read += f", {sources.files_with_ast} of {sources.files_total} C files with the AST"
+    return sorted((f.path, f.line, f.code, f.message) for f in kept), read
 
 
 def focus_rows(report: Path) -> list[Row]:
@@ -180,14 +184,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.compare:
             focused = focus_rows(work / "report.json")
             started = time.perf_counter()
-            wider = folders_run_about(
+            wider, read_by_folders = folders_run_about(
                 tree, args.compare, args.focus, args.config, args.kernel, str(work / "cache")
             )
             seconds = time.perf_counter() - started
             same = focused == wider
             print(
                 f"findings about the focus: {len(focused)} from --focus, {len(wider)} from a "
-                f"run over {' '.join(args.compare)} ({seconds:.0f} s): "
+                f"run over {' '.join(args.compare)} ({read_by_folders}, {seconds:.0f} s): "
                 + ("identical" if same else "DIFFERENT")
             )
             for row in sorted(set(focused) ^ set(wider)):
