@@ -18,8 +18,11 @@ table. This index finds them without analysing anything:
 
 Records are keyed by path and checked by (size, mtime, ctime, inode); a file changed less
 than two seconds before it was read is read again next time (a timestamp can lie). The
-index lives in the cache folder as one signed entry (`cache.Cache`), never in the tree;
-kmodlint's own code fingerprint is part of its key, so a new kmodlint builds a new index.
+index lives in the cache folder (`cache.Cache`: signed entries), never in the tree: one
+entry with the grouping, the stamps and the module graph (all a run in which nothing
+changed reads), one with the file records (read when a file changed), one per folder
+with the identifier CRCs (read when a name is exported for the first time). kmodlint's
+own code fingerprint is part of the keys, so a new kmodlint builds a new index.
 """
 
 from __future__ import annotations
