@@ -34,6 +34,7 @@ from kmodlint.frontends.elf import inspect_module
 from kmodlint.kernel.load import KernelSpecError, load_kernel
 from kmodlint.moduleset import ModuleSet
 from kmodlint.rule import all_rules
+from tests.corpus_support import forget_process_state
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -93,7 +94,9 @@ class CliRun:
 
 
 def run_cli(*args: str) -> CliRun:
-    """`kmodlint ARGS` in this process, stdout and stderr captured."""
+    """`kmodlint ARGS` in this process, stdout and stderr captured, and kmodlint's
+    per-process memos emptied after it (each input starts as a new process would, and
+    leaves nothing behind for the next input or the next test)."""
     out, err = io.StringIO(), io.StringIO()
     saved = sys.stdout, sys.stderr
     try:
@@ -101,6 +104,7 @@ def run_cli(*args: str) -> CliRun:
             status = cli.main(list(args))
     finally:
         sys.stdout, sys.stderr = saved
+        forget_process_state()
     return CliRun(status, out.getvalue(), err.getvalue())
 
 
