@@ -279,3 +279,15 @@ def test_a_header_focus_and_a_lost_records_entry(tmp_path: Path, cache_dir: Path
     cache._file(key).unlink()
     rebuilt, stderr = run(tree, cache_dir, "--focus", header)
     assert rebuilt == first and "built now: 8 file(s) read" in focus_note(stderr)
+
+
+def test_a_changed_kbuild_regroups_the_tree(tmp_path: Path, cache_dir: Path) -> None:
+    tree = make_kernel_tree(tmp_path)
+    focus = "drivers/users/modnolicense.c"
+    first, _ = run(tree, cache_dir, "--focus", focus)
+    assert first == [("drivers/users/Makefile", 2, "KM201")]
+    # modnolicense is no longer built: nothing to say about it, and the Kbuild was reread
+    (tree / "drivers" / "users" / "Makefile").write_text("obj-m += modprop.o\n")
+    found, stderr = run(tree, cache_dir, "--focus", focus)
+    assert found == [] and "Kbuild regrouped" in focus_note(stderr)
+    assert "part of no module" in focus_note(stderr)
