@@ -16,12 +16,11 @@ tree's grouping gives them (`Focus.load`).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import subprocess
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -128,14 +127,13 @@ class Focus:
 
     def load(self, paths: list[str], **options: Any) -> LoadedSet:
         """`load_set(paths, **options)`; inside a kernel tree, its Kbuild grouping is the
-        whole tree's cut to the context (`group_sources` is replaced for the call: a
-        folder's Kbuild would descend into every sub-folder, all of drivers/net for tun.c)."""
+        whole tree's cut to the context (a folder's own Kbuild would descend into every
+        sub-folder, all of drivers/net for tun.c, and miss its parents' subdir-ccflags)."""
         from kmodlint.loading import load_set
 
         if not self.trees:
             return load_set(paths, **options)
-        with _grouping_from_index(self):
-            return load_set(paths, **options)
+        return load_set(paths, grouper=_grouping_from_index(self), **options)
 
 
 def plan_focus(
@@ -263,11 +261,10 @@ def _cache(cache_dir: str | None) -> Any:
     return Cache(Path(cache_dir) if cache_dir else default_cache_dir())
 
 
-@contextlib.contextmanager
-def _grouping_from_index(focus: Focus) -> Iterator[None]:
-    """For the load_set of a focus inside kernel trees: the grouping of a path inside one
-    is that tree's (from its index) cut to the context; other paths are grouped as ever."""
-    from kmodlint.cfront import sources
+def _grouping_from_index(focus: Focus) -> Callable[..., KbuildResult]:
+    """The grouper for the load_set of a focus inside kernel trees: the grouping of a path
+    inside one is that tree's (from its index) cut to the context; other paths are grouped
+    as ever."""
     from kmodlint.cfront.kbuild import KbuildResult, group_sources
     from kmodlint.tree_index import GroupSettings, restricted_result
 
@@ -306,12 +303,7 @@ def _grouping_from_index(focus: Focus) -> Iterator[None]:
             base = restricted_result(plan.index, plan.context, plan.shown, base)
         return base
 
-    original = sources.group_sources
-    sources.group_sources = grouped
-    try:
-        yield
-    finally:
-        sources.group_sources = original
+    return grouped
 
 
 def _regroup(plan: TreeFocus, settings: GroupSettings) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from kmodlint.build_products import pair_build_products
 from kmodlint.cache import Cache, choose_work_dir, default_cache_dir
 from kmodlint.cfront.elsewhere import defined_elsewhere
-from kmodlint.cfront.kbuild import kernel_source_tree
+from kmodlint.cfront.kbuild import KbuildResult, group_sources, kernel_source_tree
 from kmodlint.cfront.kconfig import ConfigError, read_config, running_kernel_config
 from kmodlint.cfront.kernel_inlines import kernel_inlines
 from kmodlint.cfront.sources import SourceSet, load_sources
@@ -44,6 +44,7 @@ def load_set(
     exclude: Callable[[str], bool] | None = None,
     progress: Progress | None = None,
     defines: dict[str, str] | None = None,
+    grouper: Callable[..., KbuildResult] = group_sources,
 ) -> LoadedSet:
     cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
     inputs = discover(paths, exclude)
@@ -98,6 +99,7 @@ def load_set(
             # the target's release decides version-guarded branches (ifeq ($(VERSION),6))
             kernel_release=kernel.vermagic.split()[0] if kernel and kernel.vermagic else None,
             kernel_tree=kernel_source_tree(kernel_spec),
+            grouper=grouper,
         )
         if exclude is not None:
             _drop_excluded(sources, exclude)

@@ -50,9 +50,12 @@ def load_sources(
     defines: dict[str, str] | None = None,
     kernel_release: str | None = None,
     kernel_tree: str | None = None,
+    grouper: Callable[..., KbuildResult] = group_sources,
 ) -> SourceSet:
+    """The source modules of `paths`; `grouper` (group_sources' signature) groups the C
+    files into modules: --focus in a kernel tree passes the tree index's grouping."""
     result = SourceSet()
-    grouping = group_sources(paths, config, c_files, defines, kernel_release, kernel_tree)
+    grouping = grouper(paths, config, c_files, defines, kernel_release, kernel_tree)
     result.skipped_by_config = grouping.skipped_by_config
     for path, line, message in grouping.problems:
         result.problems.append(InputProblem("unparsable-source", path, message, line=line or None))
