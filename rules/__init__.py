@@ -1,4 +1,6 @@
-"""The rule catalogue, one module per family (DESIGN.md). Importing this registers them all."""
+"""The rule catalogue, one module per family (ARCHITECTURE.md, "Rules").
+
+Importing this registers them all."""
 
 from kmodlint.rules import (
     exports,

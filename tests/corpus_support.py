@@ -1,4 +1,4 @@
-"""Reading corpus cases: annotations (reference/corpus-format.md §2) and expect.toml (§3),
+"""Reading corpus cases: annotations (corpus/README.md, "Expectations") and expect.toml,
 and `run_kmodlint`, the CLI as the tests run it (in this process unless asked otherwise)."""
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def read_annotations(case: Path) -> list[Annotation]:
 
 
 def _place(case: Path, annotations: list[Annotation]) -> None:
-    """Resolve each annotation's target line (corpus-format.md §2, Placement)."""
+    """Resolve each annotation's target line (corpus/README.md, "Expectations")."""
     lines_of: dict[str, list[str]] = {}
 
     def lines(name: str) -> list[str]:

@@ -60,7 +60,7 @@ SOURCE_CASES = [
 
 
 def _settings_args(case: Path) -> list[str]:
-    """corpus-format.md §1: no user settings, unless the case holds its own kmodlint.toml."""
+    """corpus/README.md: no user settings, unless the case holds its own kmodlint.toml."""
     own = case / "kmodlint.toml"
     return ["--settings", str(own)] if own.is_file() else ["--isolated"]
 

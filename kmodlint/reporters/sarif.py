@@ -2,7 +2,7 @@
 
 GitHub rejects empty strings in required properties and truncates descriptions above 1024
 characters, neither of which the JSON schema checks, so both are handled here
-(linter-conventions.md §3).
+(GitHub's SARIF support for code scanning).
 """
 
 from __future__ import annotations
