@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     symbols.add_argument("--format", choices=["table", "json"], default="table")
 
     rules = commands.add_parser("rules", help="list the rules")
-    rules.add_argument("--format", choices=["table", "json"], default="table")
+    rules.add_argument("--format", choices=["table", "json", "markdown"], default="table")
 
     explain = commands.add_parser("explain", help="show a rule's documentation")
     explain.add_argument("rule", metavar="CODE|NAME")

@@ -34,3 +34,17 @@ def test_rule_documentation(rule) -> None:
     what = rule.doc.split("## What it does", 1)[1].split("\n## ", 1)[0].strip()
     assert 0 < len(what) <= 1024
     assert "Key:" in what or rule.code.startswith("KM9"), f"{rule.code}: key not documented"
+
+
+def test_readme_rules_table_is_the_registry() -> None:
+    """README.md's table is `kmodlint rules --format markdown` (regenerate it when a rule
+    changes); a rule added, renamed or re-severitied without it fails here."""
+    from pathlib import Path
+
+    from kmodlint.reporters.catalogue import format_rules
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = readme.index("<!-- rules table:")
+    start = readme.index("\n", start) + 1
+    end = readme.index("<!-- end of rules table -->")
+    assert readme[start:end] == format_rules(RULES, "markdown")

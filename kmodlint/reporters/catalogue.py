@@ -30,4 +30,11 @@ def format_rules(rules: list[Rule], fmt: str) -> str:
         (r.code, r.name, r.severity.value, r.summary + (" (opt-in)" if r.code in OPT_IN else ""))
         for r in rules
     ]
+    if fmt == "markdown":
+        # README.md's rules table is this output (tests/test_registry.py checks it)
+        rows = [
+            (c, n, s, ", ".join(r.modes), w) for (c, n, s, w), r in zip(table, rules, strict=True)
+        ]
+        headers = ["code", "name", "severity", "reads", "fires when"]
+        return tabulate(rows, headers=headers, tablefmt="github") + "\n"
     return tabulate(table, headers=["code", "name", "severity", "summary"]) + "\n"
