@@ -32,9 +32,9 @@ def format_rules(rules: list[Rule], fmt: str) -> str:
     ]
     if fmt == "markdown":
         # README.md's rules table is this output (tests/test_registry.py checks it)
-        rows = [
+        with_modes = [
             (c, n, s, ", ".join(r.modes), w) for (c, n, s, w), r in zip(table, rules, strict=True)
         ]
         headers = ["code", "name", "severity", "reads", "fires when"]
-        return tabulate(rows, headers=headers, tablefmt="github") + "\n"
+        return tabulate(with_modes, headers=headers, tablefmt="github") + "\n"
     return tabulate(table, headers=["code", "name", "severity", "summary"]) + "\n"
