@@ -393,3 +393,23 @@ def test_no_c_preprocessor_is_one_note_and_the_token_scan_still_reports(
     assert "mod2.c:17:" in out and "[KM301 unresolved-symbol]" in out
     assert "[KM603 extern-in-source]" in out
     assert status == 1
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["-1 / 2 == 0", "-7 / 2 == -3", "-7 % 2 == -1", "7 % -2 == 1", "!(!2 & 1)", "010 == 8"],
+)
+def test_if_arithmetic_is_c_arithmetic(expression: str) -> None:
+    """One `#if` evaluator with C's integer semantics (truncating division, C `%`, `!`
+    binding tighter than `&`), for the token path and for the stub generator, which used
+    Python's eval() (where -1 // 2 == -1 and `not 2 & 1` is `not (2 & 1)`)."""
+    from kmodlint.cfront.stubgen import CondEvaluator
+
+    assert evaluate(expression, {})
+    assert CondEvaluator({}).evaluate(expression) is True
+    assert CondEvaluator({}).evaluate(f"!({expression})") is False
+
+
+def test_if_negative_shift_is_unknown_not_a_crash() -> None:
+    with pytest.raises(ConditionError):
+        evaluate("1 << -1", {})

@@ -209,6 +209,15 @@ def _apply(op: str, left: int, right: int) -> int:
         return int(bool(left) and bool(right))
     if op in ("/", "%") and right == 0:
         raise ConditionError("division by zero")
+    if op in ("<<", ">>") and right < 0:
+        raise ConditionError("negative shift count")
+    if op in ("/", "%"):
+        # C truncates toward zero (C11 6.5.5): -7 / 2 == -3 and -7 % 2 == -1, where
+        # Python's // and % floor (-4 and 1)
+        quotient = abs(left) // abs(right)
+        if (left < 0) != (right < 0):
+            quotient = -quotient
+        return quotient if op == "/" else left - right * quotient
     results = {
         "|": lambda: left | right,
         "^": lambda: left ^ right,
@@ -224,7 +233,5 @@ def _apply(op: str, left: int, right: int) -> int:
         "+": lambda: left + right,
         "-": lambda: left - right,
         "*": lambda: left * right,
-        "/": lambda: int(left / right),
-        "%": lambda: left % right,
     }
     return results[op]()

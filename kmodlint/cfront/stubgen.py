@@ -65,6 +65,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from kmodlint.cfront.condition import ConditionError, value_of
 from kmodlint.cfront.keywords import C_KEYWORDS
 from kmodlint.safe_io import SOURCE_LIMIT, TABLE_LIMIT, read_regular, read_regular_text
 
@@ -404,10 +405,7 @@ class CondEvaluator:
         pieces = self._pieces(tokens(expr))
         if pieces is None or None in pieces or not pieces:
             return None
-        try:
-            return int(eval("".join(pieces), {"__builtins__": {}}, {}))  # type: ignore[arg-type]
-        except Exception:
-            return None
+        return _c_value("".join(p for p in pieces if p is not None))
 
     def defined(self, name: str) -> bool | None:
         if name in KNOWN_TRUE:
@@ -452,16 +450,15 @@ class CondEvaluator:
                 samples |= {c - 1, c, c + 1}
         results = set()
         for unknown in sorted(samples):
-            src = "".join(f"({unknown})" if p is None else p for p in pieces)
-            try:
-                results.add(bool(eval(src, {"__builtins__": {}}, {})))
-            except Exception:
+            value = _c_value("".join(f"({unknown})" if p is None else p for p in pieces))
+            if value is None:
                 return None
+            results.add(bool(value))
         return results.pop() if len(results) == 1 else None
 
     def _pieces(self, toks: list[str]) -> list[str | None] | None:
-        """Python text for each token (None: an unknown operand), or None if the line
-        has something this evaluator does not model (function-like macros, ``?:``)."""
+        """C text for each token (None: an unknown operand), or None if the line has
+        something this evaluator does not model (function-like macros, ``?:``)."""
         pieces: list[str | None] = []  # None marks an unknown operand
         i = 0
         while i < len(toks):
@@ -499,11 +496,18 @@ class CondEvaluator:
             elif t in ("?", ":", "'") or t.startswith(("'", '"')):
                 return None
             else:
-                pieces.append(
-                    {"&&": " and ", "||": " or ", "!": " not ", "/": "//"}.get(t, f" {t} ")
-                )
+                pieces.append(f" {t} ")
             i += 1
         return pieces
+
+
+def _c_value(text: str) -> int | None:
+    """A constant expression's value with C's operators and integer semantics (the one
+    `#if` evaluator, cfront/condition.py), or None when it cannot be evaluated."""
+    try:
+        return value_of(text, {})
+    except (ConditionError, ValueError, OverflowError, RecursionError):
+        return None
 
 
 # --------------------------------------------------------------------------- header scanning
