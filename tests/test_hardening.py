@@ -122,13 +122,13 @@ def test_a_crashing_if_is_one_line_and_the_good_module_is_still_checked(
     assert "Traceback" not in err and "_RemoteTraceback" not in err
     found = by_file(report)
     assert any("no-module-exit" in f for f in found["good.c"])  # the good module's finding
-    for name, reason in (
-        ("shift.c", "ValueError"),
-        ("product.c", "OverflowError"),
-        ("deep.c", "RecursionError"),
-    ):
-        assert len(found[name]) == 1, found[name]
-        assert found[name][0].startswith("unparsable-source: analysis stopped (" + reason)
+    # the one crash left: 5,000 nested parentheses
+    assert len(found["deep.c"]) == 1, found["deep.c"]
+    assert found["deep.c"][0].startswith("unparsable-source: analysis stopped (RecursionError")
+    # `1 << -1` is "cannot tell" and the overflowing product a C value since the one #if
+    # evaluator (cfront/condition.py); they crashed (ValueError, OverflowError) before
+    for name in ("shift.c", "product.c"):
+        assert not any("analysis stopped" in f for f in found.get(name, [])), found[name]
     assert status == 1
 
 
@@ -871,13 +871,12 @@ def test_a_file_whose_analysis_crashed_is_not_cached(
     tree = env / "tree"
     tree.mkdir()
     (tree / "good.c").write_text(GOOD_C)
-    (tree / "shift.c").write_text(BAD_IF["shift.c"])
+    (tree / "deep.c").write_text(BAD_IF["deep.c"])
     cache_dir = env / "cache"
-    for _ in range(2):  # the second run recomputes shift.c and says the same
+    for _ in range(2):  # the second run recomputes deep.c and says the same
         _, report, _ = run(capsys, str(tree), "--cache-dir", str(cache_dir))
-        assert by_file(report)["shift.c"] == [
-            "unparsable-source: analysis stopped (ValueError: negative shift count)"
-        ]
+        [line] = by_file(report)["deep.c"]
+        assert line.startswith("unparsable-source: analysis stopped (RecursionError")
         assert len(_entries(cache_dir)) == 1  # good.c's
 
 
