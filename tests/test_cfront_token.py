@@ -413,3 +413,28 @@ def test_if_arithmetic_is_c_arithmetic(expression: str) -> None:
 def test_if_negative_shift_is_unknown_not_a_crash() -> None:
     with pytest.raises(ConditionError):
         evaluate("1 << -1", {})
+
+
+def test_a_file_including_itself_is_bounded_and_said_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A .c file that includes itself 8 times with no guard was k^9 header applications in
+    the token scan (> 200 s, found by tests/fuzz); now at most MAX_INCLUDES, one line."""
+    import time
+
+    from kmodlint import cli
+
+    src = tmp_path / "selfinc.c"
+    src.write_text(
+        "#include <linux/module.h>\n" + '#include "selfinc.c"\n' * 8 + 'MODULE_LICENSE("GPL");\n'
+    )
+    start = time.monotonic()
+    args = ["check", str(tmp_path), "--kernel", "none", "--config", "none", "--isolated"]
+    cli.main([*args, "--no-ast", "--no-cache", "--format", "json"])
+    assert time.monotonic() - start < 30
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    said = [f["message"] for f in findings if "quoted includes" in f["message"]]
+    assert said == [
+        "more than 2000 quoted includes applied (a header including itself?): the token scan "
+        "read the file partly"
+    ]

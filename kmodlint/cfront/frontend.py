@@ -22,7 +22,7 @@ from kmodlint.cache import (
 from kmodlint.cfront.facts import AST, FileFacts
 from kmodlint.cfront.header_macros import HeaderMacros, header_macros
 from kmodlint.cfront.kbuild import shipped_copy
-from kmodlint.cfront.lexer import lex
+from kmodlint.cfront.lexer import MAX_INCLUDES, lex
 from kmodlint.cfront.scan import STATIC_CALL_PREFIXES, scan
 from kmodlint.model import InputProblem
 from kmodlint.safe_io import describe_failure
@@ -114,7 +114,17 @@ def _analyse_source(job: SourceJob) -> SourceExtraction:
     _add_included_sources(facts, job, macros, lexed.local_includes, read_include, headers)
     if job.use_ast:
         _merge_ast(facts, job)
-    return SourceExtraction(facts)
+    problems = []
+    if lexed.include_budget_hit:
+        problems.append(
+            InputProblem(
+                "unparsable-source",
+                job.path,
+                f"more than {MAX_INCLUDES} quoted includes applied (a header including itself?): "
+                "the token scan read the file partly",
+            )
+        )
+    return SourceExtraction(facts, problems)
 
 
 def _add_header_declarations(

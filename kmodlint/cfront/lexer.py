@@ -60,6 +60,11 @@ class LexedFile:
     # `#include <...>` met so far (the file's and its own headers'), and the kernel headers'
     # macros they make visible to `#if` (None: not known, unknown names are 0).
     system_includes: list[str] = field(default_factory=list)
+    # Quoted includes applied so far: bounded (MAX_INCLUDES), since a file including itself
+    # k times (no guard) is k^9 applications at the depth limit; past it, the rest is not
+    # applied and `include_budget_hit` says so.
+    includes_applied: int = 0
+    include_budget_hit: bool = False
     headers: HeaderMacros | None = None
     undefined: set[str] = field(default_factory=set)  # #undef'd by the file: not a header's
 
@@ -126,6 +131,10 @@ def tokenize(text: str) -> list[Token]:
 
 
 IncludeReader = Callable[[str], str | None]
+# Quoted includes one file may apply, nested ones counted: real drivers apply a few dozen
+# (i40e's files ~30, with their guards); a self-including file without a guard would
+# otherwise apply k^9 of them (8 self-includes: > 200 s).
+MAX_INCLUDES = 2000
 
 
 def lex(
@@ -192,6 +201,10 @@ def _include(
         return
     if words[0].kind != "string" or read_include is None or depth > 8:
         return
+    if result.includes_applied >= MAX_INCLUDES:
+        result.include_budget_hit = True
+        return
+    result.includes_applied += 1
     included = read_include(words[0].text.strip('"'))
     if included is not None:
         _apply_header(_PROGRAMS.get(included), table, result, read_include, depth + 1)
