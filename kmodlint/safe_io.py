@@ -102,28 +102,35 @@ def inflate_gzip(data: bytes, limit: int, path: str) -> bytes:
     or not gzip at all."""
     out: list[bytes] = []
     size = 0
-    rest = data
-    while rest:
+    view = memoryview(data)
+    position, end = 0, len(data)
+    while position < end:
+        if data[position] == 0 and not data[position:].strip(b"\0"):
+            break  # padding after the last member, as gzip allows
         inflater = zlib.decompressobj(wbits=31)  # gzip header and trailer
-        pending = rest
         while not inflater.eof:
+            # input in small pieces: what follows a member's end comes back as unused_data,
+            # a copy; handing over the whole rest made a file of many tiny members quadratic
+            if inflater.unconsumed_tail:
+                piece: bytes | memoryview = inflater.unconsumed_tail
+            elif position < end:
+                piece = view[position : position + _GZIP_PIECE]
+                position += len(piece)
+            else:
+                raise ValueError("truncated gzip data")
             try:
-                chunk = inflater.decompress(pending, 4 * MB)
+                chunk = inflater.decompress(piece, 4 * MB)
             except zlib.error as exc:
                 raise ValueError(f"corrupt gzip data ({exc})") from exc
             size += len(chunk)
             if size > limit:
                 raise RefusedInput(errno.EFBIG, f"decompresses to more than {_size(limit)}", path)
             out.append(chunk)
-            pending = inflater.unconsumed_tail
-            if not chunk and not pending:
-                break  # all input used and nothing more comes out: cut short
-        if not inflater.eof:
-            raise ValueError("truncated gzip data")
-        rest = inflater.unused_data
-        if rest.strip(b"\0") == b"":  # padding after the last member, as gzip allows
-            break
+        position -= len(inflater.unused_data)  # the next member starts there
     return b"".join(out)
+
+
+_GZIP_PIECE = 4096
 
 
 def describe_failure(exc: BaseException) -> str:
