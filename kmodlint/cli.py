@@ -374,8 +374,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if _nothing_found(loaded) and not args.focus:
         shown = " ".join(args.paths)
         raise UsageError(
-            f"no module found in {shown}: no .ko/.o file, and no C file a Kbuild/Makefile "
-            "builds as a module (or a lone module .c)"
+            f"no module found in {shown}: no .ko file (a folder's .o files are build "
+            "intermediates: name one to check it), and no C file a Kbuild/Makefile builds as a "
+            "module (or a lone module .c)"
         )
     if args.command == "check":
         return _check(args, loaded, options)

@@ -65,3 +65,5 @@ def test_objects_in_a_folder_are_not_modules(tmp_path: Path) -> None:
     # nothing to report on is a usage error, not an empty success (issue 10)
     assert result.returncode == 2 and result.stdout == ""
     assert "no module found in" in result.stderr
+    # and says why the .o files there were not read (it said "no .ko/.o file")
+    assert "a folder's .o files are build intermediates: name one to check it" in result.stderr
