@@ -42,6 +42,8 @@ class Rule:
     scope: str  # "module" or "set"
     check: Callable[[ModuleSet], Iterable[Hit]]
     doc: str
+    # False: opt-in, runs only when selected (KM950, as ruff's preview-style rules)
+    default_enabled: bool = True
 
     @property
     def family(self) -> str:
@@ -72,6 +74,7 @@ def rule(
     summary: str,
     modes: tuple[str, ...] = ("binary",),
     scope: str = "module",
+    default_enabled: bool = True,
 ) -> Callable[[Callable[[ModuleSet], Iterable[Hit]]], Rule]:
     def register(check: Callable[[ModuleSet], Iterable[Hit]]) -> Rule:
         if code in REGISTRY or any(r.name == name for r in REGISTRY.values()):
@@ -79,7 +82,9 @@ def rule(
         doc = _dedent(check.__doc__ or "")
         if "## Severity" not in doc:
             doc += "\n\n## Severity\n" + SEVERITY_POLICY[Severity(severity)]
-        registered = Rule(code, name, Severity(severity), summary, modes, scope, check, doc)
+        registered = Rule(
+            code, name, Severity(severity), summary, modes, scope, check, doc, default_enabled
+        )
         REGISTRY[code] = registered
         return registered
 

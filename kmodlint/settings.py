@@ -23,9 +23,6 @@ from kmodlint.safe_io import SETTINGS_LIMIT, read_regular
 
 # Searched in this order in each folder, like ruff's .ruff.toml, ruff.toml, pyproject.toml.
 FILE_NAMES = (".kmodlint.toml", "kmodlint.toml", "pyproject.toml")
-# Rules that run only when selected by name, code or prefix (or ALL), never by default:
-# they report on kmodlint's own comments, not on the driver.
-OPT_IN = frozenset({"KM950"})
 FAIL_ON = ("error", "warning", "info", "never")
 RULE_LISTS = ("select", "extend-select", "ignore", "extend-ignore")
 KNOWN_KEYS = (
@@ -121,8 +118,9 @@ class Settings:
         """Default (every rule but the opt-in ones), then the file's layer, then the CLI's.
         Within a layer the most specific selector wins (ruff): `ignore = ["KM9"]` with
         `extend-select = ["KM950"]` runs KM950; a tie goes to ignore."""
-        codes = [r.code for r in all_rules()]
-        chosen = set(codes) - OPT_IN
+        rules = all_rules()
+        codes = [r.code for r in rules]
+        chosen = {r.code for r in rules if r.default_enabled}
         for layer in (self.file_layer, self.cli_layer):
             on = _specificity([*(layer.select or []), *layer.extend_select])
             off = _specificity([*layer.ignore, *layer.extend_ignore])

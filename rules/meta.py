@@ -15,6 +15,8 @@ from kmodlint.rule import Hit, rule
     "a kmodlint: ignore[…] comment suppresses nothing",
     modes=("source",),
     scope="set",
+    # opt-in: it reports on kmodlint's own comments, not on the driver
+    default_enabled=False,
 )
 def unused_suppression(ms: ModuleSet) -> Iterator[Hit]:
     """

@@ -7,7 +7,6 @@ import json
 from tabulate import tabulate
 
 from kmodlint.rule import Rule
-from kmodlint.settings import OPT_IN
 
 
 def format_rules(rules: list[Rule], fmt: str) -> str:
@@ -21,13 +20,13 @@ def format_rules(rules: list[Rule], fmt: str) -> str:
                 "modes": list(r.modes),
                 "scope": r.scope,
                 "summary": r.summary,
-                "default": r.code not in OPT_IN,
+                "default": r.default_enabled,
             }
             for r in rules
         ]
         return json.dumps({"rules": rows}, indent=2) + "\n"
     table = [
-        (r.code, r.name, r.severity.value, r.summary + (" (opt-in)" if r.code in OPT_IN else ""))
+        (r.code, r.name, r.severity.value, r.summary + ("" if r.default_enabled else " (opt-in)"))
         for r in rules
     ]
     if fmt == "markdown":

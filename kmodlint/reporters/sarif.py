@@ -59,10 +59,8 @@ def _descriptor(rule: Rule) -> dict:
 
 
 def _default_configuration(rule: Rule) -> dict:
-    from kmodlint.settings import OPT_IN
-
     configuration: dict = {"level": LEVELS[rule.severity.value]}
-    if rule.code in OPT_IN:
+    if not rule.default_enabled:
         configuration["enabled"] = False  # runs only when selected
     return configuration
 
