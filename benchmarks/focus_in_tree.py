@@ -108,22 +108,17 @@ def folders_run_about(
 ) -> tuple[list[Row], str]:
     """The findings of `check FOLDERS` that `--focus FOCUS` would keep, in this process
     (the same steps as cli._check up to the focus filter), and what that run read."""
-    from kmodlint import settings, suppress
-    from kmodlint.engine import run_rules
+    from kmodlint import settings
     from kmodlint.focus import Focus
     from kmodlint.loading import load_set
+    from kmodlint.pipeline import rule_findings
     from kmodlint.settings import Layer
 
     os.chdir(tree)
     options = settings.resolve(folders, None, True, Layer(), kernel, config, "never")
     loaded = load_set(folders, kernel, None, True, cache, config)
-    selected = options.all_selected()
-    findings = run_rules(loaded.module_set, selected, None)
-    findings = settings.apply_selection(findings, options)
-    findings = settings.apply_severity(settings.apply_ignores(findings, options), options)
-    outcome = suppress.apply(findings, suppress.source_files(loaded.module_set), selected)
-    unused = settings.apply_severity(settings.apply_ignores(outcome.unused, options), options)
-    kept = Focus(files={os.path.realpath(focus)}).select(outcome.kept + unused, loaded.module_set)
+    findings = rule_findings(loaded.module_set, options).findings
+    kept = Focus(files={os.path.realpath(focus)}).select(findings, loaded.module_set)
     sources = loaded.sources
     read = f"{len(loaded.module_set.modules)} modules"
     if sources is not None:

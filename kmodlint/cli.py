@@ -510,20 +510,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _check(args: argparse.Namespace, loaded: LoadedSet, options: Settings) -> int:
-    from kmodlint import baseline, settings, suppress
-    from kmodlint.engine import run_rules
+    from kmodlint import baseline
+    from kmodlint.pipeline import rule_findings
     from kmodlint.reporters.escape import printable_lines
     from kmodlint.rule import Severity
 
-    # discovery (exclude) -> rules (selection) -> per-file/per-module ignores -> severity
-    # -> inline suppressions -> --focus -> baseline -> report and exit status.
-    selected = options.all_selected()
-    findings = run_rules(loaded.module_set, selected, None)
-    findings = settings.apply_selection(findings, options)
-    findings = settings.apply_severity(settings.apply_ignores(findings, options), options)
-    outcome = suppress.apply(findings, suppress.source_files(loaded.module_set), selected)
-    unused = settings.apply_severity(settings.apply_ignores(outcome.unused, options), options)
-    findings = sorted(outcome.kept + unused, key=lambda f: f.sort_key())
+    # discovery (exclude) -> rules, ignores, severity, inline suppressions (pipeline.py)
+    # -> --focus -> baseline -> report and exit status.
+    outcome = rule_findings(loaded.module_set, options)
+    findings = outcome.findings
     if args.focus:
         # after suppressions: whether a suppression was used is judged on the whole set
         findings = args.focus.select(findings, loaded.module_set)
