@@ -10,13 +10,15 @@ import json
 import os
 import shutil
 import signal
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kmodlint import cli, pool
+
+# what hostile input costs is judged at the limit a command-line run starts with
+pytestmark = pytest.mark.usefixtures("default_recursion_limit")
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOOD_KO = FIXTURES / "arch" / "x86_64" / "mod1.ko"
@@ -58,20 +60,6 @@ def by_file(report: dict) -> dict[str, list[str]]:
         name = os.path.basename(finding["path"] or "")
         found.setdefault(name, []).append(f"{finding['rule']}: {finding['message']}")
     return found
-
-
-@pytest.fixture(autouse=True)
-def recursion_limit() -> Iterator[None]:
-    """Python's default limit. ast_path._parse raises the process-wide limit to 200,000
-    for its deep-stack thread and leaves it there, so after any AST parse in this process
-    a 100k-deep JSON or #if overflows the C stack (a segfault) instead of raising
-    RecursionError; these tests check what the default limit gives."""
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(1000)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
 
 
 class _Hung(BaseException):

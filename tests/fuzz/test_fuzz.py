@@ -7,31 +7,18 @@ long run by hand is `python -m tests.fuzz --long --minutes N`.
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.fuzz.families import FAMILIES, Family, run_one
 
-pytestmark = pytest.mark.fuzz
+pytestmark = [pytest.mark.fuzz, pytest.mark.usefixtures("default_recursion_limit")]
 
 
 def _examples(family: Family) -> int:
     override = os.environ.get("KMODLINT_FUZZ_EXAMPLES")
     return int(override) if override else family.examples
-
-
-@pytest.fixture(autouse=True)
-def default_recursion_limit() -> Iterator[None]:
-    """The limit a command-line run starts with (another test may have left it higher)."""
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(1000)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
 
 
 @pytest.fixture(autouse=True)
