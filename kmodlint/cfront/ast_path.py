@@ -887,7 +887,6 @@ def _deep(work: Callable[[], _T]) -> _T:
         threading.stack_size(PARSE_STACK)
         worker = threading.Thread(target=run, name="kmodlint-pycparser")
         worker.start()
-        threading.stack_size(old_stack)
         worker.join()
     finally:
         threading.stack_size(old_stack)
