@@ -183,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from kmodlint.reporters.escape import lenient_stream
+
+    # a latin-1 or ASCII locale cannot hold "—" or a file name's bytes: escaped, not a crash
+    lenient = [(stream, lenient_stream(stream)) for stream in (sys.stdout, sys.stderr)]
     guard = _StdoutGuard(sys.stdout)
     sys.stdout = guard  # type: ignore[assignment]
     try:
@@ -222,6 +226,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     finally:
         sys.stdout = guard.stream
+        for stream, errors in lenient:
+            if errors is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    stream.reconfigure(errors=errors)  # type: ignore[union-attr]
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:

@@ -1118,6 +1118,63 @@ def test_symbols_and_deps_escape_names_from_the_input(
     assert "ev\\x1b[2J\\x0ail" in out.replace("\\\\", "\\")
 
 
+def test_symbols_json_holds_no_lone_surrogate_for_a_non_utf8_name(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """json.dumps writes a lone surrogate as the escape \\udce9, which strict readers
+    (serde_json, GitHub) refuse: the file name's byte is shown as \\xe9 instead."""
+    tree = env / "tree"
+    tree.mkdir()
+    shutil.copy(GOOD_KO, Path(os.fsdecode(bytes(tree) + b"/caf\xe9.ko")))
+    assert cli.main(["symbols", str(tree), "--format", "json", "--kernel", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "\\udc" not in out
+    [module] = json.loads(out)["modules"]
+    assert module["name"] == "caf\\xe9" and module["path"].endswith("caf\\xe9.ko")
+
+
+def test_mermaid_labels_escape_quotes_and_entities(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A module named a"b#quot;c: the quote must not end the label, and the name's own
+    "#quot;" must stay text, not become a second quote."""
+    tree = env / "tree"
+    tree.mkdir()
+    shutil.copy(GOOD_KO, tree / 'a"b#quot;c.ko')
+    assert cli.main(["deps", str(tree), "--format", "mermaid", "--kernel", "none"]) == 0
+    out = capsys.readouterr().out
+    assert '["a#quot;b#35;quot;c"]' in out
+    assert cli.main(["deps", str(tree), "--format", "dot", "--kernel", "none"]) == 0
+    assert '"a\\"b#quot;c"' in capsys.readouterr().out
+
+
+def test_a_report_on_an_ascii_or_latin1_terminal_escapes_what_it_cannot_hold(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LANG=en_US.ISO-8859-1 (or PYTHONIOENCODING=ascii): kmodlint's own "—" used to end
+    the run with an internal error half-way through the report; a non-UTF-8 file name in
+    modules.dep still goes out byte for byte, as depmod writes it."""
+    import io
+
+    for encoding in ("ascii", "latin-1"):
+        raw = io.BytesIO()
+        stream = io.TextIOWrapper(raw, encoding=encoding, errors="strict")
+        monkeypatch.setattr("sys.stdout", stream)
+        assert cli.main(["explain", "KM301"]) == 0
+        stream.flush()
+        assert "resolve_symbol()` \\u2014" in raw.getvalue().decode(encoding)
+        assert stream.errors == "strict"  # the stream is given back as it was
+    tree = env / "tree"
+    tree.mkdir()
+    shutil.copy(GOOD_KO, Path(os.fsdecode(bytes(tree) + b"/caf\xe9.ko")))
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", errors="strict")
+    monkeypatch.setattr("sys.stdout", stream)
+    assert cli.main(["deps", str(tree), "--format", "modules.dep", "--kernel", "none"]) == 0
+    stream.flush()
+    assert raw.getvalue() == b"caf\xe9.ko:\n"
+
+
 def test_a_config_gz_of_many_tiny_members_inflates_in_linear_time() -> None:
     """100,000 one-line gzip members (3 MB): each member used to copy the rest of the file
     (23.8 s); the input now goes in small pieces (0.1 s)."""

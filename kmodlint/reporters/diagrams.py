@@ -45,8 +45,9 @@ def dot(drawn: Picture) -> str:
 
 
 def _mermaid_label(text: str) -> str:
-    # Inside a quoted Mermaid label only '"' needs an entity.
-    return '"' + text.replace('"', "#quot;") + '"'
+    # Inside a quoted Mermaid label '"' needs an entity, and '#' starts one (a name holding
+    # "#quot;" must not turn into a quote): both written as entities.
+    return '"' + text.replace("#", "#35;").replace('"', "#quot;") + '"'
 
 
 def mermaid(drawn: Picture) -> str:

@@ -10,6 +10,7 @@ terminal only ever receives printable text.
 
 from __future__ import annotations
 
+import codecs
 import re
 
 # C0 controls, DEL, C1 controls, the Unicode line and paragraph separators, the bidi
@@ -54,6 +55,19 @@ def valid_unicode(text: str) -> str:
     return _SURROGATE.sub(_escape, text)
 
 
+def valid_unicode_document(value: object) -> object:
+    """A JSON document (dicts, lists, strings, numbers) with `valid_unicode` applied to
+    every string, keys included: for reports that carry names from the input in many
+    places (`symbols --format json`: module, symbol, file and section names)."""
+    if isinstance(value, str):
+        return valid_unicode(value)
+    if isinstance(value, dict):
+        return {valid_unicode_document(k): valid_unicode_document(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [valid_unicode_document(item) for item in value]
+    return value
+
+
 def raw_bytes(text: str) -> bytes:
     """The bytes `text` stands for: a file name's own bytes for its surrogate escapes
     (os.fsencode), any other lone surrogate kept as UTF-8 would spell it."""
@@ -61,3 +75,35 @@ def raw_bytes(text: str) -> bytes:
         return text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
         return text.encode("utf-8", "surrogatepass")
+
+
+def _unencodable(error: UnicodeError) -> tuple[str | bytes, int]:
+    """Codec error handler for a stream whose encoding cannot hold every character (a
+    latin-1 or ASCII locale): a non-UTF-8 file name's bytes go out as they are (what
+    surrogateescape does) and any other character kmodlint prints ("—", "→") becomes a
+    backslash escape, so a report on such a terminal never fails half-way."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    code = ord(error.object[error.start])
+    if 0xDC80 <= code <= 0xDCFF:
+        return bytes([code - 0xDC00]), error.start + 1
+    return (f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"), error.start + 1
+
+
+STREAM_ERRORS = "kmodlint-escape"
+codecs.register_error(STREAM_ERRORS, _unencodable)
+
+
+def lenient_stream(stream: object) -> str | None:
+    """Make `stream` (stdout, stderr) write what its encoding cannot hold as escapes
+    instead of raising; return its former `errors` setting to restore, or None when it
+    was left as it was (not a text stream, or already lenient)."""
+    errors = getattr(stream, "errors", None)
+    reconfigure = getattr(stream, "reconfigure", None)
+    if errors != "strict" or reconfigure is None:
+        return None
+    try:
+        reconfigure(errors=STREAM_ERRORS)
+    except (OSError, ValueError):
+        return None
+    return errors

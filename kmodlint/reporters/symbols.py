@@ -8,7 +8,7 @@ from typing import Any
 from tabulate import tabulate
 
 from kmodlint.model import BINDING, KIND, SECTION, Module
-from kmodlint.reporters.escape import printable
+from kmodlint.reporters.escape import printable, valid_unicode_document
 
 
 def _crc(value: int | None) -> str | None:
@@ -72,7 +72,9 @@ def format_symbols(modules: list[Module], fmt: str, files: dict | None = None) -
         document: dict = {"modules": [module_record(m) for m in modules]}
         if files is not None:
             document["files"] = files
-        return json.dumps(document, indent=2) + "\n"
+        # names from the input may hold a non-UTF-8 file name's bytes (lone surrogates):
+        # shown as \xe9 escapes, so strict JSON readers accept the document
+        return json.dumps(valid_unicode_document(document), indent=2) + "\n"
     # the table shows names from the input: escaped (an ESC or a newline in a symbol name
     # must neither drive the terminal nor break the table's lines)
     overview = [
