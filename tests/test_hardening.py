@@ -263,6 +263,21 @@ def test_a_fifo_and_a_dev_zero_source_are_one_line_each(
     assert "Traceback" not in err
 
 
+def test_a_fifo_and_a_dev_zero_source_without_a_kbuild_are_one_line_each(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no Kbuild, the grouping's own walk of the folder used to hand them on as lone
+    modules: a second line each ("unreadable-path") after discovery's."""
+    tree = _kbuild_tree(env)
+    (tree / "Kbuild").unlink()
+    _, report, err = run(capsys, str(tree), "--no-cache", "--config", "none")
+    found = by_file(report)
+    assert found["fifo.c"] == ["unknown-input: not a regular file"]
+    assert found["zero.c"] == ["unknown-input: not a regular file"]
+    assert any("no-module-exit" in f for f in found["good.c"])
+    assert "Traceback" not in err
+
+
 def test_analyse_source_refuses_a_fifo_even_when_handed_one(tmp_path: Path) -> None:
     """The worker's own reading, whatever discovery decided: a FIFO named by a job."""
     from kmodlint.cfront.frontend import SourceJob, analyse_source

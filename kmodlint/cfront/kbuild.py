@@ -1807,7 +1807,9 @@ def group_sources(
             if inside_kernel and key not in g.visited:
                 continue
             for name in sorted(files):
-                if name.endswith(".c"):
+                # a FIFO or a link to /dev/zero named x.c: discovery said so in one line;
+                # as a candidate it would be that file's second line (and a read)
+                if name.endswith(".c") and os.path.isfile(os.path.join(directory, name)):
                     candidates.append(os.path.join(directory, name))
                     walked.setdefault(os.path.abspath(candidates[-1]), os.path.abspath(root))
 
