@@ -76,6 +76,11 @@ class Module:
     elf_class: int = 64
     big_endian: bool = False
     machine: str = ""
+    # The image ends with "~Module signature appended~\n" (kernel/module/signing.c).
+    signed: bool = False
+    # References modpost's sectioncheck[] flags, (fromsec, fromsym, tosec, tosym), from the
+    # relocations (kmodlint/frontends/sections.py); the rule applies modpost's allow-list.
+    section_refs: list[tuple[str, str, str, str]] = field(default_factory=list)
     # Facts only sources have (locations, C types, params); None for binaries.
     source: SourceInfo | None = None
 

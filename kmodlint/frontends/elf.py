@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from elftools.elf.enums import ENUM_E_MACHINE, ENUM_E_TYPE
 
+from kmodlint.frontends.sections import section_references
 from kmodlint.model import Export, ExportKind, InputProblem, Module, Target
 
 # The loader and modpost accept these as export tables (kernel/module/main.c:
@@ -32,6 +33,8 @@ _KSYMTAB_KINDS = {
 }
 # 7.1+: one __ksymtab plus one flag byte per entry (include/linux/module_symbol.h).
 _KSYM_FLAG_GPL_ONLY = 1
+# kernel/module/signing.c: module_sig_check() looks for this marker at the end of the image.
+MODULE_SIG_STRING = b"~Module signature appended~\n"
 
 _SHN_UNDEF = 0
 _SHN_ABS = 0xFFF1
@@ -178,6 +181,8 @@ def _inspect(data: bytes, path: str, name: str) -> Module:
     module.exports = _read_exports(image, symbols)
     if not module.exports:
         module.exports = _read_export_symbol_section(image, symbols)
+    module.signed = data.endswith(MODULE_SIG_STRING)
+    module.section_refs = section_references(image, symbols)
     return module
 
 
