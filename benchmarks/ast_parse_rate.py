@@ -1,6 +1,6 @@
 """How many real kernel sources the AST path (cpp + stub kernel + pycparser) parses.
 
-Runs :func:`kmodlint.cfront.ast_path.analyse_ast` on a deterministic sample of ``.c`` files of
+Runs :func:`kmodlint.cfront.ast.analyse.analyse_ast` on a deterministic sample of ``.c`` files of
 a kernel source tree (default: drivers/, sound/, net/, fs/), in parallel, with defines from a
 kernel ``.config``, and prints the share parsed, the time per file and the failure families.
 
@@ -28,8 +28,8 @@ from multiprocessing import Pool
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from kmodlint.cfront.ast_path import analyse_ast
-from kmodlint.cfront.preprocess import stub_env_dir
+from kmodlint.cfront.ast.analyse import analyse_ast
+from kmodlint.cfront.preprocess.cpp import stub_env_dir
 
 DEFAULT_TREE = "/work/cache/linux-source/x/usr/src/linux-source-6.1"
 DEFAULT_CONFIG = (

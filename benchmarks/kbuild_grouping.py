@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from kmodlint.cfront.kbuild import KbuildModule, group_sources
+from kmodlint.cfront.kbuild.grouping import KbuildModule, group_sources
 
 CACHE = "/work/cache"
 TREE = f"{CACHE}/linux-source/x/usr/src/linux-source-6.1"

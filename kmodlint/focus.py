@@ -33,7 +33,7 @@ from kmodlint.moduleset import ModuleSet
 from kmodlint.safe_io import SETTINGS_LIMIT, SOURCE_LIMIT, read_regular, read_regular_text
 
 if TYPE_CHECKING:
-    from kmodlint.cfront.kbuild import KbuildResult
+    from kmodlint.cfront.kbuild.grouping import KbuildResult
     from kmodlint.loading import LoadedSet
     from kmodlint.tree_index import Context, GroupSettings, TreeIndex
 
@@ -237,7 +237,7 @@ def group_settings(
     configuration (`loading.choose_config`), the --define words, the target's release
     (from its headers, as `kernel.load` reads it; a /lib/modules target without them
     tells it only once its modules are read: then `Focus.load` regroups) and its tree."""
-    from kmodlint.cfront.kbuild import kernel_source_tree
+    from kmodlint.cfront.kbuild.arch import kernel_source_tree
     from kmodlint.kernel.vermagic import vermagic_from_headers
     from kmodlint.loading import choose_config
     from kmodlint.tree_index import GroupSettings
@@ -265,7 +265,7 @@ def _grouping_from_index(focus: Focus) -> Callable[..., KbuildResult]:
     """The grouper for the load_set of a focus inside kernel trees: the grouping of a path
     inside one is that tree's (from its index) cut to the context; other paths are grouped
     as ever."""
-    from kmodlint.cfront.kbuild import KbuildResult, group_sources
+    from kmodlint.cfront.kbuild.grouping import KbuildResult, group_sources
     from kmodlint.tree_index import GroupSettings, restricted_result
 
     def grouped(

@@ -11,8 +11,9 @@ from pathlib import Path
 from kmodlint.build_products import pair_build_products
 from kmodlint.cache import Cache, choose_work_dir, default_cache_dir
 from kmodlint.cfront.elsewhere import defined_elsewhere
-from kmodlint.cfront.kbuild import KbuildResult, group_sources, kernel_source_tree
-from kmodlint.cfront.kconfig import ConfigError, read_config, running_kernel_config
+from kmodlint.cfront.kbuild.arch import kernel_source_tree
+from kmodlint.cfront.kbuild.grouping import KbuildResult, group_sources
+from kmodlint.cfront.kbuild.kconfig import ConfigError, read_config, running_kernel_config
 from kmodlint.cfront.kernel_inlines import kernel_inlines
 from kmodlint.cfront.sources import SourceSet, load_sources
 from kmodlint.discover import discover
@@ -130,7 +131,7 @@ def load_set(
 def _have_cpp(notes: list[str]) -> bool:
     """Whether a C preprocessor runs here; if not, one note (not one line per file) and
     every file goes by the token scan alone."""
-    from kmodlint.cfront.preprocess import PreprocessorNotFound, find_cpp
+    from kmodlint.cfront.preprocess.cpp import PreprocessorNotFound, find_cpp
 
     try:
         find_cpp()
@@ -178,7 +179,7 @@ def choose_config(
     """--config FILE, 'none', the .config of the --kernel headers/build tree, or the running
     kernel's configuration when one is found. "is not set" lines are kept (as ""): an
     option the configuration does not mention at all is an out-of-tree driver's own, which
-    its Makefiles read as =m (kbuild.py) whatever the host's kernel has."""
+    its Makefiles read as =m (kbuild/grouping.py) whatever the host's kernel has."""
     if spec and spec != "none":
         return read_config(spec, keep_unset=True), f"sources follow the configuration {spec}"
     if spec is None:
@@ -214,7 +215,7 @@ def prepare_stub_env(kernel_source: str, work: str | None = None) -> str:
     """--kernel-source DIR: the stub headers regenerated from the user's kernel tree, kept
     in the run's work folder `work` (the cache folder; never in the tree) and reused while
     the tree is unchanged."""
-    from kmodlint.cfront.stubgen import FORMAT, generate
+    from kmodlint.cfront.stubenv.write import FORMAT, generate
 
     if not os.path.isdir(kernel_source):
         raise ConfigError(f"--kernel-source {kernel_source}: not a directory")

@@ -40,7 +40,8 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from kmodlint.cache import Cache
-from kmodlint.cfront.kbuild import KbuildModule, KbuildResult, group_sources, is_kernel_tree
+from kmodlint.cfront.kbuild.arch import is_kernel_tree
+from kmodlint.cfront.kbuild.grouping import KbuildModule, KbuildResult, group_sources
 from kmodlint.safe_io import SOURCE_LIMIT, read_regular
 
 FORMAT = 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from kmodlint.cfront.condition import ConditionError, value_of
+from kmodlint.cfront.preprocess.condition import ConditionError, value_of
 from kmodlint.moduleset import ModuleSet
 from kmodlint.rule import Hit, rule
 from kmodlint.typecompat import KERNEL_TYPEDEFS, base_name

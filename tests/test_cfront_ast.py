@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from kmodlint.cfront import stubgen
-from kmodlint.cfront.ast_path import AstResult, analyse_ast, ctype_of
-from kmodlint.cfront.header_macros import HeaderMacros
-from kmodlint.cfront.lexer import lex
-from kmodlint.cfront.preprocess import preprocess, stub_env_dir
-from kmodlint.cfront.scan import scan
+from kmodlint.cfront.ast.analyse import analyse_ast
+from kmodlint.cfront.ast.walk import AstResult, ctype_of
+from kmodlint.cfront.preprocess.cpp import preprocess, stub_env_dir
+from kmodlint.cfront.preprocess.directives import lex
+from kmodlint.cfront.preprocess.header_macros import HeaderMacros
+from kmodlint.cfront.stubenv import conditions, write
+from kmodlint.cfront.tokens.scan import scan
 
 pytestmark = pytest.mark.skipif(shutil.which("cpp") is None, reason="needs cpp")
 
@@ -246,7 +247,7 @@ def test_stubgen_from_a_small_tree(tmp_path: Path) -> None:
     cfg = tmp_path / "config"
     cfg.write_text("CONFIG_DEMO_ON=y\n")
     out = tmp_path / "env"
-    stubgen.generate(str(tmp_path / "k"), str(out), config=str(cfg))
+    write.generate(str(tmp_path / "k"), str(out), config=str(cfg))
     text = (out / "headers.txt").read_text()
     paths = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
     assert "linux/demo.h" in paths and "linux/other.h" in paths
@@ -353,13 +354,13 @@ def test_stubgen_conditions_on_values_the_headers_define(tmp_path: Path) -> None
         "#else\n#define demo_diag_8(s) for (;;)\n#endif\n"
     )
     out = tmp_path / "env"
-    stubgen.generate(str(tmp_path / "k"), str(out))
+    write.generate(str(tmp_path / "k"), str(out))
     typedefs = (out / "typedefs.txt").read_text().split()
     assert {"demo_addr", "demo_addr32"} <= set(typedefs)
     text = (out / "headers.txt").read_text()
     assert "#define demo_diag(...)\n" in text
     assert "#define demo_diag_8(...)\n" in text
-    e = stubgen.CondEvaluator(None, {"DEMO_W": ["64"]})
+    e = conditions.CondEvaluator(None, {"DEMO_W": ["64"]})
     assert e.evaluate("DEMO_UNKNOWN == 64") is None
     assert e.evaluate("DEMO_W == 64") is True
     assert e.evaluate("DEMO_W == 32") is False
@@ -386,16 +387,16 @@ def test_pragma_macros_at_file_scope(tmp_path: Path) -> None:
 def test_parser_without_seeding_declares_the_typedefs_as_text() -> None:
     """A pycparser whose ``parse`` does not reset the scope stack the way 3.0 does gets the
     kernel typedefs as ``typedef int x;`` text: the same AST either way."""
-    from kmodlint.cfront import ast_path
+    from kmodlint.cfront.ast import pycparser_adapter
 
     text = '# 1 "seed.c"\nu32 counter;\nstatic u8 f(u32 v) { return v; }\n'
-    seeded = ast_path._parse(text, "seed.c", frozenset({"u32", "u8"}))
-    old = ast_path._KernelParser._seed_works
-    ast_path._KernelParser._seed_works = False
+    seeded = pycparser_adapter.parse_c(text, "seed.c", frozenset({"u32", "u8"}))
+    old = pycparser_adapter._KernelParser._seed_works
+    pycparser_adapter._KernelParser._seed_works = False
     try:
-        plain = ast_path._parse(text, "seed.c", frozenset({"u32", "u8"}))
+        plain = pycparser_adapter.parse_c(text, "seed.c", frozenset({"u32", "u8"}))
     finally:
-        ast_path._KernelParser._seed_works = old
+        pycparser_adapter._KernelParser._seed_works = old
     names = [e.name if hasattr(e, "name") else e.decl.name for e in plain.ext]
     assert names[-2:] == ["counter", "f"]
     assert ctype_of(plain.ext[-1].decl.type) == ctype_of(seeded.ext[-1].decl.type) == "u8 (u32)"
@@ -421,7 +422,7 @@ def test_stubgen_attribute_macros_and_asm_macros(tmp_path: Path) -> None:
         "#define demo_ifdebug(fac) if (0)\n"
     )
     out = tmp_path / "env"
-    stubgen.generate(str(tmp_path / "k"), str(out))
+    write.generate(str(tmp_path / "k"), str(out))
     assert "demo_csd_t" in (out / "typedefs.txt").read_text().split()
     text = (out / "headers.txt").read_text()
     assert "#define DEMO_ID_LIST_SINGLE(...) int __kmodlint_decl;" in text
@@ -484,7 +485,7 @@ def test_macros_of_other_configurations_only_in_the_fallback(tmp_path: Path) -> 
     cfg = tmp_path / "config"
     cfg.write_text("CONFIG_DEMO_ON=y\n")
     out = tmp_path / "env"
-    stubgen.generate(str(tmp_path / "k"), str(out), config=str(cfg))
+    write.generate(str(tmp_path / "k"), str(out), config=str(cfg))
     shadows, _, elsewhere = (out / "headers.txt").read_text().partition("\n?elsewhere\n")
     assert "demo_for_each_prop" not in shadows
     # only what changes the statement's shape: a call parses as it is
@@ -568,10 +569,10 @@ def test_numeric_macros_a_source_file_tests_keep_their_values(tmp_path: Path) ->
         "#include <sound/pcm.h>\n#if DEMO_INFO_MMAP_IOMEM && \\\n  1\nint x;\n#endif\n"
     )
     alone = tmp_path / "alone"
-    stubgen.generate(str(tmp_path / "k"), str(alone))
+    write.generate(str(tmp_path / "k"), str(alone))
     assert "DEMO_INFO_MMAP" not in (alone / "headers.txt").read_text()
     out = tmp_path / "env"
-    stubgen.generate(str(tmp_path / "k"), str(out), if_sources=[str(tmp_path / "src")])
+    write.generate(str(tmp_path / "k"), str(out), if_sources=[str(tmp_path / "src")])
     text = (out / "headers.txt").read_text()
     assert "#define DEMO_INFO_MMAP_IOMEM DEMO_INFO_MMAP\n" in text
     assert "#define DEMO_INFO_MMAP 0x00000001\n" in text

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kmodlint.cfront.condition import ConditionError, evaluate
-from kmodlint.cfront.kconfig import ConfigError, config_macros, read_config
-from kmodlint.cfront.lexer import lex
-from kmodlint.cfront.scan import scan
+from kmodlint.cfront.kbuild.kconfig import ConfigError, config_macros, read_config
+from kmodlint.cfront.preprocess.condition import ConditionError, evaluate
+from kmodlint.cfront.preprocess.directives import lex
+from kmodlint.cfront.tokens.scan import scan
 from tests.test_corpus import run_kmodlint
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -217,7 +217,7 @@ def test_if_sees_the_macros_of_the_kernel_headers_the_file_includes(tmp_path: Pa
     <linux/nfs_fs.h> defines (CONFIG_SUNRPC_DEBUG): the token path must see it through the
     stub environment's include graph, only for files that include it, and not after #undef.
     """
-    from kmodlint.cfront.header_macros import HeaderMacros
+    from kmodlint.cfront.preprocess.header_macros import HeaderMacros
 
     env = tmp_path / "headers.txt"
     env.write_text(
@@ -265,17 +265,17 @@ HEADER_WITH_EVERY_LINE_SHAPE = (
 
 
 def _program_shape(program: list) -> list:
-    from kmodlint.cfront import lexer
+    from kmodlint.cfront.preprocess import directives
 
     shape = []
     for op in program:
-        if op[0] == lexer._COND:
+        if op[0] == directives._COND:
             shape.append(("cond", op[1], op[2], [t.text for t in op[3]]))
-        elif op[0] == lexer._FUNCTION:
+        elif op[0] == directives._FUNCTION:
             shape.append(("function", op[1], op[2][0], [t.text for t in op[2][1]]))
-        elif op[0] == lexer._INCLUDE_OP:
+        elif op[0] == directives._INCLUDE_OP:
             shape.append(("include", [t.text for t in op[1]]))
-        elif op[0] == lexer._DEFINES:
+        elif op[0] == directives._DEFINES:
             shape.append(("defines", list(op[1].items())))
         else:
             shape.append(op)
@@ -294,10 +294,11 @@ def test_header_programs_read_lines_as_the_tokenizer_does(text: str) -> None:
     """A driver's own headers are compiled line by line (register headers are 100k plain
     #defines); the result must be what the token-by-token reading gives, comments,
     continuations, literals and line numbers included."""
-    from kmodlint.cfront import lexer
+    from kmodlint.cfront.lex.tokenizer import tokenize
+    from kmodlint.cfront.preprocess import directives
 
-    fast = lexer._compile_header(text)
-    reference = lexer._compile_tokens(lexer.tokenize(text))
+    fast = directives._compile_header(text)
+    reference = directives._compile_tokens(tokenize(text))
     assert _program_shape(fast) == _program_shape(reference)
 
 
@@ -403,7 +404,7 @@ def test_if_arithmetic_is_c_arithmetic(expression: str) -> None:
     """One `#if` evaluator with C's integer semantics (truncating division, C `%`, `!`
     binding tighter than `&`), for the token path and for the stub generator, which used
     Python's eval() (where -1 // 2 == -1 and `not 2 & 1` is `not (2 & 1)`)."""
-    from kmodlint.cfront.stubgen import CondEvaluator
+    from kmodlint.cfront.stubenv.conditions import CondEvaluator
 
     assert evaluate(expression, {})
     assert CondEvaluator({}).evaluate(expression) is True

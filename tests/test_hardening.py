@@ -114,7 +114,7 @@ def test_a_crashing_if_is_one_line_and_the_good_module_is_still_checked(
     assert len(found["deep.c"]) == 1, found["deep.c"]
     assert found["deep.c"][0].startswith("unparsable-source: analysis stopped (RecursionError")
     # `1 << -1` is "cannot tell" and the overflowing product a C value since the one #if
-    # evaluator (cfront/condition.py); they crashed (ValueError, OverflowError) before
+    # evaluator (cfront/preprocess/condition.py); they crashed (ValueError, OverflowError) before
     for name in ("shift.c", "product.c"):
         assert not any("analysis stopped" in f for f in found.get(name, [])), found[name]
     assert status == 1
@@ -290,7 +290,8 @@ def test_analyse_source_refuses_a_fifo_even_when_handed_one(tmp_path: Path) -> N
 
 
 def test_kbuild_files_that_are_fifos_are_not_read(tmp_path: Path) -> None:
-    from kmodlint.cfront.kbuild import group_sources, read_dkms_make
+    from kmodlint.cfront.kbuild.dkms import read_dkms_make
+    from kmodlint.cfront.kbuild.grouping import group_sources
 
     tree = tmp_path / "tree"
     tree.mkdir()
@@ -311,7 +312,7 @@ def test_a_linemarker_naming_dev_zero_is_not_read(tmp_path: Path) -> None:
     """`#line 1 "/dev/zero"`: the AST path maps locations through the named file, and the
     cache records every file cpp's linemarkers name."""
     from kmodlint import cache
-    from kmodlint.cfront.ast_path import _Locator
+    from kmodlint.cfront.ast.walk import Locator as _Locator
 
     assert _Locator(str(tmp_path / "x.c"), str(tmp_path))._source("/dev/zero") is None
     _, deps = cache.recorded(lambda _: cache.note_file("/dev/zero"), None)
@@ -472,7 +473,7 @@ def test_a_config_that_is_a_fifo_dev_zero_or_a_gzip_bomb_is_one_error(
 ) -> None:
     import gzip
 
-    from kmodlint.cfront import kconfig
+    from kmodlint.cfront.kbuild import kconfig
 
     tree = env / "tree"
     tree.mkdir()
@@ -651,7 +652,8 @@ def test_the_search_of_a_module_s_folder_skips_fifos_and_dev_zero(
 def test_kernel_source_readers_skip_fifos_and_dev_zero(tmp_path: Path) -> None:
     """--kernel-source's generator reads the user's kernel tree: its headers and .c files
     and autoconf.h. Each reader refuses what is not a regular file of bounded size."""
-    from kmodlint.cfront import kernel_inlines, stubgen
+    from kmodlint.cfront import kernel_inlines
+    from kmodlint.cfront.stubenv import conditions, read_headers
     from kmodlint.safe_io import RefusedInput
 
     include = tmp_path / "include" / "linux"
@@ -665,22 +667,22 @@ def test_kernel_source_readers_skip_fifos_and_dev_zero(tmp_path: Path) -> None:
     for name in ("zero.h", "zero.c"):
         (include / name).symlink_to("/dev/zero")
     roots = [str(tmp_path / "include")]
-    assert stubgen.function_macros(roots) == frozenset({"GOOD_FN"})
-    assert stubgen.object_macros(roots) == {"GOOD_VALUE": ["3"]}
-    assert stubgen.tested_names(roots) == {"GOOD_TEST"}
+    assert read_headers.function_macros(roots) == frozenset({"GOOD_FN"})
+    assert read_headers.object_macros(roots) == {"GOOD_VALUE": ["3"]}
+    assert read_headers.tested_names(roots) == {"GOOD_TEST"}
     assert "good_inline" in kernel_inlines.generate(str(tmp_path))
-    scan = stubgen.scan_header(
-        str(include / "fifo.h"), "linux/fifo.h", stubgen.CondEvaluator(None, {})
+    scan = read_headers.scan_header(
+        str(include / "fifo.h"), "linux/fifo.h", conditions.CondEvaluator(None, {})
     )
     assert not scan.order
     for name in ("fifo.h", "zero.h"):
         with pytest.raises(RefusedInput, match="not a regular file"):
-            stubgen.read_config(str(include / name))
+            read_headers.read_config(str(include / name))
 
 
 @pytest.mark.skipif(shutil.which("cpp") is None, reason="no cpp on this machine")
 def test_cpp_including_dev_zero_is_stopped_by_its_memory_limit(tmp_path: Path) -> None:
-    from kmodlint.cfront.preprocess import PreprocessError, preprocess
+    from kmodlint.cfront.preprocess.cpp import PreprocessError, preprocess
 
     source = tmp_path / "zinc.c"
     source.write_text('#include "/dev/zero"\n')

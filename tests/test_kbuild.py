@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kmodlint.cfront.kbuild import KbuildModule, KbuildResult, group_sources
+from kmodlint.cfront.kbuild.grouping import KbuildModule, KbuildResult, group_sources
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 CORPUS_CASES = sorted(p.parent for p in CORPUS.glob("*/Kbuild"))
@@ -825,7 +825,7 @@ def test_user_space_programs(tmp_path: Path) -> None:
 
 
 def test_srctree_of_an_external_module_is_the_kernel(tmp_path: Path) -> None:
-    from kmodlint.cfront.kbuild import kernel_source_tree
+    from kmodlint.cfront.kbuild.arch import kernel_source_tree
 
     tree(
         tmp_path,
@@ -876,7 +876,7 @@ def test_collection_of_drivers_keeps_lone_modules(tmp_path: Path) -> None:
 
 
 def test_read_config_keeps_is_not_set_on_request(tmp_path: Path) -> None:
-    from kmodlint.cfront.kconfig import read_config
+    from kmodlint.cfront.kbuild.kconfig import read_config
 
     config = tmp_path / ".config"
     config.write_text("CONFIG_MODULES=y\n# CONFIG_OFF is not set\n# a comment\n")

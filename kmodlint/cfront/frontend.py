@@ -20,10 +20,10 @@ from kmodlint.cache import (
     still_current,
 )
 from kmodlint.cfront.facts import AST, FileFacts
-from kmodlint.cfront.header_macros import HeaderMacros, header_macros
-from kmodlint.cfront.kbuild import shipped_copy
-from kmodlint.cfront.lexer import MAX_INCLUDES, lex
-from kmodlint.cfront.scan import STATIC_CALL_PREFIXES, scan
+from kmodlint.cfront.preprocess.directives import MAX_INCLUDES, lex
+from kmodlint.cfront.preprocess.header_macros import HeaderMacros, header_macros
+from kmodlint.cfront.shipped import shipped_copy
+from kmodlint.cfront.tokens.scan import STATIC_CALL_PREFIXES, scan
 from kmodlint.model import InputProblem
 from kmodlint.safe_io import describe_failure
 
@@ -264,8 +264,8 @@ def _merge_ast(facts: FileFacts, job: SourceJob) -> None:
     """The AST path adds C types and the exports only macro expansion shows. When it
     fails, the token facts stand alone and the file says why."""
     try:
-        from kmodlint.cfront.ast_path import analyse_ast
-        from kmodlint.cfront.preprocess import PreprocessorNotFound
+        from kmodlint.cfront.ast.analyse import analyse_ast
+        from kmodlint.cfront.preprocess.cpp import PreprocessorNotFound
     except ImportError:
         return  # a partial installation: the token path alone, and ast_parsed stays False
     try:

@@ -21,7 +21,7 @@ import sys
 from functools import lru_cache
 from importlib import resources
 
-from kmodlint.cfront.keywords import C_KEYWORDS
+from kmodlint.cfront.lex.keywords import C_KEYWORDS
 from kmodlint.safe_io import SOURCE_LIMIT, read_regular_text
 
 # `static inline T name(` on one line, or `static inline T` alone and `name(` on the next;

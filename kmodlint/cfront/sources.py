@@ -19,8 +19,8 @@ from kmodlint.cfront.frontend import (
     install_configs,
     register_config,
 )
-from kmodlint.cfront.kbuild import KbuildResult, group_sources
-from kmodlint.cfront.kconfig import config_macros
+from kmodlint.cfront.kbuild.grouping import KbuildResult, group_sources
+from kmodlint.cfront.kbuild.kconfig import config_macros
 from kmodlint.model import InputProblem, Location, Module
 from kmodlint.pool import run_cached
 from kmodlint.safe_io import SOURCE_LIMIT, read_regular_text

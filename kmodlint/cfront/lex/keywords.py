@@ -50,3 +50,28 @@ C_KEYWORDS = frozenset(
         "while",
     ]
 )
+
+# The words that make a type (stubenv's classifier reads declarations by them).
+TYPE_KEYWORDS = frozenset(
+    [
+        "void",
+        "char",
+        "short",
+        "int",
+        "long",
+        "float",
+        "double",
+        "signed",
+        "unsigned",
+        "_Bool",
+        "const",
+        "volatile",
+        "restrict",
+        "struct",
+        "union",
+        "enum",
+        "__signed__",
+        "__int128",
+        "_Complex",
+    ]
+)

@@ -34,7 +34,7 @@ def read_config(path: str, keep_unset: bool = False) -> dict[str, str]:
             config[key.strip()] = value.strip()
         elif keep_unset and line.startswith("# CONFIG_") and line.endswith(" is not set"):
             # kept as "" (off): the option is the kernel's, so an out-of-tree Makefile's
-            # obj-$(CONFIG_X) must not read it as the driver's own, unset one (kbuild.py)
+            # obj-$(CONFIG_X) must not read it as the driver's own, unset one (kbuild/grouping.py)
             config[line[2:-11].strip()] = ""
     if not any(config.values()):
         raise ConfigError(f"{path}: no CONFIG_ lines: not a kernel .config")

@@ -1,9 +1,5 @@
-"""The AST path of the C front end: cpp against the stub kernel, then pycparser.
-
-Facts it adds to the token path: the C type of every definition and declaration (for
-extern-mismatch and param-type-mismatch), the section (``__init``/``__exit``) of each
-definition, and every export visible after macro expansion. Only facts located in the analysed
-file or in real (non-stub) headers are reported; locations point into the original files.
+"""The walk of pycparser's tree: definitions, declarations, exports, C types and the
+references the emitted code makes, located in the original files.
 """
 
 from __future__ import annotations
@@ -11,32 +7,17 @@ from __future__ import annotations
 import copy
 import os
 import re
-import sys
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NoReturn, TypeVar
 
-from pycparser import c_ast, c_generator, c_parser
+from pycparser import c_ast, c_generator
 
+from kmodlint.cfront.ast.gnu_to_iso import EXIT_MARK, INIT_MARK
 from kmodlint.cfront.facts import AST, Definition, ExternDecl, Loc, SourceExport
-from kmodlint.cfront.preprocess import (
-    PreprocessError,
-    PreprocessorNotFound,
-    preprocess,
-    stub_env_dir,
-)
 from kmodlint.safe_io import SOURCE_LIMIT, read_regular_text
 
-INIT_MARK = "__kmodlint_section_init__"
-EXIT_MARK = "__kmodlint_section_exit__"
-_ALIGN_FOR = {INIT_MARK: "4097", EXIT_MARK: "4099"}
 _SECTION_FOR_ALIGN = {"4097": "init", "4099": "exit"}
 _SECTION_FOR_MARK = {INIT_MARK: "init", EXIT_MARK: "exit"}
 EXPORT_DECL = "__kmodlint_export"
-PARSE_STACK = 512 * 1024 * 1024
-RECURSION_LIMIT = 200_000
-TYPEDEF_RETRIES = 4
 
 
 @dataclass
@@ -53,239 +34,6 @@ class AstResult:
     # or declared there (parameters, locals): where a name is among them but not among the
     # references, the compiler decided it is not a use (a parameter named like an export).
     body_names: set[str] = field(default_factory=set)
-
-
-# --------------------------------------------------------------------------- GNU clean-up
-
-_PP_TOKEN = re.compile(
-    r"""(?P<line>^\#[^\n]*)
-    |(?P<nl>\n)
-    |(?P<ws>[ \t\r\f\v]+)
-    |(?P<str>L?"(?:\\.|[^"\\\n])*")
-    |(?P<chr>L?'(?:\\.|[^'\\\n])*')
-    |(?P<num>\.?\d(?:[eEpP][+-]|[\w.])*)
-    |(?P<id>[A-Za-z_$][\w$]*)
-    |(?P<p>\.\.\.|->|\+\+|--|<<=|>>=|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^!~<>=?:;,.()\[\]{}])
-    |(?P<other>.)""",
-    re.VERBOSE | re.MULTILINE | re.DOTALL,
-)
-_ASM_WORDS = frozenset(("asm", "__asm__", "__asm"))
-_ASM_QUALS = frozenset(("volatile", "__volatile__", "__volatile", "inline", "__inline__", "goto"))
-_OPEN = {"(": ")", "[": "]", "{": "}"}
-# What can precede the '(' of a cast or a compound literal (not a call, a declarator, if)
-_EXPR_BEFORE = frozenset(
-    [
-        "=",
-        ",",
-        "(",
-        "[",
-        "{",
-        ";",
-        "?",
-        ":",
-        "return",
-        "+",
-        "-",
-        "*",
-        "/",
-        "%",
-        "&",
-        "|",
-        "^",
-        "!",
-        "~",
-        "<",
-        ">",
-        "&&",
-        "||",
-        "==",
-        "!=",
-        "<=",
-        ">=",
-        "+=",
-        "-=",
-        "*=",
-        "/=",
-        "|=",
-        "&=",
-        "<<",
-        ">>",
-        "<<=",
-        ">>=",
-    ]
-)
-
-
-def _lex(text: str) -> list[tuple[str, str]]:
-    out = []
-    for m in _PP_TOKEN.finditer(text):
-        kind = m.lastgroup or "other"
-        tok = m.group()
-        if kind == "line":
-            # linemarkers stay; pragmas and other directives go (keep the line count)
-            if not re.match(r"#\s*\d", tok):
-                tok = ""
-            kind = "line"
-        out.append((kind, tok))
-    return out
-
-
-def _next_sig(toks: list[tuple[str, str]], i: int) -> int:
-    while i < len(toks) and toks[i][0] in ("ws", "nl", "line"):
-        i += 1
-    return i
-
-
-def _match(toks: list[tuple[str, str]], i: int) -> int:
-    """Index of the bracket closing the one at ``i``."""
-    depth = 0
-    while i < len(toks):
-        kind, t = toks[i]
-        if kind == "p":
-            if t in _OPEN:
-                depth += 1
-            elif t in (")", "]", "}"):
-                depth -= 1
-                if depth == 0:
-                    return i
-        i += 1
-    return len(toks) - 1
-
-
-def _newlines(toks: list[tuple[str, str]], a: int, b: int) -> str:
-    """The newlines (and linemarkers) in toks[a:b+1], so line numbers stay right."""
-    return "".join(t if k in ("nl", "line") else "" for k, t in toks[a : b + 1])
-
-
-# A run of linemarkers and blank lines that another linemarker follows says nothing: the
-# last marker alone sets the position. The shadow headers make hundreds of such runs.
-_IDLE_LINES = re.compile(r"(?:^(?:#[^\n]*|[ \t]*)\n)+(?=# \d)", re.M)
-
-
-def squeeze_linemarkers(text: str) -> str:
-    """Drop what a following linemarker overrides, so the lexers see less (same positions)."""
-    return _IDLE_LINES.sub("", text)
-
-
-def gnu_to_iso(text: str) -> str:
-    """Rewrite what cpp left of GNU C into ISO C pycparser accepts.
-
-    Statement expressions become ``0``, ``asm`` statements disappear, ``a ?: b`` gains its
-    middle operand, case ranges and array range designators keep their first bound, and the
-    section markers become ``_Alignas(4097/4099)`` (before a declarator) or an array
-    suffix ``[marker]`` (after one), which the walker recognises and removes.
-    """
-    toks = _lex(text)
-    out: list[str] = []
-    brackets: list[str] = []
-    last_sig = ""
-    case_pending = False
-    designator_ends: set[int] = set()
-    paren_prev: list[str] = []  # the token before each open '('
-    closed_prev = ""  # ... and before the '(' of the last ')'
-    i = 0
-    n = len(toks)
-    while i < n:
-        kind, t = toks[i]
-        if kind in ("ws", "nl", "line"):
-            out.append(t)
-            i += 1
-            continue
-        if i in designator_ends:
-            out.append("] =")
-            brackets.pop()
-            last_sig = "="
-            i += 1
-            continue
-        if t == "[" and kind == "p" and last_sig in ("{", ",") and brackets[-1:] == ["{"]:
-            # GNU's obsolete ``[index] value`` designator (no '='): ISO wants ``[index] =``
-            end = _match(toks, i)
-            j = _next_sig(toks, end + 1)
-            if j < n and toks[j][1] not in ("=", "[", "."):
-                designator_ends.add(end)
-        if kind == "p" and t == "(":
-            j = _next_sig(toks, i + 1)
-            if j < n and toks[j][1] == "{":
-                end = _match(toks, i)
-                k = _next_sig(toks, end + 1)
-                # ``({ ... }).field`` (rt2x00's FIELD16(mask).bit_mask): ``0.`` would lex
-                # as a floating constant
-                zero = "(0)" if k < n and toks[k][1] == "." else "0"
-                out.append(zero + _newlines(toks, i, end))
-                i = end + 1
-                last_sig = ")" if zero == "(0)" else "0"
-                continue
-        if kind == "id" and t in _ASM_WORDS:
-            j = _next_sig(toks, i + 1)
-            while j < n and toks[j][1] in _ASM_QUALS:
-                j = _next_sig(toks, j + 1)
-            if j < n and toks[j][1] == "(":
-                end = _match(toks, j)
-                out.append(" " + _newlines(toks, i, end))
-                i = end + 1
-                continue
-        if kind == "id" and t in _ALIGN_FOR:
-            j = _next_sig(toks, i + 1)
-            nxt = toks[j][1] if j < n else ";"
-            if nxt in ("=", ";", ",", "{", ")", ":"):
-                out.append(f"[{t}]")
-            elif last_sig != "*":
-                out.append(f"_Alignas({_ALIGN_FOR[t]})")
-            i += 1
-            continue
-        if kind == "id" and t == "case":
-            case_pending = True
-        if kind == "p":
-            if t == "?":
-                j = _next_sig(toks, i + 1)
-                if j < n and toks[j][1] == ":":
-                    out.append("? 0 ")
-                    last_sig = "?"
-                    i += 1
-                    continue
-            if t == "...":
-                inner = brackets[-1] if brackets else ""
-                if case_pending or inner == "[":
-                    # drop the upper bound: up to ':' (case) or the closing ']'
-                    j = i + 1
-                    depth = 0
-                    while j < n:
-                        k2, t2 = toks[j]
-                        if k2 == "p":
-                            if t2 in _OPEN:
-                                depth += 1
-                            elif t2 in (")", "]", "}"):
-                                if depth == 0:
-                                    break
-                                depth -= 1
-                            elif t2 == ":" and depth == 0 and case_pending:
-                                break
-                        j += 1
-                    out.append(" " + _newlines(toks, i, j - 1))
-                    i = j
-                    continue
-            if t == ":" and case_pending:
-                case_pending = False
-            if t == "(":
-                paren_prev.append(last_sig)
-            elif t == ")":
-                closed_prev = paren_prev.pop() if paren_prev else ""
-            if t == "{" and last_sig == ")" and closed_prev in _EXPR_BEFORE:
-                j = _next_sig(toks, i + 1)
-                if j < n and toks[j][1] == "}":
-                    # an empty compound literal ``(unsigned[n]) { }`` (GNU, C23): ISO C
-                    # needs one initialiser
-                    t = "{ 0"
-            if t in _OPEN or t == "{ 0":
-                brackets.append(t[0])
-            elif t in (")", "]", "}") and brackets:
-                brackets.pop()
-            if t in (";", "{", "}", "{ 0"):
-                case_pending = False
-        out.append(t)
-        last_sig = t
-        i += 1
-    return "".join(out)
 
 
 # --------------------------------------------------------------------------- types
@@ -446,7 +194,7 @@ def _c_string(value: str) -> str:
     return v
 
 
-class _Locator:
+class Locator:
     """Maps pycparser coordinates to locations in the original files."""
 
     def __init__(self, path: str, stub_root: str) -> None:
@@ -498,7 +246,7 @@ class _Locator:
         return Loc(path, line, col)
 
 
-def _walk(ast: c_ast.FileAST, loc: _Locator) -> AstResult:
+def walk_file(ast: c_ast.FileAST, loc: Locator) -> AstResult:
     result = AstResult(ok=True, error=None)
     defined: set[str] = set()
     sections: dict[str, str] = {}
@@ -630,8 +378,8 @@ def _is_sizeof(node: c_ast.Node | None) -> bool:
     return isinstance(node, c_ast.UnaryOp) and node.op == "sizeof"
 
 
-def _references(
-    ast: c_ast.FileAST, loc: _Locator, body_names: set[str] | None = None
+def emitted_references(
+    ast: c_ast.FileAST, loc: Locator, body_names: set[str] | None = None
 ) -> dict[str, Loc]:
     """What the object file will reference, as the compiler sees it: the uses in every
     function and initializer of the file and its own headers, where a `static inline`
@@ -726,7 +474,7 @@ def asm_globals(text: str) -> set[str]:
     return found
 
 
-def _add_asm_definitions(result: AstResult, names: set[str], path: str) -> None:
+def add_asm_definitions(result: AstResult, names: set[str], path: str) -> None:
     known = {definition.name for definition in result.definitions}
     for name in sorted(names - known):
         result.definitions.append(
@@ -754,7 +502,7 @@ def _safe_ctype(node: c_ast.Node) -> str | None:
         return None
 
 
-def _record_export(decl: c_ast.Decl, loc: _Locator, result: AstResult) -> None:
+def _record_export(decl: c_ast.Decl, loc: Locator, result: AstResult) -> None:
     init = decl.init
     if not isinstance(init, c_ast.InitList) or len(init.exprs) != 3:
         return
@@ -778,214 +526,3 @@ def _record_export(decl: c_ast.Decl, loc: _Locator, result: AstResult) -> None:
         col = m.start() + 1 if m else len(text) - len(text.lstrip()) + 1
         where = Loc(where.path, where.line, col)
     result.exports.append(SourceExport(sym, kind, namespace, where, via=AST))
-
-
-# --------------------------------------------------------------------------- entry point
-
-
-_TYPEDEFS: dict[str, frozenset[str]] = {}
-
-
-def kernel_typedefs(env: str) -> frozenset[str]:
-    """The typedef names of the stub environment (``typedefs.txt``)."""
-    if env not in _TYPEDEFS:
-        try:
-            with open(os.path.join(env, "typedefs.txt"), encoding="utf-8") as fh:
-                _TYPEDEFS[env] = frozenset(x.strip() for x in fh if x.strip())
-        except OSError:
-            _TYPEDEFS[env] = frozenset()
-    return _TYPEDEFS[env]
-
-
-class _KernelParser(c_parser.CParser):
-    """pycparser with the kernel's typedef names already in an outer scope.
-
-    Seeding the scope is ~50x cheaper than parsing 1,500 ``typedef int x;`` lines per file.
-    ``parse`` of pycparser 3.x starts by resetting ``self._scope_stack = [{}]``; the property
-    below turns that reset into ``[kernel typedefs, {}]``, so the public ``parse`` runs
-    unchanged whatever the lexer and token-stream internals of the release are. A release
-    that stops resetting the scope that way gets the declarations as text instead.
-    """
-
-    _seed_works: bool | None = None  # found out once per process
-
-    def __init__(self, typedefs: frozenset[str]) -> None:
-        self._kernel_types = typedefs
-        super().__init__()
-        self._seeded = False
-
-    @property
-    def _scope_stack(self) -> list[dict[str, bool]]:
-        return self.__dict__["_kmodlint_scopes"]
-
-    @_scope_stack.setter
-    def _scope_stack(self, value: list[dict[str, bool]]) -> None:
-        if len(value) == 1 and not value[0]:
-            # the reset at the start of a parse: the kernel's types sit outside file scope
-            value = [dict.fromkeys(self._kernel_types, True), value[0]]
-            self._seeded = True
-        self.__dict__["_kmodlint_scopes"] = value
-
-    def _parse_error(self, msg: str, coord: object) -> NoReturn:
-        # some pycparser errors carry only the file name: use the current token's position
-        if getattr(coord, "line", None) is None or isinstance(coord, str):
-            try:
-                tok = self._peek()
-                if tok is not None:
-                    coord = self._tok_coord(tok)
-            except Exception:
-                pass
-        super()._parse_error(msg, coord)  # type: ignore[arg-type]
-        raise AssertionError("pycparser's _parse_error returned")  # it always raises
-
-    @classmethod
-    def seeding_works(cls) -> bool:
-        """Whether this pycparser resets ``_scope_stack`` at the start of ``parse`` (a
-        declaration using a seeded type name parses)."""
-        if cls._seed_works is None:
-            probe = cls(frozenset({"__kmodlint_probe_t"}))
-            try:
-                c_parser.CParser.parse(probe, "__kmodlint_probe_t __kmodlint_v;\n", "<probe>")
-                cls._seed_works = probe._seeded
-            except Exception:
-                cls._seed_works = False
-        return cls._seed_works
-
-    def parse(self, text: str, filename: str = "", debug: bool = False) -> c_ast.FileAST:
-        if self.seeding_works():
-            return super().parse(text, filename)
-        types, self._kernel_types = self._kernel_types, frozenset()
-        decls = "".join(f"typedef int {t};\n" for t in sorted(types))
-        return super().parse(decls + text, filename)
-
-
-def _parse(text: str, filename: str, typedefs: frozenset[str] = frozenset()) -> c_ast.FileAST:
-    return _KernelParser(typedefs).parse(text, filename)
-
-
-_T = TypeVar("_T")
-
-
-def _deep(work: Callable[[], _T]) -> _T:
-    """Run `work` in a thread with a deep stack and a high recursion limit: pycparser and
-    the walks of its tree recurse once per nesting level (long `case` chains, 5,000 nested
-    parentheses). The limit is raised only while that thread runs (the caller is blocked
-    in join meanwhile) and restored after, so no other code runs with a limit its 8 MB
-    stack cannot honour (a segfault instead of a RecursionError)."""
-    box: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = work()
-        except BaseException as exc:  # handed to the caller below
-            box["error"] = exc
-
-    old_limit = sys.getrecursionlimit()
-    old_stack = threading.stack_size()
-    try:
-        sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
-        threading.stack_size(PARSE_STACK)
-        worker = threading.Thread(target=run, name="kmodlint-pycparser")
-        worker.start()
-        worker.join()
-    finally:
-        threading.stack_size(old_stack)
-        sys.setrecursionlimit(old_limit)
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())[:300]
-
-
-def _preprocess_and_parse(
-    path: str,
-    defines: dict[str, str],
-    include_dirs: list[str],
-    stub_env: str | None,
-    env: str,
-    union: bool,
-) -> tuple[c_ast.FileAST, set[str]] | AstResult:
-    try:
-        text = preprocess(
-            path, defines=defines, include_dirs=include_dirs, stub_env=stub_env, union=union
-        )
-    except PreprocessorNotFound:
-        raise
-    except PreprocessError as exc:
-        return AstResult(False, _one_line(str(exc)))
-    except Exception as exc:
-        return AstResult(False, _one_line(f"cpp: {type(exc).__name__}: {exc}"))
-    try:
-        iso = gnu_to_iso(squeeze_linemarkers(text))
-        typedefs = kernel_typedefs(env)
-        for attempt in range(TYPEDEF_RETRIES + 1):
-            try:
-                return _parse(iso, path, typedefs), asm_globals(text)
-            except c_parser.ParseError as exc:
-                # A kernel typedef name the file uses as an ordinary identifier (a label,
-                # a member, a variable): forget that typedef and parse again.
-                m = re.search(r"before: ([A-Za-z_]\w*)$", str(exc))
-                if attempt == TYPEDEF_RETRIES or not m or m.group(1) not in typedefs:
-                    raise
-                typedefs = typedefs - {m.group(1)}
-    except c_parser.ParseError as exc:
-        return AstResult(False, _one_line(f"pycparser: {exc}"))
-    except RecursionError:
-        return AstResult(False, "pycparser: nesting too deep")
-    except Exception as exc:
-        return AstResult(False, _one_line(f"pycparser: {type(exc).__name__}: {exc}"))
-    raise AssertionError("unreachable")
-
-
-def analyse_ast(
-    path: str,
-    *,
-    defines: dict[str, str],
-    include_dirs: list[str],
-    stub_env: str | None = None,
-) -> AstResult:
-    """Preprocess ``path`` against the stub kernel, parse it, and collect its typed facts.
-
-    Never raises for a bad file: any failure gives ``ok=False`` with a one-line ``error``.
-    PreprocessorNotFound (no cpp at all) is the one exception that propagates, since it is
-    about the machine, not the file.
-    """
-    return _deep(lambda: _analyse(path, defines, include_dirs, stub_env))
-
-
-def _analyse(
-    path: str, defines: dict[str, str], include_dirs: list[str], stub_env: str | None
-) -> AstResult:
-    try:
-        env = stub_env_dir(stub_env)
-    except Exception as exc:
-        return AstResult(False, _one_line(f"cpp: {type(exc).__name__}: {exc}"))
-    first: AstResult | None = None
-    ast: c_ast.FileAST | None = None
-    globals_in_asm: set[str] = set()
-    # First the faithful environment (each #include brings its own header's stubs); if
-    # pycparser refuses that, once more with every stub visible (a .c fragment another file
-    # #include's, a header behind a Makefile -I nobody told us about).
-    for union in (False, True):
-        got = _preprocess_and_parse(path, defines, include_dirs, stub_env, env, union)
-        if isinstance(got, tuple):
-            ast, globals_in_asm = got
-            break
-        if first is None:
-            first = got
-        if not got.error or not got.error.startswith("pycparser: "):
-            break
-    if ast is None:
-        assert first is not None
-        return first
-    try:
-        locator = _Locator(path, env)
-        result = _walk(ast, locator)
-        result.references = _references(ast, locator, result.body_names)
-        _add_asm_definitions(result, globals_in_asm, path)
-        return result
-    except Exception as exc:
-        return AstResult(False, _one_line(f"ast walk: {type(exc).__name__}: {exc}"))

@@ -1,6 +1,6 @@
 """Run the system C preprocessor on one source file against kmodlint's stub kernel headers.
 
-The stub environment (see :mod:`kmodlint.cfront.stubgen`) ships as ``prelude.h``,
+The stub environment (see :mod:`kmodlint.cfront.stubenv`) ships as ``prelude.h``,
 ``headers.txt`` (its ``?elsewhere`` section: the fallback's extra stubs) and
 ``typedefs.txt``; the shadow tree (one small header per kernel header: its includes and its
 macros' stubs) and ``union.h`` (every stub, the fallback) are materialised once per content
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from importlib import resources
 
 from kmodlint.cache import note_file, private_dir, recording, work_dir
-from kmodlint.cfront.kbuild import shipped_copy
+from kmodlint.cfront.shipped import shipped_copy
 
 SHIPPED = "stubenv"
 # How the shipped files are turned into the cached tree; part of the cache key.

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kmodlint.cfront.ctype import function_type, variable_type
 from kmodlint.cfront.facts import (
     Definition,
     ExternDecl,
@@ -20,8 +19,10 @@ from kmodlint.cfront.facts import (
     Param,
     SourceExport,
 )
-from kmodlint.cfront.keywords import C_KEYWORDS
-from kmodlint.cfront.lexer import LexedFile, Token, tokenize
+from kmodlint.cfront.lex.keywords import C_KEYWORDS
+from kmodlint.cfront.lex.tokenizer import Token, tokenize
+from kmodlint.cfront.preprocess.directives import LexedFile
+from kmodlint.cfront.tokens.ctype import function_type, variable_type
 
 _EXPORTS = {
     "EXPORT_SYMBOL": ("EXPORT_SYMBOL", False),

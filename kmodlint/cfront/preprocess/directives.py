@@ -10,36 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
-from kmodlint.cfront.condition import ConditionError, evaluate
-from kmodlint.cfront.header_macros import HeaderMacros
-
-_TOKEN = re.compile(
-    r"""
-    (?P<comment>//[^\n]*|/\*.*?(?:\*/|\Z))
-  | (?P<string>L?"(?:\\.|[^"\\\n])*"?)
-  | (?P<char>L?'(?:\\.|[^'\\\n])*'?)
-  | (?P<ident>[A-Za-z_]\w*)
-  | (?P<number>\.?\d(?:[eEpP][+-]|[\w.])*)
-  | (?P<newline>\n)
-  | (?P<continuation>\\\r?\n)
-  | (?P<space>[ \t\r\f\v]+)
-  | (?P<punct>->|\+\+|--|<<=|>>=|<<|>>|<=|>=|==|!=|&&|\|\||\#\#|\.\.\.
-      |[-+*/%&|^!~<>=?:;,.(){}\[\]\#@\\$`])
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-class Token(NamedTuple):
-    """A tuple, not a dataclass: a large driver file has 100k of them and tuples are
-    built several times faster."""
-
-    kind: str  # ident, number, string, char, punct
-    text: str
-    line: int
-    col: int
+from kmodlint.cfront.lex.comments import JOINED, blank_comments
+from kmodlint.cfront.lex.tokenizer import Token, tokenize
+from kmodlint.cfront.preprocess.condition import ConditionError, evaluate
+from kmodlint.cfront.preprocess.header_macros import HeaderMacros
 
 
 @dataclass(slots=True)
@@ -105,29 +80,6 @@ class _WithHeaders(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self.table)
-
-
-def tokenize(text: str) -> list[Token]:
-    """All tokens with 1-based line and column; NEWLINE tokens kept (directives end there)."""
-    tokens: list[Token] = []
-    append = tokens.append
-    line, line_start = 1, 0
-    skipped = ("space", "continuation", "comment")
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "punct"
-        value = match.group()
-        start = match.start()
-        if kind == "newline":
-            append(Token("newline", "\n", line, start - line_start + 1))
-            line += 1
-            line_start = start + 1
-            continue
-        if kind not in skipped:
-            append(Token(kind, value, line, start - line_start + 1))
-        elif "\n" in value:
-            line += value.count("\n")
-            line_start = start + value.rindex("\n") + 1
-    return tokens
 
 
 IncludeReader = Callable[[str], str | None]
@@ -223,15 +175,15 @@ def _compile_header(text: str) -> Program:
     """The header's directives as a program. Read line by line, with comments blanked and
     continuations joined first, so the plain ``#define NAME 0x1234`` lines that make up
     register headers need no tokenizing; any other directive line is tokenized alone."""
-    blanked = _blank_comments(text)
+    blanked = blank_comments(text)
     if blanked is None:
         return _compile_tokens(tokenize(text))
     builder = _ProgramBuilder()
     line_no = 1
     for physical in blanked.split("\n"):
-        line = physical.replace(_JOINED, " ") if _JOINED in physical else physical
+        line = physical.replace(JOINED, " ") if JOINED in physical else physical
         here = line_no
-        line_no += 1 + physical.count(_JOINED)
+        line_no += 1 + physical.count(JOINED)
         stripped = line.lstrip(" \t\r\f\v")
         if not stripped.startswith("#"):
             continue
@@ -245,48 +197,11 @@ def _compile_header(text: str) -> Program:
     return builder.finish()
 
 
-# cpp turns a comment into one space and a backslash-newline into nothing: the lines they
-# join are marked with this character, which counts as a line for numbering.
-_JOINED = "\x01"
-# (an L prefix is left out: it changes nothing here, and an optional first character
-# makes the regex engine try every position of the text, 10x slower)
-_COMMENT_OR_LITERAL = re.compile(
-    r"""/(?:/[^\n]*|\*.*?(?:\*/|\Z))|"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?|\\\r?\n""",
-    re.DOTALL,
-)
 # One token after the name, a number or a name: its value is that token as it stands.
 _SIMPLE_DEFINE = re.compile(
     r"#[ \t\r\f\v]*define[ \t\r\f\v]+([A-Za-z_]\w*)"
     r"(?:[ \t\r\f\v]+((?:0[xX][0-9A-Fa-f]+|\d+)[uUlL]*|[A-Za-z_]\w*))?[ \t\r\f\v]*$"
 )
-
-
-class _LiteralAcrossLines(Exception):
-    pass
-
-
-def _blank_comments(text: str) -> str | None:
-    """Comments become a space, continuations disappear (both marked where they swallowed
-    a newline); None when a string or character literal spans lines, which only the
-    tokenizer reads as it should."""
-    if "/" not in text and "\\" not in text:
-        return text
-
-    def blank(match: re.Match[str]) -> str:
-        found = match.group()
-        first = found[0]
-        if first == "/":
-            return " " + _JOINED * found.count("\n")
-        if first == "\\":
-            return _JOINED
-        if "\n" in found:
-            raise _LiteralAcrossLines
-        return found
-
-    try:
-        return _COMMENT_OR_LITERAL.sub(blank, text)
-    except _LiteralAcrossLines:
-        return None
 
 
 def _compile_tokens(tokens: list[Token]) -> Program:

@@ -46,7 +46,7 @@ class HeaderMacros:
             if m := _INCLUDE.match(line):
                 includes.append(m.group(1))
             elif m := _DEFINE.match(line):
-                # function-like: known to exist (`#ifdef`), value unknown, as lexer.py keys it
+                # function-like: known to exist (`#ifdef`), value unknown, as directives.py keys it
                 function_like = line[m.end(1) : m.end(1) + 1] == "("
                 name = f"{m.group(1)}()" if function_like else m.group(1)
                 value = "" if function_like else m.group(2).strip()

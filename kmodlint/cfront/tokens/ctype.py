@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from kmodlint.cfront.lexer import Token
+from kmodlint.cfront.lex.tokenizer import Token
 
 _DROPPED = frozenset(
     [

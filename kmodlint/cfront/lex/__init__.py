@@ -1,0 +1,1 @@
+"""C text to C tokens: the tokenizer, comments and line continuations, keywords."""

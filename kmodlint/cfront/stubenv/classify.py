@@ -1,0 +1,545 @@
+"""Each macro of the kernel headers classified by the role its body plays (the classes of
+the package docstring), which decides its stub.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kmodlint.cfront.lex.keywords import C_KEYWORDS, TYPE_KEYWORDS
+from kmodlint.cfront.stubenv.read_headers import MacroDef
+
+DECL_START = TYPE_KEYWORDS | frozenset(
+    [
+        "static",
+        "extern",
+        "typedef",
+        "register",
+        "inline",
+        "__inline",
+        "__inline__",
+        "typeof",
+        "__typeof__",
+        "__typeof",
+        "__attribute__",
+        "__attribute",
+        "_Thread_local",
+        "__thread",
+    ]
+)
+KEPT_KEYWORDS = frozenset(["inline", "const", "volatile", "static", "extern", "register"])
+KEYWORD_SPELLINGS = {
+    "__inline": "inline",
+    "__inline__": "inline",
+    "__volatile__": "volatile",
+    "__volatile": "volatile",
+    "__const": "const",
+}
+# _Pragma(...) leaves nothing the parser sees (cpp turns it into a #pragma line, dropped)
+ATTRIBUTE_WORDS = frozenset(("__attribute__", "__attribute", "__extension__", "_Pragma"))
+
+# Names the hand-written part of the prelude owns; header definitions of them are ignored.
+HANDWRITTEN = frozenset(
+    [
+        "__attribute__",
+        "__attribute",
+        "__extension__",
+        "__inline",
+        "__inline__",
+        "__restrict",
+        "__restrict__",
+        "__volatile__",
+        "__volatile",
+        "__const",
+        "__signed__",
+        "__signed",
+        "typeof",
+        "__typeof__",
+        "__typeof",
+        "__auto_type",
+        "_Static_assert",
+        "static_assert",
+        "__builtin_offsetof",
+        "offsetof",
+        "__builtin_types_compatible_p",
+        "__builtin_choose_expr",
+        "__builtin_va_arg",
+        "va_arg",
+        "_Generic",
+        "__label__",
+        "__int128",
+        "__alignof__",
+        "__alignof",
+        "_Alignof",
+        "__builtin_expect",
+        "asm",
+        "__asm__",
+        "__asm",
+        "__init",
+        "__exit",
+        "__initdata",
+        "__exitdata",
+        "__initconst",
+        "__exit_call",
+        "__init_call",
+        "EXPORT_SYMBOL",
+        "EXPORT_SYMBOL_GPL",
+        "EXPORT_SYMBOL_GPL_FUTURE",
+        "EXPORT_SYMBOL_NS",
+        "EXPORT_SYMBOL_NS_GPL",
+        "EXPORT_SYMBOL_FOR_MODULES",
+        "EXPORT_SYMBOL_FOR_MODULES_GPL",
+        "_EXPORT_SYMBOL",
+        "__EXPORT_SYMBOL",
+        "___EXPORT_SYMBOL",
+        "IS_ENABLED",
+        "IS_BUILTIN",
+        "IS_MODULE",
+        "IS_REACHABLE",
+        "__is_defined",
+        "__or",
+        "__and",
+        "__take_second_arg",
+        "__is_defined_paste",
+        "__ARG_PLACEHOLDER_1",
+        "__LITTLE_ENDIAN",
+        "__LITTLE_ENDIAN_BITFIELD",
+        "BITS_PER_LONG",
+        "__BITS_PER_LONG",
+        "KBUILD_MODNAME",
+        "KBUILD_BASENAME",
+        "__KERNEL__",
+        "MODULE",
+        "NULL",
+    ]
+)
+EXPORT_MACROS = frozenset(
+    n for n in HANDWRITTEN if n.startswith(("EXPORT_SYMBOL", "_EXPORT", "__EXPORT", "___EXP"))
+)
+
+
+# --------------------------------------------------------------------------- classification
+
+ASM = "asm"  # top-level asm (the AST path drops it)
+BRACES = "braces"  # unbalanced braces: one half of a pair of macros around a block
+EMPTY, LOOP, DECL, FNHDR, BLOCK, DESIG, TYPE, STRING, NUMERIC, PASTE, EXPR, EXPORTING = (
+    "empty",
+    "loop",
+    "decl",
+    "fnhdr",
+    "block",
+    "designator",
+    "type",
+    "string",
+    "numeric",
+    "paste",
+    "expr",
+    "exporting",
+)
+# When one name has several definitions, the strongest role wins.
+PRIORITY = [
+    EXPORTING,
+    BRACES,
+    LOOP,
+    FNHDR,
+    DECL,
+    BLOCK,
+    DESIG,
+    TYPE,
+    ASM,
+    EXPR,
+    NUMERIC,
+    PASTE,
+    STRING,
+    EMPTY,
+]
+
+
+def _skip_group(toks: list[str], i: int) -> int:
+    """Index after the balanced parenthesised group starting at toks[i] == '('."""
+    depth = 0
+    while i < len(toks):
+        if toks[i] in "([{":
+            depth += 1
+        elif toks[i] in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return i
+
+
+def _split_statements(toks: list[str]) -> list[list[str]]:
+    """Top-level ';'-separated pieces of a body (a lone trailing ';' adds no piece)."""
+    items: list[list[str]] = [[]]
+    depth = 0
+    for t in toks:
+        if t in "([{":
+            depth += 1
+        elif t in ")]}":
+            depth -= 1
+        if t == ";" and depth == 0:
+            items[-1].append(t)
+            items.append([])
+        else:
+            items[-1].append(t)
+    return [it for it in items if it and it != [";"]]
+
+
+class Classifier:
+    def __init__(self, defs: dict[str, list[MacroDef]], typedefs: set[str]) -> None:
+        self.defs = defs
+        self.typedefs = typedefs
+        self.memo: dict[str, tuple[str, list[str]]] = {}
+        self.busy: set[str] = set()
+        self.depth = 0
+
+    def _expand_paste(self, name: str, arg_toks: list[str]) -> list[str] | None:
+        """One expansion of the pasting macro ``name`` with these argument tokens (its
+        parameters substituted, ``a ## b`` joined, ``#x`` a string), or None."""
+        pdef = next((x for x in self.defs[name] if x.params and "##" in x.body), None)
+        if pdef is None or pdef.params is None:
+            return None
+        args: list[list[str]] = [[]]
+        depth = 0
+        for t in arg_toks:
+            if t in "([{":
+                depth += 1
+            elif t in ")]}":
+                depth -= 1
+            if t == "," and depth == 0:
+                args.append([])
+            else:
+                args[-1].append(t)
+        params = list(pdef.params)
+        if params and params[-1].endswith("..."):
+            return None
+        if len(args) != len(params):
+            return None
+        subst = dict(zip(params, args, strict=True))
+        out: list[str] = []
+        body = pdef.body
+        i = 0
+        while i < len(body):
+            t = body[i]
+            if t == "#" and i + 1 < len(body) and body[i + 1] in subst:
+                out.append('""')
+                i += 2
+                continue
+            if t == "##" and out and i + 1 < len(body):
+                nxt = subst.get(body[i + 1], [body[i + 1]])
+                if nxt:
+                    out[-1] = out[-1] + nxt[0]
+                    out.extend(nxt[1:])
+                i += 2
+                continue
+            out.extend(subst.get(t, [t]))
+            i += 1
+        return out
+
+    def macro_class(self, name: str) -> tuple[str, list[str]]:
+        """(class, keywords kept by an EMPTY stub) of a macro name."""
+        if name in self.memo:
+            return self.memo[name]
+        if name in EXPORT_MACROS:
+            return (EXPORTING, [])
+        if name in self.busy or name not in self.defs:
+            return (EXPR, [])
+        self.busy.add(name)
+        results = [self.classify(d) for d in self.defs[name]]
+        self.busy.discard(name)
+        best = min(results, key=lambda r: PRIORITY.index(r[0]))
+        if best[0] == EMPTY:
+            # several empty definitions: keep the keywords common to all
+            kept = [k for k in best[1] if all(k in r[1] for r in results)]
+            best = (EMPTY, kept)
+        self.memo[name] = best
+        return best
+
+    def is_macro(self, name: str) -> bool:
+        return name in self.defs or name in EXPORT_MACROS
+
+    def classify(self, d: MacroDef) -> tuple[str, list[str]]:
+        toks = d.body
+        # GNU named variadics: ``args...`` is the parameter ``args``
+        params = {p[:-3].strip() if p.endswith("...") else p for p in d.params or ()}
+        params.discard("")
+        if "__VA_ARGS__" in toks:
+            params.add("__VA_ARGS__")
+        if any(t in EXPORT_MACROS for t in toks) or any(
+            self.is_macro(t) and self.macro_class(t)[0] == EXPORTING for t in toks if t != d.name
+        ):
+            return (EXPORTING, [])
+        # leading attributes and annotation macros
+        kept: list[str] = []
+        i = 0
+        while i < len(toks):
+            t = toks[i]
+            if t in ATTRIBUTE_WORDS:
+                i += 1
+                if i < len(toks) and toks[i] == "(":
+                    i = _skip_group(toks, i)
+                continue
+            if t in KEPT_KEYWORDS or t in KEYWORD_SPELLINGS:
+                kept.append(KEYWORD_SPELLINGS.get(t, t))
+                i += 1
+                continue
+            if t in params and t == "__VA_ARGS__" and len(toks) == 1:
+                break
+            if self.is_macro(t) and t != d.name:
+                cls, kw = self.macro_class(t)
+                if cls == EMPTY:
+                    kept.extend(kw)
+                    i += 1
+                    if i < len(toks) and toks[i] == "(" and self.defs.get(t, [d])[0].params:
+                        i = _skip_group(toks, i)
+                    continue
+            break
+        rest = toks[i:]
+        while len(rest) > 1 and rest[0] == ";":
+            # ``lockdep_assert_event_ctx(event); if (...) list_for_each_entry(...)``: the
+            # statement an annotation macro leaves empty says nothing
+            rest = rest[1:]
+        if not rest:
+            return (EMPTY, kept)
+        balance = rest.count("{") - rest.count("}")
+        if (balance > 0 and rest[-1] == "{") or balance < 0:
+            # half a construct: ``do_each_pid_task(...) {`` ... ``} while_each_pid_task()``
+            return (BRACES, [str(balance)])
+        if rest[0] in ("asm", "__asm__", "__asm") or (
+            self.is_macro(rest[0]) and rest[0] != d.name and self.macro_class(rest[0])[0] == ASM
+        ):
+            # top-level asm (BTF_ID), perhaps followed by a declaration (BTF_ID_LIST)
+            j = 1
+            while j < len(rest) and rest[j] in ("volatile", "__volatile__", "goto", "inline"):
+                j += 1
+            end = _skip_group(rest, j) if j < len(rest) and rest[j] == "(" else j
+            tail = rest[end:]
+            if not tail or tail == [";"]:
+                return (ASM, [])
+            return self.classify(MacroDef(d.name, d.params, tail, d.origin))
+        items = _split_statements(rest)
+        if len(items) > 1:
+            classes = [self.classify(MacroDef(d.name, d.params, item, d.origin)) for item in items]
+            best = min(classes, key=lambda r: PRIORITY.index(r[0]))
+            if classes[-1][0] == FNHDR and rest[-1] not in (";", "}"):
+                return (FNHDR, [])  # declarations, then the header of a function
+            if best[0] in (DECL, FNHDR, EXPORTING, LOOP):
+                if best[0] == DECL or best[0] == FNHDR:
+                    semi = rest[-1] in (";", "}") or (
+                        classes[-1][0] == DECL and "semi" in classes[-1][1]
+                    )
+                    return (DECL, ["semi"] if semi else [])
+                return best
+            return (EXPR, [])
+        first = rest[0]
+        if first in ("for", "while"):
+            return (LOOP, [])
+        if first == "if" and rest[-1] == "else":
+            return (LOOP, [])
+        if first == "if" and len(rest) > 1 and rest[1] == "(" and _skip_group(rest, 1) == len(rest):
+            return (LOOP, [])  # ``if (cond)`` whose statement follows: sunrpc's ifdebug(fac)
+        if first == "if" and len(rest) > 1 and rest[1] == "(":
+            nxt = rest[_skip_group(rest, 1)] if _skip_group(rest, 1) < len(rest) else ""
+            if nxt in ("for", "while") or (
+                self.is_macro(nxt) and nxt != d.name and self.macro_class(nxt)[0] == LOOP
+            ):
+                return (LOOP, [])  # if (x) for (...): __rq_for_each_bio
+        if first == "do":
+            return (EXPR, [])
+        if first == "{":
+            return (BLOCK, [])
+        if first in (".", "["):
+            # designated initialisers: `.a = x, .b = y,` (often without the last comma)
+            return (DESIG, ["comma"] if rest[-1] == "," else [])
+        if self.is_macro(first) and first != d.name:
+            cls = self.macro_class(first)[0]
+            if cls in (LOOP, BLOCK, EXPORTING):
+                return (cls, [])
+            if cls == DESIG:
+                return (DESIG, ["comma"] if rest[-1] == "," else self.macro_class(first)[1])
+            if cls in (DECL, FNHDR, TYPE):
+                whole = len(rest) == 1 or (rest[1] == "(" and _skip_group(rest, 1) == len(rest))
+                if whole:
+                    return self.macro_class(first)
+                return self._decl_shape(rest, kept, params)
+        if first in DECL_START or first in self.typedefs or kept:
+            return self._decl_shape(rest, kept, params)
+        if first in params and len(rest) >= 2 and (rest[1] in params or rest[1] == "*"):
+            return (DECL, [])
+        if (
+            self.is_macro(first)
+            and first != d.name
+            and len(rest) > 1
+            and rest[1] == "("
+            and _skip_group(rest, 1) == len(rest)
+            and self.macro_class(first)[0] == PASTE
+            and self.depth < 8
+        ):
+            # ``__diag_GCC(8, ignore, option)``: what a pasting macro builds from these
+            # arguments (``__diag_GCC_8(...)``) says what the invocation is
+            expanded = self._expand_paste(first, rest[2:-1])
+            if expanded and expanded != rest:
+                self.depth += 1
+                try:
+                    got = self.classify(MacroDef(d.name, d.params, expanded, d.origin))
+                finally:
+                    self.depth -= 1
+                if got[0] not in (EXPR, NUMERIC, PASTE, STRING):
+                    return got  # else the invocation stays as it is (kept verbatim)
+        if self._is_string(rest, params):
+            return (STRING, [])
+        if self._is_numeric(rest, params):
+            return (NUMERIC, [])
+        if self._is_paste(rest, params):
+            return (PASTE, [])
+        return (EXPR, [])
+
+    def _strip_attrs(self, toks: list[str], name: str) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(toks):
+            t = toks[i]
+            if t in ATTRIBUTE_WORDS or (
+                t != name and self.is_macro(t) and self.macro_class(t)[0] == EMPTY
+            ):
+                i += 1
+                known = self.defs.get(t)
+                first = known[0] if known else None
+                fn = t in ATTRIBUTE_WORDS or bool(first is not None and first.params)
+                if fn and i < len(toks) and toks[i] == "(":
+                    i = _skip_group(toks, i)
+                continue
+            out.append(t)
+            i += 1
+        return out
+
+    def _decl_shape(self, rest: list[str], kept: list[str], params: set[str]) -> tuple[str, list]:
+        semi = ["semi"] if rest[-1] in (";", "}") else []
+        rest = self._strip_attrs(rest, "") or rest
+        if rest[0] in ("typeof", "__typeof__", "__typeof") and len(rest) > 1 and rest[1] == "(":
+            end = _skip_group(rest, 1)
+            if all(t == "*" for t in rest[end:]):
+                return (TYPE, [])
+        if all(
+            t in TYPE_KEYWORDS or t in self.typedefs or t == "*" or t in params for t in rest
+        ) and not any(t in params for t in rest):
+            return (TYPE, [])
+        if rest[-1] == ")":
+            # find the opening parenthesis of the last group
+            depth = 0
+            j = len(rest) - 1
+            while j >= 0:
+                if rest[j] == ")":
+                    depth += 1
+                elif rest[j] == "(":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j -= 1
+            before = rest[:j]
+            if (
+                len(before) == 2
+                and before[0] in ("struct", "union")
+                and self.is_macro(before[1])
+                and self.macro_class(before[1])[0] == BLOCK
+            ):
+                return (TYPE, [])  # struct __STRUCT_KFIFO(...): an anonymous struct type
+            if (
+                len(before) > 1
+                and self.is_macro(before[-1])
+                and self.macro_class(before[-1])[0] in (DECL, FNHDR)
+            ):
+                # ``A(...) B(...)``: declaring macros in a row; the last one says what
+                # the code after the invocation must be (a body, or nothing)
+                return self.macro_class(before[-1])
+            if (
+                len(before) > 1
+                and self.is_macro(before[-1])
+                and self.macro_class(before[-1])[0] in (ASM, EMPTY)
+                and any(x.params is not None for x in self.defs.get(before[-1], ()))
+            ):
+                # ``BTF_ID_LIST(name) BTF_ID(prefix, type)``: the last group holds the
+                # arguments of an asm or annotation macro; what precedes it decides
+                return self.classify(MacroDef("", None, before[:-1], ""))
+            if (
+                before
+                and (re.match(r"[A-Za-z_]", before[-1]) or before[-1] == "##")
+                and not any(t in ("=", "{", ";") for t in before)
+                and before[-1] not in ("typeof", "__typeof__", "__attribute__", "sizeof")
+            ):
+                return (FNHDR, [])
+        return (DECL, semi)
+
+    def _is_string(self, rest: list[str], params: set[str]) -> bool:
+        saw = False
+        i = 0
+        while i < len(rest):
+            t = rest[i]
+            if t.startswith('"'):
+                saw = True
+            elif t == "#" and i + 1 < len(rest) and rest[i + 1] in params:
+                saw = True
+                i += 1
+            elif t in ("KBUILD_MODNAME", "KBUILD_BASENAME") or t in params:
+                pass
+            elif (
+                re.match(r"[A-Za-z_]", t)
+                and i + 2 < len(rest)
+                and rest[i + 1] == "##"
+                and rest[i + 2] in params
+            ):
+                i += 2  # PREFIX_##param: a string macro chosen by name
+            elif self.is_macro(t) and self.macro_class(t)[0] == STRING:
+                saw = True
+                if i + 1 < len(rest) and rest[i + 1] == "(":
+                    i = _skip_group(rest, i + 1) - 1
+            else:
+                return False
+            i += 1
+        return saw
+
+    def _is_numeric(self, rest: list[str], params: set[str]) -> bool:
+        for t in rest:
+            if (
+                re.match(r"\d", t)
+                or t in params
+                or t in "()+-*/%<>&|^~!?:,"
+                or t
+                in (
+                    "<<",
+                    ">>",
+                    "<=",
+                    ">=",
+                    "==",
+                    "!=",
+                    "&&",
+                    "||",
+                    "##",
+                )
+            ):
+                continue
+            if self.is_macro(t) and self.macro_class(t)[0] in (NUMERIC, PASTE):
+                continue
+            return False
+        return True
+
+    def _is_paste(self, rest: list[str], params: set[str]) -> bool:
+        pasted = False
+        for i, t in enumerate(rest):
+            nxt = rest[i + 1] if i + 1 < len(rest) else ""
+            if t == "##":
+                prev = rest[i - 1] if i else ""
+                if prev != "," and nxt != "__VA_ARGS__":
+                    pasted = True
+                continue
+            if t in params or t in ("(", ")", ","):
+                continue
+            if re.match(r"[A-Za-z_]", t) and t not in C_KEYWORDS:
+                if self.is_macro(t) and self.macro_class(t)[0] in (PASTE, NUMERIC):
+                    pasted = pasted or nxt == "("
+                elif nxt == "(":
+                    return False
+                continue
+            return False
+        return pasted
