@@ -12,8 +12,12 @@ minutes or gigabytes (issue 11). Where the loader itself refuses a file
 
 from __future__ import annotations
 
+import itertools
+import operator
 import struct
-from collections.abc import Iterable
+import sys
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -227,22 +231,21 @@ def _read_image(data: bytes) -> _Image:
     if shstrndx >= shnum:
         raise ElfProblem(f"section name table index {shstrndx} (e_shstrndx) is out of range")
     raw_headers = struct.iter_unpack(prefix + entry, data[shoff : shoff + shnum * shentsize])
-    headers = [
-        (sh_name, sh_type, offset, size, link, info)
-        for sh_name, sh_type, _flags, _addr, offset, size, link, info, _align, _entsize in (
-            raw_headers
-        )
-    ]
-    for number, (_n, sh_type, offset, size, _l, _i) in enumerate(headers):
+    # columns: sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link, sh_info, ...
+    columns = list(zip(*raw_headers, strict=True))
+    name_at, types, offsets, sizes, links, infos = (columns[i] for i in (0, 1, 4, 5, 6, 7))
+    for number, (sh_type, offset, size) in enumerate(zip(types, offsets, sizes, strict=True)):
         if sh_type != _SHT_NOBITS and offset + size > len(data):
             raise ElfProblem(f"truncated: section {number} lies past the end of the file")
-    _n, names_type, names_at, names_size, _l, _i = headers[shstrndx]
+    names_type, names_at, names_size = types[shstrndx], offsets[shstrndx], sizes[shstrndx]
     if names_type == _SHT_NOBITS or names_size == 0 or data[names_at + names_size - 1] != 0:
         raise ElfProblem("the section name table is not NUL-terminated; the loader refuses it")
-    if any(sh_name >= names_size for sh_name, *_rest in headers):
+    if max(name_at) >= names_size:
         raise ElfProblem("a section name lies outside the section name table")
-    names = _strings(data, names_at, names_size, (h[0] for h in headers), "section")
-    sections = [_Section(names[h[0]], *h[1:]) for h in headers]
+    names = _names(data, names_at, names_size, name_at, "section")
+    sections = list(
+        map(_Section._make, zip(names, types, offsets, sizes, links, infos, strict=True))
+    )
     index_of: dict[str, int] = {}
     relocations_for: dict[int, list[int]] = {}
     for index, section in enumerate(sections):
@@ -274,7 +277,40 @@ def _strings(data: bytes, start: int, size: int, offsets: Iterable[int], what: s
     return found
 
 
-def _read_symbols(image: _Image) -> list[Sym]:
+class _Symbols:
+    """The symbol table as parallel columns (name, binding, type, section index, value),
+    each made by C loops over the whole table: a `Sym` is built only for the few entries
+    a caller asks for by index (an export's relocation target)."""
+
+    __slots__ = ("infos", "names", "shndxs", "strings", "values")
+
+    def __init__(
+        self,
+        names: list[str],
+        infos: bytes,
+        shndxs: Sequence[int],
+        values: Sequence[int],
+        strings: bytes = b"",
+    ) -> None:
+        self.strings = strings  # the string table the names come from
+        self.names = names
+        self.infos = infos
+        self.shndxs = shndxs
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, index: int) -> Sym:
+        info = self.infos[index]
+        return Sym(self.names[index], info >> 4, info & 0xF, self.shndxs[index], self.values[index])
+
+    def index_by_name(self) -> dict[str, int]:
+        """name -> index of its last entry (as a dict built in table order keeps it)."""
+        return dict(zip(self.names, range(len(self.names)), strict=True))
+
+
+def _read_symbols(image: _Image) -> _Symbols:
     index = image.index_of.get(".symtab")
     if index is None or image.sections[index].type != _SHT_SYMTAB:
         # kernel/module/main.c: elf_validity_cache_index_sym "module has no symbols (stripped?)"
@@ -287,26 +323,91 @@ def _read_symbols(image: _Image) -> list[Sym]:
     if str_end == str_start or image.data[str_end - 1] != 0:
         # 6.13+ kernel/module/main.c: elf_validity_cache_strtab refuses it too
         raise ElfProblem("the symbol string table is not NUL-terminated; the loader refuses it")
-    if image.elf_class == 64:
-        fmt = image.fmt_prefix + "IBBHQQ"
-        unpack = ((n, i, sh, val) for n, i, _o, sh, val, _s in _rows(fmt, raw, "symbol"))
-    else:
-        fmt = image.fmt_prefix + "IIIBBH"
-        unpack = ((n, i, sh, val) for n, val, _s, i, _o, sh in _rows(fmt, raw, "symbol"))
-    if len(raw) // struct.calcsize(fmt) > MAX_SYMBOLS:
+    entry = 24 if image.elf_class == 64 else 16  # sizeof(Elf64_Sym), sizeof(Elf32_Sym)
+    if len(raw) % entry:
         raise ElfProblem(
-            f"a symbol table of {len(raw) // struct.calcsize(fmt):,} entries, more than "
+            f"the symbol table's size ({len(raw)} bytes) is not a whole number of "
+            f"{entry}-byte entries"
+        )
+    if len(raw) // entry > MAX_SYMBOLS:
+        raise ElfProblem(
+            f"a symbol table of {len(raw) // entry:,} entries, more than "
             f"{MAX_SYMBOLS:,}: not analysed"
         )
-    rows = list(unpack)
+    # Each field is a strided slice of the table seen as an array of words (C loops, no
+    # tuple per symbol): Elf64_Sym is st_name(4) st_info(1) st_other(1) st_shndx(2)
+    # st_value(8) st_size(8); Elf32_Sym st_name(4) st_value(4) st_size(4) st_info(1)
+    # st_other(1) st_shndx(2).
+    swap = (image.fmt_prefix == ">") != (sys.byteorder == "big")
+    words = _words("I", raw, swap)
+    halves = _words("H", raw, swap)
+    if image.elf_class == 64:
+        offsets, infos, shndxs = words[0::6], raw[4::24], halves[3::12]
+        values: Sequence[int] = _words("Q", raw, swap)[1::3]
+    else:
+        offsets, values, infos, shndxs = words[0::4], words[1::4], raw[12::16], halves[7::8]
     size = str_end - str_start
-    names = _strings(
-        image.data, str_start, size, (row[0] for row in rows if row[0] < size), "symbol"
-    )
-    return [
-        Sym(names.get(name_offset, ""), info >> 4, info & 0xF, shndx, value)
-        for name_offset, info, shndx, value in rows
-    ]
+    names = _names(image.data, str_start, size, offsets, "symbol")
+    return _Symbols(names, infos, shndxs, values, image.data[str_start:str_end])
+
+
+def _words(code: str, raw: bytes, swap: bool) -> array[int]:
+    """`raw` as an array of unsigned integers of `code`'s width, in the host's order."""
+    words = array(code)
+    words.frombytes(raw)
+    if swap:
+        words.byteswap()
+    return words
+
+
+def _names(data: bytes, start: int, size: int, offsets: Sequence[int], what: str) -> list[str]:
+    """The NUL-terminated string at each offset of a string table ("" for an offset
+    outside it), as `_strings` reads them, faster: an ASCII table (every real one) is
+    decoded once and split at its NULs, so a name at the start of a string is a dict
+    lookup, and only the names the linker merged into the tail of a longer one are
+    sliced out one by one. Other tables go to `_strings`."""
+    table = data[start : start + size]
+    if not table.isascii():
+        found = _strings(data, start, size, (o for o in offsets if o < size), what)
+        return list(map(found.get, offsets, itertools.repeat("")))
+    text = table.decode("ascii")
+    parts = text.split("\0")
+    # string k starts one past the NUL ending string k-1: its offset is the length of the
+    # strings before it plus k
+    before = itertools.accumulate(map(len, parts), initial=0)
+    starts = map(operator.add, before, range(len(parts)))
+    found = dict(zip(starts, parts, strict=False))
+    names = list(map(found.get, offsets))
+    if None not in names:
+        return names  # type: ignore[return-value]
+    missing = list(itertools.compress(range(len(names)), map(operator.is_, names, _NONES)))
+    tails = sorted({offset for offset in map(offsets.__getitem__, missing) if offset < size})
+    # `_strings`' bound on the total length of the distinct names, checked as each tail
+    # is cut; the names at string starts take at most the table's size, so they are
+    # summed only when they could matter
+    budget = _NAME_AMPLIFICATION * size + _NAME_ALLOWANCE
+    pieces = []
+    for offset in tails:
+        end = text.index("\0", offset)
+        budget -= end - offset
+        if budget < 0:
+            break
+        pieces.append(text[offset:end])
+    if budget < size:
+        distinct = set(offsets) & found.keys()
+        budget -= sum(len(found[offset]) for offset in distinct if offset < size)
+    if budget < 0:
+        raise ElfProblem(
+            f"{what} names overlap far beyond their string table ({size} bytes): "
+            "crafted names, not analysed"
+        )
+    found.update(zip(tails, pieces, strict=True))
+    for i in missing:
+        names[i] = found.get(offsets[i], "")
+    return names  # type: ignore[return-value]
+
+
+_NONES = itertools.repeat(None)
 
 
 def _rows(fmt: str, raw: bytes, what: str) -> Iterable[tuple]:
@@ -376,25 +477,46 @@ def _section_name(image: _Image, shndx: int) -> str:
     return {_SHN_ABS: "*ABS*", _SHN_COMMON: "*COM*"}.get(shndx, "")
 
 
-def _read_symbol_facts(image: _Image, symbols: list[Sym], module: Module) -> None:
-    for sym in symbols:
-        if not sym.name or sym.type in (_STT_SECTION, 4):
+def _read_symbol_facts(image: _Image, symbols: _Symbols, module: Module) -> None:
+    undefined = module.undefined
+    defined = module.defined
+    # What each distinct (st_shndx, st_info) makes of a named symbol, worked out once:
+    # _SKIP, an undefined strong/weak reference (False/True), or the defined symbol's
+    # (binding, type, section), one tuple shared by the symbols that have it.
+    kinds: dict[int, bool | tuple[str, str, str] | None] = {}
+    keys = map(operator.or_, map(operator.lshift, symbols.shndxs, _EIGHTS), symbols.infos)
+    for name, key in zip(symbols.names, keys, strict=False):
+        if not name:
             continue
-        if sym.shndx == _SHN_UNDEF:
-            if sym.bind in (1, 2):
-                module.undefined[sym.name] = sym.bind == 2
+        kind = kinds.get(key, _UNKNOWN)
+        if kind is _UNKNOWN:
+            kind = kinds[key] = _symbol_kind(image, key >> 8, key & 0xFF)
+        if kind is None:
             continue
-        if sym.name.startswith(_MACHINERY_PREFIXES):
-            continue
-        module.defined[sym.name] = (
-            _STB.get(sym.bind, str(sym.bind)),
-            _STT.get(sym.type, str(sym.type)),
-            _section_name(image, sym.shndx),
-        )
+        if kind.__class__ is bool:
+            undefined[name] = kind  # type: ignore[assignment]
+        elif not name.startswith(_MACHINERY_PREFIXES):
+            defined[name] = kind  # type: ignore[assignment]
     # module_init()/module_exit() emit the aliases init_module/cleanup_module
     # (include/linux/module.h), which .gnu.linkonce.this_module points at.
-    module.has_init = "init_module" in module.defined
-    module.has_exit = "cleanup_module" in module.defined
+    module.has_init = "init_module" in defined
+    module.has_exit = "cleanup_module" in defined
+
+
+_EIGHTS = itertools.repeat(8)
+_UNKNOWN = object()
+
+
+def _symbol_kind(image: _Image, shndx: int, info: int) -> bool | tuple[str, str, str] | None:
+    """None: not a symbol of the module's own (a section or file symbol, a local
+    undefined one); a bool: an undefined reference, True when weak; else the defined
+    symbol's (binding, type, section)."""
+    bind, kind = info >> 4, info & 0xF
+    if kind == _STT_SECTION or kind == 4:  # STT_FILE
+        return None
+    if shndx == _SHN_UNDEF:
+        return bind == 2 if bind in (1, 2) else None
+    return _STB.get(bind, str(bind)), _STT.get(kind, str(kind)), _section_name(image, shndx)
 
 
 def _relocations_by_offset(
@@ -432,7 +554,7 @@ def _relocations_by_offset(
     return found
 
 
-def _read_exports(image: _Image, symbols: list[Sym]) -> list[Export]:
+def _read_exports(image: _Image, symbols: _Symbols) -> list[Export]:
     tables = {
         index: kind
         for index, section in enumerate(image.sections)
@@ -440,11 +562,11 @@ def _read_exports(image: _Image, symbols: list[Sym]) -> list[Export]:
     }
     if not tables:
         return []
-    by_name = {sym.name: sym for sym in symbols if sym.name}
+    by_name = symbols.index_by_name()
     entries: dict[int, list[tuple[int, str]]] = {}
-    for sym in symbols:
-        if sym.shndx in tables and sym.name.startswith("__ksymtab_"):
-            entries.setdefault(sym.shndx, []).append((sym.value, sym.name[len("__ksymtab_") :]))
+    for name, shndx, value in zip(symbols.names, symbols.shndxs, symbols.values, strict=True):
+        if shndx in tables and name.startswith("__ksymtab_"):
+            entries.setdefault(shndx, []).append((value, name[len("__ksymtab_") :]))
     flags = image.named_bytes("__kflagstab")
     exports: list[Export] = []
     for index, rows in sorted(entries.items()):
@@ -465,7 +587,7 @@ def _read_exports(image: _Image, symbols: list[Sym]) -> list[Export]:
                     namespace=_export_namespace(
                         image, symbols, by_name, label, relocs, offset, entry_size
                     ),
-                    crc=_export_crc(image, by_name.get("__crc_" + symbol)),
+                    crc=_export_crc(image, symbols, by_name.get("__crc_" + symbol)),
                     target=target,
                     init_exit=init_exit,
                 )
@@ -483,7 +605,7 @@ def _ksymtab_kind(section_name: str) -> ExportKind | None:
 
 
 def _export_target(
-    image: _Image, symbols: list[Sym], reloc: tuple[int, int | None] | None
+    image: _Image, symbols: _Symbols, reloc: tuple[int, int | None] | None
 ) -> tuple[Target, str]:
     """What the entry's value field is relocated against (modpost check_export_symbol)."""
     if reloc is None or reloc[0] >= len(symbols):
@@ -501,8 +623,8 @@ def _export_target(
 
 def _export_namespace(
     image: _Image,
-    symbols: list[Sym],
-    by_name: dict[str, Sym],
+    symbols: _Symbols,
+    by_name: dict[str, int],
     label: str,
     relocs: dict[int, tuple[int, int | None]],
     offset: int,
@@ -510,7 +632,8 @@ def _export_namespace(
 ) -> str:
     """Namespace string: `__kstrtabns_<sym>` in __ksymtab_strings (5.4+), else the entry's
     third field relocation; kernels before 5.4 have two-field entries and no namespaces."""
-    label_sym = by_name.get("__kstrtabns_" + label)
+    label_index = by_name.get("__kstrtabns_" + label)
+    label_sym = None if label_index is None else symbols[label_index]
     if label_sym is not None and 0 < label_sym.shndx < len(image.sections):
         return image.c_string(label_sym.shndx, label_sym.value)
     field = 4 if entry_size in (8, 12) else 8
@@ -525,10 +648,11 @@ def _export_namespace(
     return image.c_string(sym.shndx, sym.value + reloc[1])
 
 
-def _export_crc(image: _Image, crc_sym: Sym | None) -> int | None:
+def _export_crc(image: _Image, symbols: _Symbols, crc_index: int | None) -> int | None:
     """`__crc_<sym>`: SHN_ABS value before 5.19, else an offset into __kcrctab* holding it."""
-    if crc_sym is None:
+    if crc_index is None:
         return None
+    crc_sym = symbols[crc_index]
     if crc_sym.shndx == _SHN_ABS:
         return crc_sym.value & 0xFFFFFFFF
     if not 0 < crc_sym.shndx < len(image.sections):
@@ -536,15 +660,20 @@ def _export_crc(image: _Image, crc_sym: Sym | None) -> int | None:
     return image.word32(crc_sym.shndx, crc_sym.value)
 
 
-def _read_export_symbol_section(image: _Image, symbols: list[Sym]) -> list[Export]:
+def _read_export_symbol_section(image: _Image, symbols: _Symbols) -> list[Export]:
     """6.5+ objects (`.o`) carry `.export_symbol` records instead of a ksymtab:
     `__export_symbol_<sym>: .asciz "GPL"|""; .asciz "<namespace>"; pointer to <sym>`
     (include/linux/export.h), read by modpost's check_export_symbol."""
     exports = []
     pointer = 8 if image.elf_class == 64 else 4
     relocs_by_section: dict[int, dict[int, tuple[int, int | None]]] = {}
-    for sym in symbols:
-        if not sym.name.startswith("__export_symbol_") or not 0 < sym.shndx < len(image.sections):
+    if b"__export_symbol_" not in symbols.strings:  # one C scan of the table, usually no
+        return []
+    for index, name in enumerate(symbols.names):
+        if not name.startswith("__export_symbol_"):
+            continue
+        sym = symbols[index]
+        if not 0 < sym.shndx < len(image.sections):
             continue
         licence = image.c_string(sym.shndx, sym.value)
         namespace_at = sym.value + len(licence.encode()) + 1
