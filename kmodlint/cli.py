@@ -36,9 +36,12 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     parser.add_argument(
         "--kernel",
-        metavar="PATH",
-        help="target kernel: Module.symvers, headers folder, System.map, /lib/modules/<ver> "
-        "or 'none' (default: the running kernel's /lib/modules tree if present)",
+        action="append",
+        metavar="PATH|NAME",
+        help="target kernel: Module.symvers, headers folder, System.map, /lib/modules/<ver>, "
+        "a kernel table's name (kmodlint kernels list; a pattern: 'debian-12/*') or 'none' "
+        "(default: the running kernel's /lib/modules tree if present); several: check "
+        "prints a modules x kernels matrix",
     )
     parser.add_argument(
         "-j",
@@ -174,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="show a rule's documentation")
     explain.add_argument("rule", metavar="CODE|NAME")
 
+    from kmodlint.kerneltables.commands import add_parser as add_kernels_parser
+
+    add_kernels_parser(commands)
+
     cache = commands.add_parser("cache", help="manage the cache of extracted facts")
     cache.add_argument("action", choices=["clean"], help="clean: delete the cache's contents")
     cache.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: user cache)")
@@ -236,7 +243,7 @@ def _usage_errors() -> tuple[type[Exception], ...]:
     """What a user's input can be wrong with: one line, exit 2 (imported only when an
     exception is being matched, so start-up pays nothing for it)."""
     from kmodlint.baseline import BaselineError
-    from kmodlint.cfront.kbuild.kconfig import ConfigError
+    from kmodlint.cfront.kconfig import ConfigError
     from kmodlint.engine import SelectionError
     from kmodlint.kernel.load import KernelSpecError
     from kmodlint.settings import SettingsError
@@ -296,6 +303,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command == "cache":
         return _clean_cache(args.cache_dir)
+    if args.command == "kernels":
+        from kmodlint.kerneltables.commands import run
+
+        return run(args)
     if args.command == "rules":
         from kmodlint.reporters.catalogue import format_rules
 
@@ -313,6 +324,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             raise UsageError(f"unknown rule '{args.rule}'{hint}")
         sys.stdout.write(f"# {found.code} {found.name} ({found.severity})\n\n{found.doc}\n")
         return EXIT_OK
+    kernels = _kernels(args)  # several: a kernel matrix (kerneltables/matrix.py)
+    if len(kernels) > 1:
+        raise UsageError("several --kernel (a kernel matrix): not supported yet")
     options = _settings(args)
     if args.show_settings:
         from kmodlint import settings
@@ -321,7 +335,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     _check_usage(args)
     if options.config and options.config != "none":
-        from kmodlint.cfront.kbuild.kconfig import read_config
+        from kmodlint.cfront.kconfig import read_config
 
         # an unusable --config (or settings `config`): missing, a FIFO or /dev/zero, a
         # gzip bomb, no CONFIG_ lines. Said now (exit 2), not after the modules and the
@@ -406,6 +420,22 @@ def _dispatch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _kernels(args: argparse.Namespace) -> list[str]:
+    """The --kernel values, table patterns expanded; args.kernel becomes the first."""
+    if not args.kernel:
+        args.kernel = None
+        return []
+    from kmodlint.kerneltables.names import expand
+
+    kernels = expand(args.kernel)
+    args.kernel = kernels[0]
+    if len(kernels) > 1 and (args.command != "check" or getattr(args, "focus", False)):
+        raise UsageError(
+            f"several kernels ({', '.join(kernels)}) make a matrix: `check` only, without --focus"
+        )
+    return kernels
+
+
 def _clean_cache(cache_dir: str | None) -> int:
     from pathlib import Path
 
@@ -431,7 +461,7 @@ def _check_usage(args: argparse.Namespace) -> None:
             raise UsageError(f"{path}: no such file or directory")
     source = getattr(args, "kernel_source", None)
     if source:
-        from kmodlint.cfront.stubenv.read_headers import ARCH, header_roots
+        from kmodlint.cfront.stubgen import ARCH, header_roots
 
         if not os.path.isdir(source):
             raise UsageError(f"--kernel-source {source}: not a directory")

@@ -310,6 +310,7 @@ PROCESS_TABLES = (
     "_TYPEDEFS",
     "_EXPLAIN",
     "_DEFAULT_WORK",
+    "_TABLE_FILES",
 )
 # functools caches of kmodlint's own shipped data, kept between runs (forget_process_state)
 KEPT_CACHES = frozenset({"header_macros", "kernel_inlines", "package_fingerprint"})

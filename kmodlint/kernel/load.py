@@ -59,7 +59,15 @@ def load_kernel(spec: str, read_tree: TreeReader) -> KernelTable:
     if os.path.isdir(spec):
         return _load_folder(spec, read_tree)
     if not os.path.lexists(spec):
-        raise KernelSpecError(f"--kernel {spec}: no such file or directory")
+        from kmodlint.kerneltables.names import table_named
+
+        found = table_named(spec)  # a kernel table's name (kmodlint kernels list)
+        if found is not None:
+            return found
+        raise KernelSpecError(
+            f"--kernel {spec}: no such file or directory, nor a kernel table's name "
+            "(see `kmodlint kernels list`)"
+        )
     text = _read_table(spec)
     table = KernelTable(spec)
     if _looks_like_symvers(text):

@@ -57,19 +57,25 @@ def vermagic_from_headers(folder: str) -> str | None:
     try:
         # a headers folder from elsewhere: regular files only, bounded (safe_io)
         release = read_regular_text(release_file, TABLE_LIMIT)
-        match = re.search(r'#define\s+UTS_RELEASE\s+"([^"]*)"', release)
-        # only the options read below are kept (auto.conf may be any size up to the bound)
-        config = {
-            key: value
-            for key, _, value in (
-                line.strip().partition("=")
-                for line in lines(read_regular_text(config_file, TABLE_LIMIT))
-                if line.startswith("CONFIG_")
-            )
-            if key in _OPTIONS
-        }
+        config = read_regular_text(config_file, TABLE_LIMIT)
     except OSError:
         return None
+    return vermagic_from_texts(release, config)
+
+
+def vermagic_from_texts(release: str, auto_conf: str) -> str | None:
+    """VERMAGIC_STRING from the texts of include/generated/utsrelease.h and
+    include/config/auto.conf (or a .config: the same CONFIG_ lines), wherever they were
+    read from (a headers folder, a linux-headers .deb)."""
+    match = re.search(r'#define\s+UTS_RELEASE\s+"([^"]*)"', release)
+    # only the options read below are kept (auto.conf may be any size up to the bound)
+    config = {
+        key: value
+        for key, _, value in (
+            line.strip().partition("=") for line in lines(auto_conf) if line.startswith("CONFIG_")
+        )
+        if key in _OPTIONS
+    }
     if match is None:
         return None
     suffix = next((s for option, s in _ARCH_SUFFIX if config.get(option) == "y"), None)

@@ -1,0 +1,155 @@
+"""Kernel tables without headers (issue 14, deliverable 1): the data-only format, the
+shipped Debian 12 tables, `kmodlint kernels import|list`, `--kernel NAME`."""
+
+from __future__ import annotations
+
+import json
+import lzma
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from kmodlint.kerneltables.format import TableFormatError, decode, encode
+from kmodlint.kerneltables.importing import from_headers, import_path, symvers_text
+from kmodlint.kerneltables.record import KernelRecord, Row
+from kmodlint.kerneltables.store import SHIPPED_DIR, find, open_file
+from tests.corpus_support import CORPUS, run_kmodlint
+
+INSTALLED = Path("/usr/src/linux-headers-6.1.0-56-amd64")
+TARGET = CORPUS / "targets" / "deb-6.1.0-56"
+SHIPPED = Path(SHIPPED_DIR) / "debian-12.kmtables.xz"
+AMD64_ABIS = [
+    *(f"6.1.0-{n}-amd64" for n in (47, 50, 53, 54, 55, 56, 57)),
+    *(f"6.12.{n}+deb12-amd64" for n in (107, 111, 113, 115, 117, 118)),
+]
+
+
+@pytest.fixture
+def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+@pytest.mark.skipif(
+    not (INSTALLED / "Module.symvers").is_file(), reason="linux-headers-6.1.0-56 not installed"
+)
+def test_shipped_table_is_byte_for_byte_its_module_symvers() -> None:
+    """The package the shipped 6.1.0-56-amd64 table was built from is installed here: its
+    Module.symvers and the table's rows are the same bytes, in the same order."""
+    record = open_file(str(SHIPPED)).kernel("6.1.0-56-amd64")
+    assert symvers_text(record).encode() == (INSTALLED / "Module.symvers").read_bytes()
+    headers = from_headers(str(INSTALLED))
+    assert (record.vermagic, record.modversions, record.module_sig, record.retpoline) == (
+        headers.vermagic,
+        True,
+        True,
+        True,
+    )
+    assert record.vermagic == "6.1.0-56-amd64 SMP preempt mod_unload modversions "
+
+
+def test_shipped_tables_cover_debian_12_amd64_and_arm64() -> None:
+    names = open_file(str(SHIPPED)).names
+    assert set(AMD64_ABIS) <= set(names)
+    assert {n.replace("-amd64", "-arm64") for n in AMD64_ABIS} <= set(names)
+    arm = open_file(str(SHIPPED)).summary("6.12.118+deb12-arm64")
+    assert arm["arch"] == "arm64" and arm["vermagic"].endswith("aarch64")
+    # the wheel budget: at most 4 MB added
+    assert SHIPPED.stat().st_size < 4 * 1024 * 1024
+
+
+def _record(name: str, crc: int | None = 0x1234ABCD) -> KernelRecord:
+    return KernelRecord(
+        name=name,
+        release=name,
+        arch="x86_64",
+        vermagic=f"{name} SMP mod_unload modversions ",
+        modversions=crc is not None,
+        module_sig=True,
+        retpoline=False,
+        source="test",
+        rows=[
+            Row("zeta", "vmlinux", "EXPORT_SYMBOL", "", crc),
+            Row("alpha", "drivers/x/mod-a", "EXPORT_SYMBOL_GPL", "NS_A", crc),
+        ],
+    )
+
+
+def test_format_round_trips_and_interns_shared_symbols() -> None:
+    data = encode("test", [_record("1.0-a"), _record("1.0-b", None)])
+    document = json.loads(lzma.decompress(data))
+    assert document["symbols"] == "alpha\nzeta"  # stored once for both kernels
+    table_file = decode(data)
+    assert table_file.kernel("1.0-a") == _record("1.0-a")
+    assert table_file.kernel("1.0-b").rows[0].crc is None
+
+
+@pytest.mark.parametrize(
+    ("blob", "reason"),
+    [
+        (b"\x80\x04pickle", "not a kernel-table file"),
+        (lzma.compress(b'{"format": "other"}'), "not a kernel-table file"),
+        (
+            lzma.compress(b'{"format": "kmodlint-kernel-tables", "version": 99}'),
+            "version 99",
+        ),
+    ],
+)
+def test_format_refuses_what_it_did_not_write(blob: bytes, reason: str) -> None:
+    with pytest.raises(TableFormatError, match=reason):
+        decode(blob)
+
+
+def test_import_headers_folder_then_check_by_name(data_home: Path, tmp_path: Path) -> None:
+    result = run_kmodlint("kernels", "import", str(TARGET), "--distribution", "lab")
+    assert result.returncode == 0, result.stderr
+    assert "imported lab/6.1.0-56-amd64" in result.stdout
+    for folder in (data_home / "kmodlint", data_home / "kmodlint" / "tables"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    listing = run_kmodlint("kernels", "list", "--format", "json")
+    names = [k["name"] for k in json.loads(listing.stdout)["kernels"]]
+    assert "lab/6.1.0-56-amd64" in names and "debian-12/6.1.0-56-amd64" in names
+    # the same findings as with the headers folder itself
+    module = CORPUS / "km301-unresolved-symbol" / "built"
+    by_path = run_kmodlint("check", str(module), "--kernel", str(TARGET), "--isolated", "-q")
+    by_name = run_kmodlint(
+        "check", str(module), "--kernel", "lab/6.1.0-56-amd64", "--isolated", "-q"
+    )
+    assert by_name.stdout == by_path.stdout and by_name.returncode == by_path.returncode == 1
+    assert "KM301" in by_name.stdout
+    # a bare release prefers the user's table
+    assert find("6.1.0-56-amd64")[0].full_name == "lab/6.1.0-56-amd64"
+
+
+def test_import_a_linux_headers_deb(data_home: Path, tmp_path: Path) -> None:
+    debs = sorted(Path("/work/cache/kdebs/amd64").glob("linux-headers-6.1.0-56-amd64_*.deb"))
+    if not debs:
+        pytest.skip("no linux-headers .deb downloaded here")
+    record = import_path(str(debs[0]))
+    assert record.name == "6.1.0-56-amd64" and record.source.startswith("linux-headers-6.1.0-56")
+    assert symvers_text(record) == symvers_text(open_file(str(SHIPPED)).kernel(record.name))
+
+
+def test_unknown_name_and_pattern_are_usage_errors(data_home: Path) -> None:
+    module = str(CORPUS / "km301-unresolved-symbol" / "built")
+    missing = run_kmodlint("check", module, "--kernel", "9.9.9-nope", "--isolated")
+    assert missing.returncode == 2 and "kernel table" in missing.stderr
+    pattern = run_kmodlint("check", module, "--kernel", "nowhere/*", "--isolated")
+    assert pattern.returncode == 2 and "matches no kernel table" in pattern.stderr
+
+
+def test_a_table_file_with_a_bad_entry_is_one_line(data_home: Path) -> None:
+    folder = data_home / "kmodlint" / "tables"
+    folder.mkdir(parents=True)
+    (folder / "broken.kmtables.xz").write_bytes(b"not xz")
+    listing = run_kmodlint("kernels", "list")
+    assert listing.returncode == 0 and "broken.kmtables.xz" in listing.stderr
+
+
+def test_shipped_data_is_declared_package_data() -> None:
+    text = (Path(__file__).parent.parent / "pyproject.toml").read_text()
+    assert '"kmodlint.kerneltables" = ["data/*.kmtables.xz"]' in text
+    assert os.path.isfile(SHIPPED) and shutil.which("python3")
