@@ -243,7 +243,7 @@ def _usage_errors() -> tuple[type[Exception], ...]:
     """What a user's input can be wrong with: one line, exit 2 (imported only when an
     exception is being matched, so start-up pays nothing for it)."""
     from kmodlint.baseline import BaselineError
-    from kmodlint.cfront.kconfig import ConfigError
+    from kmodlint.cfront.kbuild.kconfig import ConfigError
     from kmodlint.engine import SelectionError
     from kmodlint.kernel.load import KernelSpecError
     from kmodlint.settings import SettingsError
@@ -335,7 +335,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     _check_usage(args)
     if options.config and options.config != "none":
-        from kmodlint.cfront.kconfig import read_config
+        from kmodlint.cfront.kbuild.kconfig import read_config
 
         # an unusable --config (or settings `config`): missing, a FIFO or /dev/zero, a
         # gzip bomb, no CONFIG_ lines. Said now (exit 2), not after the modules and the
@@ -461,7 +461,7 @@ def _check_usage(args: argparse.Namespace) -> None:
             raise UsageError(f"{path}: no such file or directory")
     source = getattr(args, "kernel_source", None)
     if source:
-        from kmodlint.cfront.stubgen import ARCH, header_roots
+        from kmodlint.cfront.stubenv.read_headers import ARCH, header_roots
 
         if not os.path.isdir(source):
             raise UsageError(f"--kernel-source {source}: not a directory")
