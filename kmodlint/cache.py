@@ -1,4 +1,5 @@
-"""Per-file cache of extracted models and source facts, outside the analysed tree.
+"""Per-file cache of source facts, outside the analysed tree (binary modules have one index
+per tree instead: kmodlint/module_index.py, which reuses the file records made here).
 
 Key: a fingerprint of kmodlint's own installed files (a code change must never reuse an
 older result, whatever the version string says) + the path (absolute and as given) + the
@@ -240,9 +241,10 @@ def read_recorded(
 ) -> tuple[bytes, Dep]:
     """The bytes of `path` and their record (the stat of the open file, taken before
     reading, and the hash of exactly the bytes read); noted when recording. Without
-    `always_hash` the hash is left empty when nothing records (no cache: a big .ko need
-    not be hashed). Only a regular file of at most `limit` bytes is read (safe_io): a
-    FIFO, a device or a huge file is an OSError saying so."""
+    `always_hash` the hash is taken only when it could be asked for: when recording and
+    the file changed too recently for its stat to be trusted (`still_current`); a tree of
+    old .ko files is not hashed. Only a regular file of at most `limit` bytes is read
+    (safe_io): a FIFO, a device or a huge file is an OSError saying so."""
     now = time.time_ns()
     try:
         data, stat = read_regular_stat(path, limit)
@@ -257,7 +259,10 @@ def read_recorded(
         stat.st_mtime_ns,
         stat.st_ctime_ns,
         stat.st_ino,
-        _digest(data) if always_hash or _RECORDING is not None else "",
+        _digest(data)
+        if always_hash
+        or (_RECORDING is not None and now - max(stat.st_mtime_ns, stat.st_ctime_ns) <= _RACY_NS)
+        else "",
         now,
     )
     note(dep)

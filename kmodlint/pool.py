@@ -30,6 +30,7 @@ from kmodlint.cache import (
     set_work_dir,
 )
 from kmodlint.extract import Extraction, extract_binary
+from kmodlint.module_index import ModuleIndex
 
 # Below this many misses a pool costs more to start than it saves.
 _POOL_THRESHOLD = 64
@@ -45,22 +46,37 @@ def extract_all(
     cache: Cache | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Extraction]:
-    """`inputs` are (path to read, path to display) pairs; results keep their order."""
+    """`inputs` are (path to read, path to display) pairs; results keep their order. With a
+    cache, the results come from the tree's one index (`kmodlint.module_index`) where
+    their files are unchanged, and the index is rewritten when any was read again."""
     results: list[Extraction | None] = [None] * len(inputs)
-    keys: list[str | None] = [None] * len(inputs)
+    index = ModuleIndex(cache, [path for path, _ in inputs]) if cache else None
     misses: list[int] = []
-    for index, (path, display) in enumerate(inputs):
-        key = cache.key(path) if cache else None
-        keys[index] = key
-        cached = cache.load(key) if cache and key else None
-        if isinstance(cached, Extraction):
-            _relabel(cached, display)
-            results[index] = cached
+    for position, (path, display) in enumerate(inputs):
+        cached = index.get(path, display) if index else None
+        if cached is not None:
+            results[position] = cached
         else:
-            misses.append(index)
+            misses.append(position)
     pending = [inputs[i] for i in misses]
-    fresh = _run(_extract_pair, pending, jobs, 16, cache is not None, None, ())
-    _collect(fresh, misses, results, keys, cache, progress, len(inputs))
+    fresh = _run(_extract_pair, pending, jobs, 16, index is not None, None, ())
+    done = len(inputs) - len(misses)
+    try:
+        for position, (result, deps) in zip(misses, fresh, strict=True):
+            results[position] = result
+            if index is not None and deps:  # a result tied to no file could never be checked
+                index.put(*inputs[position], result, deps)
+            done += 1
+            if progress:
+                progress(done, len(inputs))
+    except BaseException:
+        close = getattr(fresh, "close", None)  # stop the pool's workers now
+        if close is not None:
+            close()
+        raise
+    if index is not None and cache is not None:
+        index.save()
+        cache.maybe_evict()
     return [result for result in results if result is not None]
 
 
@@ -268,13 +284,3 @@ def _collect(
         raise
     if cache:
         cache.maybe_evict()
-
-
-def _relabel(extraction: Extraction, display: str) -> None:
-    """A cached model keeps the facts; the name it is shown under belongs to this run."""
-    if extraction.module is not None:
-        extraction.module.path = display
-    extraction.problems = [
-        type(problem)(problem.name, display, problem.message, problem.module)
-        for problem in extraction.problems
-    ]
