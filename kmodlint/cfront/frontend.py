@@ -23,7 +23,8 @@ from kmodlint.cfront.facts import AST, FileFacts
 from kmodlint.cfront.preprocess.directives import MAX_INCLUDES, lex
 from kmodlint.cfront.preprocess.header_macros import HeaderMacros, header_macros
 from kmodlint.cfront.shipped import shipped_copy
-from kmodlint.cfront.tokens.scan import STATIC_CALL_PREFIXES, scan
+from kmodlint.cfront.tokens.macros import STATIC_CALL_PREFIXES
+from kmodlint.cfront.tokens.scan import scan
 from kmodlint.model import InputProblem
 from kmodlint.safe_io import describe_failure
 

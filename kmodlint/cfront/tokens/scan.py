@@ -7,64 +7,18 @@ name, and top-level definitions and declarations by shape.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from kmodlint.cfront.facts import (
     Definition,
     ExternDecl,
     FileFacts,
-    Loc,
-    ModinfoTag,
-    Param,
-    SourceExport,
 )
 from kmodlint.cfront.lex.keywords import C_KEYWORDS
-from kmodlint.cfront.lex.tokenizer import Token, tokenize
+from kmodlint.cfront.lex.tokenizer import Token
 from kmodlint.cfront.preprocess.directives import LexedFile
+from kmodlint.cfront.tokens.arguments import location, macro_arguments, tokenize_value
 from kmodlint.cfront.tokens.ctype import function_type, variable_type
+from kmodlint.cfront.tokens.macros import MacroContext, default_namespaces, read_macro
 
-_EXPORTS = {
-    "EXPORT_SYMBOL": ("EXPORT_SYMBOL", False),
-    "EXPORT_SYMBOL_GPL": ("EXPORT_SYMBOL_GPL", False),
-    "EXPORT_SYMBOL_GPL_FUTURE": ("EXPORT_SYMBOL_GPL_FUTURE", False),
-    "EXPORT_SYMBOL_NS": ("EXPORT_SYMBOL", True),
-    "EXPORT_SYMBOL_NS_GPL": ("EXPORT_SYMBOL_GPL", True),
-    "EXPORT_SYMBOL_FOR_MODULES": ("EXPORT_SYMBOL_GPL", True),
-    "EXPORT_SYMBOL_GPL_FOR_MODULES": ("EXPORT_SYMBOL_GPL", True),
-}
-# include/linux/module.h: MODULE_<TAG>("value") -> .modinfo "<tag>=value".
-_MODINFO = {
-    "MODULE_LICENSE": "license",
-    "MODULE_DESCRIPTION": "description",
-    "MODULE_AUTHOR": "author",
-    "MODULE_VERSION": "version",
-    "MODULE_ALIAS": "alias",
-    "MODULE_SOFTDEP": "softdep",
-    "MODULE_FIRMWARE": "firmware",
-    "MODULE_IMPORT_NS": "import_ns",
-}
-# moduleparam.h: the argument that holds the permissions, per macro (0-based).
-_PARAMS = {
-    "module_param": (0, 0, 1, 2),  # name, variable, type, perm
-    "module_param_unsafe": (0, 0, 1, 2),
-    "module_param_named": (0, 1, 2, 3),
-    "module_param_named_unsafe": (0, 1, 2, 3),
-    "module_param_array": (0, 0, 1, 3),
-    "module_param_array_named": (0, 1, 2, 4),
-    "module_param_string": (0, 1, -1, 3),
-    "module_param_cb": (0, -1, -1, 3),
-    "module_param_hw": (0, 0, 1, 3),
-    "module_param_hw_named": (0, 1, 2, 4),
-    "module_param_hw_array": (0, 0, 1, 4),
-}
-# include/linux/module.h, #ifdef MODULE: every initcall level is module_init(fn) in a module
-# ("loadable modules do not need custom initcall levels").
-_INITCALLS = frozenset(
-    f"{level}_initcall{sync}"
-    for level in ("early", "core", "postcore", "arch", "subsys", "fs", "rootfs", "device", "late")
-    for sync in ("", "_sync")
-) | {"console_initcall"}
 _INIT_SECTIONS = {"__init": "init", "__initdata": "init", "__initconst": "init"}
 _EXIT_SECTIONS = {"__exit": "exit", "__exitdata": "exit"}
 # GNU spellings and kernel names that are never an external symbol either
@@ -95,7 +49,7 @@ _KEYWORDS = C_KEYWORDS | frozenset(
 def scan(lexed: LexedFile, path: str, predefined: dict[str, str]) -> FileFacts:
     facts = FileFacts(path=path)
     tokens = lexed.tokens
-    context = _Context(lexed, path, _default_namespaces(lexed, predefined))
+    context = MacroContext(lexed, path, default_namespaces(lexed, predefined))
     depth = 0  # brace depth
     statement: list[Token] = []  # top-level tokens since the last ; or }
     initializer = False  # the statement has a top-level `=`
@@ -105,7 +59,7 @@ def scan(lexed: LexedFile, path: str, predefined: dict[str, str]) -> FileFacts:
         text = token.text
         nxt = tokens[index + 1].text if index + 1 < count else ""
         if token.kind == "ident" and nxt == "(":
-            handled = _macro(facts, tokens, index, context)
+            handled = read_macro(facts, tokens, index, context)
             if handled is not None:
                 if depth == 0:
                     statement, initializer = [], False
@@ -131,298 +85,6 @@ def scan(lexed: LexedFile, path: str, predefined: dict[str, str]) -> FileFacts:
         index += 1
     _macro_uses(facts, lexed)
     return facts
-
-
-@dataclass(slots=True)
-class _Context:
-    lexed: LexedFile
-    path: str
-    default_ns: list[tuple[int, str]]
-    expanding: int = 0  # depth of wrapper-macro expansion
-
-
-def _default_namespaces(lexed: LexedFile, predefined: dict[str, str]) -> list[tuple[int, str]]:
-    """(token index, namespace) changes of DEFAULT_SYMBOL_NAMESPACE through the file.
-
-    6.1's include/linux/export.h tests `#ifdef DEFAULT_SYMBOL_NAMESPACE` when it is
-    included (with the first kernel header), so a `#define` after the first
-    `#include <...>` has no effect; a Kbuild `-D` always has. (6.13+ expands the macro
-    at each export; the shipped stub environment and this scan follow 6.1.)
-    """
-    changes = []
-    initial = predefined.get("DEFAULT_SYMBOL_NAMESPACE", "")
-    changes.append((0, initial.strip().strip('"')))
-    for at, value, before_system_include in lexed.namespace_defines:
-        if before_system_include:
-            changes.append((at, value.strip().strip('"')))
-    return changes
-
-
-def _namespace_at(changes: list[tuple[int, str]], index: int) -> str:
-    current = ""
-    for at, value in changes:
-        if at <= index:
-            current = value
-    return current
-
-
-def _arguments(tokens: list[Token], open_index: int) -> tuple[list[list[Token]], int]:
-    """Split the parenthesised argument list starting at `open_index`; return the
-    arguments and the index after the closing parenthesis."""
-    args: list[list[Token]] = [[]]
-    depth = 0
-    index = open_index
-    while index < len(tokens):
-        text = tokens[index].text
-        if text in "([{" and len(text) == 1:
-            depth += 1
-            if depth > 1:
-                args[-1].append(tokens[index])
-        elif text in ")]}" and len(text) == 1:
-            depth -= 1
-            if depth == 0:
-                return args, index + 1
-            args[-1].append(tokens[index])
-        elif text == "," and depth == 1:
-            args.append([])
-        else:
-            args[-1].append(tokens[index])
-        index += 1
-    return args, index
-
-
-def _string_value(arg: list[Token]) -> str | None:
-    """Adjacent string literals concatenated, as the compiler does; None if not a string."""
-    if not arg or any(t.kind != "string" for t in arg):
-        return None
-    return "".join(_unescape(t.text.lstrip("L")[1:-1]) for t in arg)
-
-
-def _unescape(body: str) -> str:
-    if "\\" not in body:
-        return body
-    try:
-        return body.encode("latin-1", "backslashreplace").decode("unicode_escape")
-    except UnicodeDecodeError:
-        return body
-
-
-def _name_of(arg: list[Token]) -> str | None:
-    return arg[0].text if len(arg) == 1 and arg[0].kind == "ident" else None
-
-
-def _loc(path: str, token: Token) -> Loc:
-    return Loc(path, token.line, token.col)
-
-
-def _resolve_name(arg: list[Token], table: dict[str, str]) -> str | None:
-    """An identifier argument, followed through object-like renames of the file and its
-    own headers (`#define ieee80211_rx ieee80211_rx_rsl`)."""
-    name = _name_of(arg)
-    for _ in range(8):
-        if name is None or name not in table:
-            return name
-        value = table[name].strip()
-        if not value.isidentifier() or value == name:
-            return name
-        name = value
-    return name
-
-
-# include/linux/tracepoint.h: EXPORT_TRACEPOINT_SYMBOL*(name) exports the tracepoint, its
-# iterator and (HAVE_STATIC_CALL, x86) the static call key and trampoline.
-_TRACEPOINT_PARTS = ("__tracepoint_{}", "__traceiter_{}", "__SCK__tp_func_{}", "__SCT__tp_func_{}")
-# include/linux/static_call.h (HAVE_STATIC_CALL): EXPORT_STATIC_CALL[_TRAMP][_GPL](name)
-# exports the key __SCK__name (not the _TRAMP forms) and the trampoline __SCT__name.
-STATIC_CALL_PREFIXES = ("__SCK__", "__SCT__")
-_STATIC_CALL_EXPORTS = {
-    f"EXPORT_STATIC_CALL{tramp}{gpl}" for tramp in ("", "_TRAMP") for gpl in ("", "_GPL")
-}
-# Macros that define a name pasted from an argument: include/linux/device.h (DEVICE_ATTR*,
-# DEVICE_*_ATTR), device/driver.h, device/bus.h, device/class.h (*_ATTR_RW/RO/WO...).
-_PASTED_ATTR = re.compile(
-    r"(?:(DEVICE)_ATTR(?:_RW|_RO|_WO|_ADMIN_RW|_ADMIN_RO|_PREALLOC|_IGNORE_LOCKDEP)?"
-    r"|(DEVICE)_(?:ULONG|INT|BOOL|STRING)_ATTR"
-    r"|(DRIVER|BUS|CLASS)_ATTR_(?:RW|RO|WO|STRING))"
-)
-_ATTR_PREFIX = {"DEVICE": "dev_attr_", "DRIVER": "driver_attr_", "BUS": "bus_attr_"}
-# include/linux/interval_tree_generic.h: INTERVAL_TREE_DEFINE(..., ITSTATIC, ITPREFIX)
-_INTERVAL_TREE_PARTS = ("_insert", "_remove", "_iter_first", "_iter_next")
-
-
-def _pasted_definitions(name: str, tokens: list[Token], index: int) -> list[str]:
-    attr = _PASTED_ATTR.fullmatch(name)
-    if attr is None and name != "INTERVAL_TREE_DEFINE":
-        return []
-    args, _ = _arguments(tokens, index + 1)
-    if attr is not None:
-        kind = next(g for g in attr.groups() if g)
-        first = _name_of(args[0]) if args else None
-        return [_ATTR_PREFIX.get(kind, "class_attr_") + first] if first else []
-    prefix = _name_of(args[7]) if len(args) == 8 else None
-    return [prefix + part for part in _INTERVAL_TREE_PARTS] if prefix else []
-
-
-# include/linux/pm.h (6.1): EXPORT_[NS_][GPL_]{SIMPLE,RUNTIME}_DEV_PM_OPS(name, ..., [ns])
-# export the dev_pm_ops object when CONFIG_PM is set.
-_PM_OPS = re.compile(r"EXPORT_(NS_)?(GPL_)?(SIMPLE|RUNTIME)_DEV_PM_OPS")
-
-
-def _macro(
-    facts: FileFacts,
-    tokens: list[Token],
-    index: int,
-    context: _Context,
-) -> int | None:
-    """Read a fact-carrying macro call at `index`; the index after it, or None."""
-    name = tokens[index].text
-    path = context.path
-    table = context.lexed.table
-    if name in _EXPORTS:
-        args, end = _arguments(tokens, index + 1)
-        kind, takes_namespace = _EXPORTS[name]
-        symbol = _resolve_name(args[0], table)
-        if symbol is None:
-            return end
-        namespace: str | None = ""
-        if takes_namespace and len(args) > 1:
-            namespace = _string_value(args[1]) or (_name_of(args[1]) or "")
-            if "FOR_MODULES" in name:
-                namespace = f"module:{namespace}"
-        elif not takes_namespace:
-            namespace = _namespace_at(context.default_ns, index)
-        facts.exports.append(
-            SourceExport(symbol, kind, namespace or None, _loc(path, tokens[index]))
-        )
-        return end
-    if name in ("EXPORT_TRACEPOINT_SYMBOL", "EXPORT_TRACEPOINT_SYMBOL_GPL"):
-        args, end = _arguments(tokens, index + 1)
-        # A tracepoint name may start with a digit (9p_fid_ref): pasted, it is valid.
-        point = "".join(t.text for t in args[0]) if args[0] else ""
-        kind = "EXPORT_SYMBOL_GPL" if name.endswith("_GPL") else "EXPORT_SYMBOL"
-        if point.replace("_", "a").isalnum():
-            for pattern in _TRACEPOINT_PARTS:
-                facts.exports.append(
-                    SourceExport(pattern.format(point), kind, None, _loc(path, tokens[index]))
-                )
-                # Defined by DEFINE_TRACE() when a file of the module sets CREATE_TRACE_POINTS
-                # and includes the trace header (include/trace/define_trace.h): an expansion
-                # the token path does not follow, so "maybe defined", never "undefined".
-                facts.macro_names.add(pattern.format(point))
-        return end
-    if name in _STATIC_CALL_EXPORTS:
-        args, end = _arguments(tokens, index + 1)
-        call = _name_of(args[0]) if args else None
-        kind = "EXPORT_SYMBOL_GPL" if name.endswith("_GPL") else "EXPORT_SYMBOL"
-        if call:
-            parts = ("__SCT__",) if "_TRAMP" in name else STATIC_CALL_PREFIXES
-            for prefix in parts:
-                facts.exports.append(
-                    SourceExport(prefix + call, kind, None, _loc(path, tokens[index]))
-                )
-                # DEFINE_STATIC_CALL*() defines them, often through an x-macro: maybe defined
-                facts.macro_names.add(prefix + call)
-        return end
-    if name in ("EXPORT_PER_CPU_SYMBOL", "EXPORT_PER_CPU_SYMBOL_GPL"):
-        args, end = _arguments(tokens, index + 1)
-        symbol = _resolve_name(args[0], table)
-        kind = "EXPORT_SYMBOL_GPL" if name.endswith("_GPL") else "EXPORT_SYMBOL"
-        if symbol:
-            namespace = _namespace_at(context.default_ns, index) or None
-            facts.exports.append(SourceExport(symbol, kind, namespace, _loc(path, tokens[index])))
-            # DEFINE_PER_CPU() often sits in a header or behind a wrapper macro (per-CPU
-            # sections, DEFINE_PER_CPU_SHARED_ALIGNED...): maybe defined, never "undefined".
-            facts.macro_names.add(symbol)
-        return end
-    pasted = _pasted_definitions(name, tokens, index)
-    if pasted:
-        # DEVICE_ATTR(x, ...) defines dev_attr_x: maybe defined (static or not, the token
-        # scan cannot always tell), never "undefined"; the call goes on as any other
-        facts.macro_names.update(pasted)
-        return None
-    pm_ops = _PM_OPS.fullmatch(name)
-    if pm_ops:
-        args, end = _arguments(tokens, index + 1)
-        symbol = _name_of(args[0])
-        if symbol and "CONFIG_PM" in table:
-            kind = "EXPORT_SYMBOL_GPL" if pm_ops.group(2) else "EXPORT_SYMBOL"
-            namespace = None
-            if pm_ops.group(1) and len(args) > 1:
-                namespace = _string_value(args[-1]) or _name_of(args[-1])
-            facts.exports.append(SourceExport(symbol, kind, namespace, _loc(path, tokens[index])))
-            facts.definitions.setdefault(
-                symbol, Definition(symbol, False, False, None, _loc(path, tokens[index]))
-            )
-        return end
-    wrapper = context.lexed.functions.get(name)
-    if wrapper is not None and context.expanding < 4 and _exports_inside(wrapper[1]):
-        return _expand_wrapper(facts, tokens, index, wrapper, context)
-    if name in _MODINFO:
-        args, end = _arguments(tokens, index + 1)
-        value = _string_value(args[0])
-        if value is None and _name_of(args[0]) in table:
-            # MODULE_LICENSE(DRIVER_LICENSE) with #define DRIVER_LICENSE "GPL"
-            value = _string_value(list(tokenize_value(table[_name_of(args[0]) or ""])))
-        if value is None and name == "MODULE_IMPORT_NS":
-            value = _name_of(args[0])
-        if value is None and name not in ("MODULE_LICENSE", "MODULE_IMPORT_NS") and args[0]:
-            # "Echoaudio " ECHOCARD_NAME " driver", XFS_VERSION_STRING " with " ...: present,
-            # its exact text decided by macros; the rules ask only whether there is one.
-            value = " ".join(t.text for t in args[0])
-        if value is not None:
-            facts.modinfo.append(ModinfoTag(_MODINFO[name], value, _loc(path, tokens[index])))
-        return end
-    if name == "IP_SET_MODULE_DESC":
-        # include/linux/netfilter/ipset/ip_set.h: MODULE_DESCRIPTION(a "-type of IP sets,
-        # revisions " b "-" c) through _IP_SET_MODULE_DESC
-        args, end = _arguments(tokens, index + 1)
-        value = _string_value(args[0]) if args and args[0] else None
-        if value is not None:
-            facts.modinfo.append(ModinfoTag("description", value, _loc(path, tokens[index])))
-        return end
-    if name == "MODULE_INFO":
-        args, end = _arguments(tokens, index + 1)
-        tag = _name_of(args[0])
-        value = _string_value(args[1]) if len(args) > 1 else None
-        if tag and value is not None:
-            facts.modinfo.append(ModinfoTag(tag, value, _loc(path, tokens[index])))
-        return end
-    if name in ("module_init", "module_exit") or name in _INITCALLS:
-        args, end = _arguments(tokens, index + 1)
-        target = _name_of(args[0])
-        if target:
-            where = _loc(path, tokens[index])
-            if name != "module_exit":
-                facts.init = facts.init or where
-            else:
-                facts.exit = facts.exit or where
-            facts.references.setdefault(target, where)
-        return end
-    if name.startswith("module_") and (name.endswith("_driver") or name == "module_misc_device"):
-        # module_platform_driver() & co. define both init and exit (linux/device/driver.h).
-        _, end = _arguments(tokens, index + 1)
-        where = _loc(path, tokens[index])
-        facts.init = facts.init or where
-        facts.exit = facts.exit or where
-        return end
-    if name in _PARAMS:
-        args, end = _arguments(tokens, index + 1)
-        at_name, at_var, at_type, at_perm = _PARAMS[name]
-        if len(args) > max(at_name, at_var, at_type, at_perm):
-            param = _name_of(args[at_name])
-            variable = _name_of(args[at_var]) if at_var >= 0 else None
-            type_name = " ".join(t.text for t in args[at_type]) if at_type >= 0 else ""
-            if name == "module_param_string":
-                type_name = "string"
-            perm = " ".join(t.text for t in args[at_perm])
-            if param:
-                facts.params.append(
-                    Param(param, variable or "", type_name, perm, _loc(path, tokens[index]), name)
-                )
-                if variable:
-                    facts.references.setdefault(variable, _loc(path, tokens[index]))
-        return end
-    return None
 
 
 def _is_function_body(statement: list[Token]) -> bool:
@@ -519,7 +181,7 @@ def _record_function(facts: FileFacts, statement: list[Token], path: str) -> Non
     words = [t.text for t in statement[:head_at] if t.kind == "ident"]
     if "typedef" in words:
         return
-    params, _ = _arguments(statement, head_at + 1)
+    params, _ = macro_arguments(statement, head_at + 1)
     facts.definitions.setdefault(
         head.text,
         Definition(
@@ -527,7 +189,7 @@ def _record_function(facts: FileFacts, statement: list[Token], path: str) -> Non
             is_static="static" in words,
             is_function=True,
             section=_section_of(words),
-            loc=_loc(path, head),
+            loc=location(path, head),
             ctype=function_type(statement[:head_at], params),
             token_ctype=function_type(statement[:head_at], params),
         ),
@@ -566,7 +228,7 @@ def _record_declaration(facts: FileFacts, statement: list[Token], path: str) -> 
             return
         extern = "extern" in prefix
         if is_function:
-            params, _ = _arguments(statement, at + 1)
+            params, _ = macro_arguments(statement, at + 1)
             ctype = function_type(type_prefix, params)
         else:
             ctype = variable_type(type_prefix, statement[at + 1 : at + 2])
@@ -579,7 +241,7 @@ def _record_declaration(facts: FileFacts, statement: list[Token], path: str) -> 
         if (is_function or (extern and not has_init)) and not aliased:
             facts.externs.append(
                 ExternDecl(
-                    name, is_function, extern, _loc(path, name_token), ctype, token_ctype=ctype
+                    name, is_function, extern, location(path, name_token), ctype, token_ctype=ctype
                 )
             )
         else:
@@ -590,7 +252,7 @@ def _record_declaration(facts: FileFacts, statement: list[Token], path: str) -> 
                     is_static="static" in prefix,
                     is_function=is_function,
                     section=_section_of(words),
-                    loc=_loc(path, name_token),
+                    loc=location(path, name_token),
                     ctype=ctype,
                     token_ctype=ctype,
                 ),
@@ -733,66 +395,4 @@ def _reference(facts: FileFacts, tokens: list[Token], index: int, path: str) -> 
         and (index == 0 or tokens[index - 1].text in (";", "{", "}"))
     ):
         return  # a label
-    facts.references.setdefault(token.text, _loc(path, token))
-
-
-def tokenize_value(text: str) -> list[Token]:
-    return [t for t in tokenize(text) if t.kind != "newline"]
-
-
-def _exports_inside(body: list[Token]) -> bool:
-    return any(t.text.startswith("EXPORT_") for t in body)
-
-
-def _expand_wrapper(
-    facts: FileFacts,
-    tokens: list[Token],
-    index: int,
-    wrapper: tuple[list[str], list[Token]],
-    context: _Context,
-) -> int:
-    """A macro of the file or its own headers whose body exports its argument
-    (`#define IWL_EXPORT_SYMBOL(sym) EXPORT_SYMBOL_NS_GPL(sym, IWLWIFI)`): substitute the
-    arguments, paste `##`, and read the exports of the expansion at the call's line."""
-    params, body = wrapper
-    args, end = _arguments(tokens, index + 1)
-    values = {p: a for p, a in zip(params, args, strict=False)}
-    call = tokens[index]
-    expanded: list[Token] = []
-    position = 0
-    while position < len(body):
-        token = body[position]
-        if token.text == "#" and position + 1 < len(body) and body[position + 1].text != "#":
-            position += 1  # stringification: not an export name
-            continue
-        if token.text == "##" and expanded and position + 1 < len(body):
-            following = body[position + 1]
-            pasted = "".join(t.text for t in values.get(following.text, [following]))
-            previous = expanded.pop()
-            expanded.append(Token("ident", previous.text + pasted, call.line, call.col))
-            position += 2
-            continue
-        replacement = values.get(token.text) if token.kind == "ident" else None
-        if replacement is not None:
-            expanded.extend(Token(t.kind, t.text, call.line, call.col) for t in replacement)
-        else:
-            expanded.append(Token(token.kind, token.text, call.line, call.col))
-        position += 1
-    context.expanding += 1
-    try:
-        inner = 0
-        while inner < len(expanded):
-            token = expanded[inner]
-            if (
-                token.kind == "ident"
-                and inner + 1 < len(expanded)
-                and expanded[inner + 1].text == "("
-            ):
-                handled = _macro(facts, expanded, inner, context)
-                if handled is not None:
-                    inner = handled
-                    continue
-            inner += 1
-    finally:
-        context.expanding -= 1
-    return end
+    facts.references.setdefault(token.text, location(path, token))
