@@ -48,3 +48,35 @@ def test_readme_rules_table_is_the_registry() -> None:
     start = readme.index("\n", start) + 1
     end = readme.index("<!-- end of rules table -->")
     assert readme[start:end] == format_rules(RULES, "markdown")
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_rules_tables_are_what_tabulate_prints(fmt: str) -> None:
+    """`kmodlint rules` draws its tables without importing tabulate (start-up, issue 13):
+    byte for byte what tabulate prints for the same rows, and for cells tabulate would
+    align or wrap differently (numbers, several lines) it is tabulate."""
+    import sys
+
+    from tabulate import tabulate
+
+    from kmodlint.reporters import catalogue
+
+    table = [
+        (r.code, r.name, r.severity.value, r.summary + ("" if r.default_enabled else " (opt-in)"))
+        for r in RULES
+    ]
+    if fmt == "markdown":
+        rows = [
+            (c, n, s, ", ".join(r.modes), w) for (c, n, s, w), r in zip(table, RULES, strict=True)
+        ]
+        expected = tabulate(
+            rows, headers=["code", "name", "severity", "reads", "fires when"], tablefmt="github"
+        )
+    else:
+        expected = tabulate(table, headers=["code", "name", "severity", "summary"])
+    assert catalogue.format_rules(RULES, fmt) == expected + "\n"
+    odd = [("1.5", "two\nlines", " padded ", "x")] + [tuple(row) for row in table[:3]]
+    headers = ["a", "b", "c", "d"]
+    for style in ("simple", "github"):
+        assert catalogue._table(odd, headers, style) == tabulate(odd, headers, tablefmt=style)
+    assert "tabulate" in sys.modules  # imported by this test, not needed by rules
