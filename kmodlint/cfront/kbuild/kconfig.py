@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 
 from kmodlint.safe_io import TABLE_LIMIT, inflate_gzip, read_regular
 
@@ -12,9 +13,7 @@ class ConfigError(ValueError):
     pass
 
 
-def read_config(path: str, keep_unset: bool = False) -> dict[str, str]:
-    """CONFIG_X -> "y" / "m" / value, as written in a .config (or /proc/config.gz);
-    with *keep_unset*, "# CONFIG_X is not set" lines too, as ""."""
+def _read_text(path: str) -> str:
     # A regular file only, of bounded size (a FIFO or /dev/zero named as the .config is
     # refused, not read for ever); a /proc/config.gz style file is inflated a chunk at a
     # time under the same bound, so a gzip bomb stops early (safe_io).
@@ -26,7 +25,19 @@ def read_config(path: str, keep_unset: bool = False) -> dict[str, str]:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from exc
     except ValueError as exc:  # corrupt or truncated gzip data
         raise ConfigError(f"{path}: {exc}") from exc
-    text = data.decode("utf-8", "replace")
+    return data.decode("utf-8", "replace")
+
+
+def read_config(path: str, keep_unset: bool = False) -> dict[str, str]:
+    """CONFIG_X -> "y" / "m" / value, as written in a .config (or /proc/config.gz);
+    with *keep_unset*, "# CONFIG_X is not set" lines too, as ""."""
+    config = _config_lines(_read_text(path), keep_unset)
+    if not any(config.values()):
+        raise ConfigError(f"{path}: no CONFIG_ lines: not a kernel .config")
+    return config
+
+
+def _config_lines(text: str, keep_unset: bool) -> dict[str, str]:
     config: dict[str, str] = {}
     for line in text.splitlines():
         if line.startswith("CONFIG_") and "=" in line:
@@ -36,9 +47,21 @@ def read_config(path: str, keep_unset: bool = False) -> dict[str, str]:
             # kept as "" (off): the option is the kernel's, so an out-of-tree Makefile's
             # obj-$(CONFIG_X) must not read it as the driver's own, unset one (kbuild/grouping.py)
             config[line[2:-11].strip()] = ""
-    if not any(config.values()):
-        raise ConfigError(f"{path}: no CONFIG_ lines: not a kernel .config")
     return config
+
+
+# include/generated/autoconf.h: `#define CONFIG_X value`, what confdata.c wrote for a .config
+_AUTOCONF_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(CONFIG_\w+)[ \t]+(.*?)[ \t\r]*$", re.M)
+
+
+def read_config_macros(path: str) -> dict[str, str]:
+    """The CONFIG_ macros cpp sees, from an autoconf.h or a .config (the stub environment's
+    generator reads whichever a kernel tree has)."""
+    text = _read_text(path)
+    defines = _AUTOCONF_DEFINE.findall(text)
+    if defines:
+        return dict(defines)
+    return _configuration_macros(_config_lines(text, keep_unset=False))
 
 
 def running_kernel_config() -> str | None:
@@ -52,10 +75,15 @@ def running_kernel_config() -> str | None:
 
 
 def config_macros(config: dict[str, str] | None) -> dict[str, str]:
+    """The macros cpp starts with: the configuration's and __KERNEL__."""
+    return {"__KERNEL__": "1", **_configuration_macros(config or {})}
+
+
+def _configuration_macros(config: dict[str, str]) -> dict[str, str]:
     """scripts/kconfig/confdata.c: y -> CONFIG_X 1, m -> CONFIG_X_MODULE 1, strings and
     numbers as written; `n` is absent."""
-    macros: dict[str, str] = {"__KERNEL__": "1"}
-    for key, value in (config or {}).items():
+    macros: dict[str, str] = {}
+    for key, value in config.items():
         if value == "y":
             macros[key] = "1"
         elif value == "m":

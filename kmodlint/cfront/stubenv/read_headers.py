@@ -13,7 +13,7 @@ from kmodlint.cfront.lex.comments import joined_lines, strip_comments
 from kmodlint.cfront.lex.keywords import C_KEYWORDS, TYPE_KEYWORDS
 from kmodlint.cfront.lex.tokenizer import token_texts
 from kmodlint.cfront.stubenv.conditions import CondEvaluator
-from kmodlint.safe_io import SOURCE_LIMIT, TABLE_LIMIT, read_regular, read_regular_text
+from kmodlint.safe_io import SOURCE_LIMIT, read_regular, read_regular_text
 
 ARCH = "x86"
 
@@ -61,31 +61,6 @@ class HeaderScan:
     order: list[tuple[str, str]] = field(default_factory=list)
     # function-like macros defined in branches known to be false (another arch or config)
     inactive: list[MacroDef] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------- configuration
-
-
-def read_config(path: str) -> dict[str, str]:
-    """CONFIG_* values from an autoconf.h or a .config, in autoconf.h form."""
-    values: dict[str, str] = {}
-    # the --kernel-source tree's autoconf.h or .config: a regular file of bounded size
-    for line in read_regular_text(path, TABLE_LIMIT, universal_newlines=True).splitlines():
-        line = line.strip()
-        m = re.match(r"#define\s+(CONFIG_\w+)\s+(.*)$", line)
-        if m:
-            values[m.group(1)] = m.group(2)
-            continue
-        m = re.match(r"(CONFIG_\w+)=(.*)$", line)
-        if m:
-            name, val = m.groups()
-            if val == "y":
-                values[name] = "1"
-            elif val == "m":
-                values[name + "_MODULE"] = "1"
-            elif val != "n":
-                values[name] = val
-    return values
 
 
 _INVOCATION_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*\(((?:[^()]|\([^()]*\))*)\)\s*;?\s*$", re.M)

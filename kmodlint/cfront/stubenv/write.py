@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from kmodlint.cfront.kbuild.kconfig import read_config_macros
 from kmodlint.cfront.lex.keywords import C_KEYWORDS
 from kmodlint.cfront.stubenv.classify import (
     ASM,
@@ -39,7 +40,6 @@ from kmodlint.cfront.stubenv.read_headers import (
     iter_headers,
     macro_made_typedefs,
     object_macros,
-    read_config,
     scan_header,
     tested_names,
 )
@@ -200,7 +200,7 @@ def build(
                 break
     fn_macros = function_macros(roots)
     evaluator = CondEvaluator(
-        read_config(config_path) if config_path else None, object_macros(roots)
+        read_config_macros(config_path) if config_path else None, object_macros(roots)
     )
     headers: set[str] = set(EXTRA_HEADERS)
     defs: dict[str, list[MacroDef]] = {}
