@@ -186,6 +186,15 @@ def _split_statements(toks: list[str]) -> list[list[str]]:
     return [it for it in items if it and it != [";"]]
 
 
+def _parameter_names(d: MacroDef) -> set[str]:
+    # GNU named variadics: ``args...`` is the parameter ``args``
+    params = {p[:-3].strip() if p.endswith("...") else p for p in d.params or ()}
+    params.discard("")
+    if "__VA_ARGS__" in d.body:
+        params.add("__VA_ARGS__")
+    return params
+
+
 class Classifier:
     def __init__(self, defs: dict[str, list[MacroDef]], typedefs: set[str]) -> None:
         self.defs = defs
@@ -261,16 +270,38 @@ class Classifier:
 
     def classify(self, d: MacroDef) -> tuple[str, list[str]]:
         toks = d.body
-        # GNU named variadics: ``args...`` is the parameter ``args``
-        params = {p[:-3].strip() if p.endswith("...") else p for p in d.params or ()}
-        params.discard("")
-        if "__VA_ARGS__" in toks:
-            params.add("__VA_ARGS__")
+        params = _parameter_names(d)
         if any(t in EXPORT_MACROS for t in toks) or any(
             self.is_macro(t) and self.macro_class(t)[0] == EXPORTING for t in toks if t != d.name
         ):
             return (EXPORTING, [])
-        # leading attributes and annotation macros
+        kept, start = self._leading_annotations(d, params)
+        rest = toks[start:]
+        while len(rest) > 1 and rest[0] == ";":
+            # ``lockdep_assert_event_ctx(event); if (...) list_for_each_entry(...)``: the
+            # statement an annotation macro leaves empty says nothing
+            rest = rest[1:]
+        if not rest:
+            return (EMPTY, kept)
+        for step in (self._construct, self._statement, self._by_macro_or_type):
+            found = step(d, rest, kept, params)
+            if found is not None:
+                return found
+        found = self._pasted_invocation(d, rest)
+        if found is not None:
+            return found
+        if self._is_string(rest, params):
+            return (STRING, [])
+        if self._is_numeric(rest, params):
+            return (NUMERIC, [])
+        if self._is_paste(rest, params):
+            return (PASTE, [])
+        return (EXPR, [])
+
+    def _leading_annotations(self, d: MacroDef, params: set[str]) -> tuple[list[str], int]:
+        """The C keywords the body's leading attributes and annotation macros keep, and the
+        index of the first token after them."""
+        toks = d.body
         kept: list[str] = []
         i = 0
         while i < len(toks):
@@ -295,13 +326,12 @@ class Classifier:
                         i = _skip_group(toks, i)
                     continue
             break
-        rest = toks[i:]
-        while len(rest) > 1 and rest[0] == ";":
-            # ``lockdep_assert_event_ctx(event); if (...) list_for_each_entry(...)``: the
-            # statement an annotation macro leaves empty says nothing
-            rest = rest[1:]
-        if not rest:
-            return (EMPTY, kept)
+        return kept, i
+
+    def _construct(
+        self, d: MacroDef, rest: list[str], kept: list[str], params: set[str]
+    ) -> tuple[str, list[str]] | None:
+        """Half a block, top-level asm, or several statements."""
         balance = rest.count("{") - rest.count("}")
         if (balance > 0 and rest[-1] == "{") or balance < 0:
             # half a construct: ``do_each_pid_task(...) {`` ... ``} while_each_pid_task()``
@@ -320,31 +350,32 @@ class Classifier:
             return self.classify(MacroDef(d.name, d.params, tail, d.origin))
         items = _split_statements(rest)
         if len(items) > 1:
-            classes = [self.classify(MacroDef(d.name, d.params, item, d.origin)) for item in items]
-            best = min(classes, key=lambda r: PRIORITY.index(r[0]))
-            if classes[-1][0] == FNHDR and rest[-1] not in (";", "}"):
-                return (FNHDR, [])  # declarations, then the header of a function
-            if best[0] in (DECL, FNHDR, EXPORTING, LOOP):
-                if best[0] == DECL or best[0] == FNHDR:
-                    semi = rest[-1] in (";", "}") or (
-                        classes[-1][0] == DECL and "semi" in classes[-1][1]
-                    )
-                    return (DECL, ["semi"] if semi else [])
-                return best
-            return (EXPR, [])
+            return self._statements(d, rest, items)
+        return None
+
+    def _statements(
+        self, d: MacroDef, rest: list[str], items: list[list[str]]
+    ) -> tuple[str, list[str]]:
+        classes = [self.classify(MacroDef(d.name, d.params, item, d.origin)) for item in items]
+        best = min(classes, key=lambda r: PRIORITY.index(r[0]))
+        if classes[-1][0] == FNHDR and rest[-1] not in (";", "}"):
+            return (FNHDR, [])  # declarations, then the header of a function
+        if best[0] in (DECL, FNHDR):
+            semi = rest[-1] in (";", "}") or (classes[-1][0] == DECL and "semi" in classes[-1][1])
+            return (DECL, ["semi"] if semi else [])
+        if best[0] in (EXPORTING, LOOP):
+            return best
+        return (EXPR, [])
+
+    def _statement(
+        self, d: MacroDef, rest: list[str], kept: list[str], params: set[str]
+    ) -> tuple[str, list[str]] | None:
+        """A body that starts like a statement: a loop, an if, do, a block, designators."""
         first = rest[0]
         if first in ("for", "while"):
             return (LOOP, [])
-        if first == "if" and rest[-1] == "else":
-            return (LOOP, [])
-        if first == "if" and len(rest) > 1 and rest[1] == "(" and _skip_group(rest, 1) == len(rest):
-            return (LOOP, [])  # ``if (cond)`` whose statement follows: sunrpc's ifdebug(fac)
-        if first == "if" and len(rest) > 1 and rest[1] == "(":
-            nxt = rest[_skip_group(rest, 1)] if _skip_group(rest, 1) < len(rest) else ""
-            if nxt in ("for", "while") or (
-                self.is_macro(nxt) and nxt != d.name and self.macro_class(nxt)[0] == LOOP
-            ):
-                return (LOOP, [])  # if (x) for (...): __rq_for_each_bio
+        if first == "if":
+            return self._if_statement(d, rest)
         if first == "do":
             return (EXPR, [])
         if first == "{":
@@ -352,6 +383,26 @@ class Classifier:
         if first in (".", "["):
             # designated initialisers: `.a = x, .b = y,` (often without the last comma)
             return (DESIG, ["comma"] if rest[-1] == "," else [])
+        return None
+
+    def _if_statement(self, d: MacroDef, rest: list[str]) -> tuple[str, list[str]] | None:
+        if rest[-1] == "else":
+            return (LOOP, [])
+        if len(rest) > 1 and rest[1] == "(" and _skip_group(rest, 1) == len(rest):
+            return (LOOP, [])  # ``if (cond)`` whose statement follows: sunrpc's ifdebug(fac)
+        if len(rest) > 1 and rest[1] == "(":
+            nxt = rest[_skip_group(rest, 1)] if _skip_group(rest, 1) < len(rest) else ""
+            if nxt in ("for", "while") or (
+                self.is_macro(nxt) and nxt != d.name and self.macro_class(nxt)[0] == LOOP
+            ):
+                return (LOOP, [])  # if (x) for (...): __rq_for_each_bio
+        return None
+
+    def _by_macro_or_type(
+        self, d: MacroDef, rest: list[str], kept: list[str], params: set[str]
+    ) -> tuple[str, list[str]] | None:
+        """A body that starts with another macro, a type or a parameter."""
+        first = rest[0]
         if self.is_macro(first) and first != d.name:
             cls = self.macro_class(first)[0]
             if cls in (LOOP, BLOCK, EXPORTING):
@@ -367,7 +418,13 @@ class Classifier:
             return self._decl_shape(rest, kept, params)
         if first in params and len(rest) >= 2 and (rest[1] in params or rest[1] == "*"):
             return (DECL, [])
-        if (
+        return None
+
+    def _pasted_invocation(self, d: MacroDef, rest: list[str]) -> tuple[str, list[str]] | None:
+        """``__diag_GCC(8, ignore, option)``: what a pasting macro builds from these
+        arguments (``__diag_GCC_8(...)``) says what the invocation is."""
+        first = rest[0]
+        if not (
             self.is_macro(first)
             and first != d.name
             and len(rest) > 1
@@ -376,24 +433,18 @@ class Classifier:
             and self.macro_class(first)[0] == PASTE
             and self.depth < 8
         ):
-            # ``__diag_GCC(8, ignore, option)``: what a pasting macro builds from these
-            # arguments (``__diag_GCC_8(...)``) says what the invocation is
-            expanded = self._expand_paste(first, rest[2:-1])
-            if expanded and expanded != rest:
-                self.depth += 1
-                try:
-                    got = self.classify(MacroDef(d.name, d.params, expanded, d.origin))
-                finally:
-                    self.depth -= 1
-                if got[0] not in (EXPR, NUMERIC, PASTE, STRING):
-                    return got  # else the invocation stays as it is (kept verbatim)
-        if self._is_string(rest, params):
-            return (STRING, [])
-        if self._is_numeric(rest, params):
-            return (NUMERIC, [])
-        if self._is_paste(rest, params):
-            return (PASTE, [])
-        return (EXPR, [])
+            return None
+        expanded = self._expand_paste(first, rest[2:-1])
+        if not expanded or expanded == rest:
+            return None
+        self.depth += 1
+        try:
+            got = self.classify(MacroDef(d.name, d.params, expanded, d.origin))
+        finally:
+            self.depth -= 1
+        if got[0] not in (EXPR, NUMERIC, PASTE, STRING):
+            return got
+        return None  # the invocation stays as it is (kept verbatim)
 
     def _strip_attrs(self, toks: list[str], name: str) -> list[str]:
         out: list[str] = []

@@ -181,7 +181,6 @@ def typedef_names(statement: str, fn_macros: frozenset[str] = frozenset()) -> li
 def scan_header(
     path: str, rel: str, evaluator: CondEvaluator, fn_macros: frozenset[str] = frozenset()
 ) -> HeaderScan:
-    scan = HeaderScan()
     try:
         # a header of the --kernel-source tree: regular, bounded (safe_io). Splice
         # continued lines first (translation phase 2), then drop comments: a comment
@@ -193,24 +192,55 @@ def scan_header(
         )
         text = strip_comments(raw)
     except OSError:
-        return scan
-    skip_defines = rel.endswith(SKIP_DEFINES_IN)
-    # stack of [state, taken]; state True/False/None, taken: True/None/False
-    stack: list[list[bool | None]] = []
-    code: list[str] = []
-
-    def active() -> bool:
-        return all(s[0] is not False for s in stack)
-
+        return HeaderScan()
+    reader = _HeaderReader(rel, evaluator)
     for line in joined_lines(text):
+        reader.line(line)
+    joined = "\n".join(reader.code)
+    _read_code(reader.scan, joined, fn_macros)
+    return reader.scan
+
+
+class _HeaderReader:
+    """One header's lines: its directives applied (conditionals three-valued), its code
+    outside branches known to be false kept."""
+
+    def __init__(self, rel: str, evaluator: CondEvaluator) -> None:
+        self.rel = rel
+        self.evaluator = evaluator
+        self.skip_defines = rel.endswith(SKIP_DEFINES_IN)
+        self.scan = HeaderScan()
+        # stack of [state, taken]; state True/False/None, taken: True/None/False
+        self.stack: list[list[bool | None]] = []
+        self.code: list[str] = []
+
+    def active(self) -> bool:
+        return all(s[0] is not False for s in self.stack)
+
+    def line(self, line: str) -> None:
         m = _DIRECTIVE_RE.match(line)
         if not m:
-            if active():
-                code.append(line)
-            continue
+            if self.active():
+                self.code.append(line)
+            return
         directive, rest = m.group(1), m.group(2).strip()
         if directive in ("if", "ifdef", "ifndef", "elif"):
-            scan.if_idents.update(t for t in token_texts(rest) if re.match(r"[A-Za-z_]", t))
+            self.scan.if_idents.update(t for t in token_texts(rest) if re.match(r"[A-Za-z_]", t))
+        if directive in ("if", "ifdef", "ifndef", "elif", "else", "endif"):
+            self._conditional(directive, rest)
+        elif directive == "define" and not self.skip_defines:
+            self._define(rest)
+        elif directive == "undef" and self.active() and not self.skip_defines:
+            name = rest.split()[0] if rest.split() else ""
+            if name:
+                self.scan.order.append(("undef", name))
+        elif directive in ("include", "include_next") and self.active():
+            im = re.match(r'(<[^>]+>|"[^"]+")', rest)
+            if im:
+                self.scan.order.append(("include", im.group(1)))
+
+    def _conditional(self, directive: str, rest: str) -> None:
+        stack, evaluator = self.stack, self.evaluator
         if directive in ("if", "ifdef", "ifndef"):
             if directive == "if":
                 state = evaluator.evaluate(rest)
@@ -219,7 +249,9 @@ def scan_header(
                 d = evaluator.defined(name)
                 state = d if directive == "ifdef" or d is None else not d
             stack.append([state, state])
-        elif directive == "elif" and stack:
+        elif not stack:
+            return
+        elif directive == "elif":
             top = stack[-1]
             if top[1] is True:
                 top[0] = False
@@ -230,36 +262,31 @@ def scan_header(
                     top[1] = True
                 elif v is not False:
                     top[1] = None if top[1] is not True else True
-        elif directive == "else" and stack:
+        elif directive == "else":
             top = stack[-1]
             top[0] = {True: False, None: None, False: True}[top[1]]
             top[1] = True if top[0] is True else top[1]
-        elif directive == "endif" and stack:
+        else:
             stack.pop()
-        elif directive == "define" and active() and not skip_defines:
-            dm = _DEFINE_RE.match(rest)
+
+    def _define(self, rest: str) -> None:
+        dm = _DEFINE_RE.match(rest)
+        if self.active():
             if dm:
                 name, params, body = dm.groups()
                 plist = None
                 if params is not None:
                     plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
-                scan.defines.append(MacroDef(name, plist, token_texts(body), rel))
-                scan.order.append(("define", name))
-        elif directive == "define" and not skip_defines:
-            dm = _DEFINE_RE.match(rest)
-            if dm and dm.group(2) is not None:
-                name, params, body = dm.groups()
-                plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
-                scan.inactive.append(MacroDef(name, plist, token_texts(body), rel))
-        elif directive == "undef" and active() and not skip_defines:
-            name = rest.split()[0] if rest.split() else ""
-            if name:
-                scan.order.append(("undef", name))
-        elif directive in ("include", "include_next") and active():
-            im = re.match(r'(<[^>]+>|"[^"]+")', rest)
-            if im:
-                scan.order.append(("include", im.group(1)))
-    joined = "\n".join(code)
+                self.scan.defines.append(MacroDef(name, plist, token_texts(body), self.rel))
+                self.scan.order.append(("define", name))
+        elif dm and dm.group(2) is not None:
+            name, params, body = dm.groups()
+            plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
+            self.scan.inactive.append(MacroDef(name, plist, token_texts(body), self.rel))
+
+
+def _read_code(scan: HeaderScan, joined: str, fn_macros: frozenset[str]) -> None:
+    """The top-level macro invocations and the typedef names of the header's active code."""
     for m in _INVOCATION_RE.finditer(joined):
         args = [a.strip() for a in _split_top(m.group(2), ",")]
         scan.invocations.append((m.group(1), args))
@@ -276,7 +303,6 @@ def scan_header(
                 break
             j += 1
         scan.typedefs.update(typedef_names(joined[m.start() : j], fn_macros))
-    return scan
 
 
 def macro_made_typedefs(

@@ -183,6 +183,45 @@ def _stub_for(name: str, d: MacroDef, cls: str, kept: list[str]) -> str | None:
     return None
 
 
+@dataclass
+class _Headers:
+    """What the headers of the include roots say, together."""
+
+    headers: set[str] = field(default_factory=lambda: set(EXTRA_HEADERS))
+    defs: dict[str, list[MacroDef]] = field(default_factory=dict)
+    typedefs: set[str] = field(default_factory=set)
+    if_idents: set[str] = field(default_factory=set)
+    invocations: list[tuple[str, list[str]]] = field(default_factory=list)
+    inactive: list[MacroDef] = field(default_factory=list)
+    winners: dict[str, tuple[str, HeaderScan]] = field(default_factory=dict)  # rel -> first
+    rel_of: dict[str, str] = field(default_factory=dict)
+
+    def add(self, full: str, rel: str, scan: HeaderScan) -> None:
+        self.headers.add(rel)
+        self.winners.setdefault(rel, (full, scan))  # the file cpp would find first
+        self.rel_of.setdefault(os.path.normpath(full), rel)
+        self.typedefs |= scan.typedefs
+        self.invocations += scan.invocations
+        self.if_idents |= scan.if_idents
+        self.inactive += scan.inactive
+        for d in scan.defines:
+            if d.name in HANDWRITTEN or d.name in C_KEYWORDS or d.name.startswith("CONFIG_"):
+                continue
+            # a later identical definition adds nothing
+            if any(o.params == d.params and o.body == d.body for o in self.defs.get(d.name, ())):
+                continue
+            self.defs.setdefault(d.name, []).append(d)
+
+
+def _configuration(source_dirs: list[str], config_path: str | None) -> str | None:
+    if config_path is None:
+        for src in source_dirs:
+            cand = os.path.join(src, "include/generated/autoconf.h")
+            if os.path.isfile(cand):
+                return cand
+    return config_path
+
+
 def build(
     source_dirs: list[str],
     config_path: str | None = None,
@@ -192,49 +231,44 @@ def build(
     roots = header_roots(source_dirs, arch)
     if not roots:
         raise SystemExit(f"stubenv: no kernel include directories under {source_dirs}")
-    if config_path is None:
-        for src in source_dirs:
-            cand = os.path.join(src, "include/generated/autoconf.h")
-            if os.path.isfile(cand):
-                config_path = cand
-                break
+    config_path = _configuration(source_dirs, config_path)
     fn_macros = function_macros(roots)
     evaluator = CondEvaluator(
         read_config_macros(config_path) if config_path else None, object_macros(roots)
     )
-    headers: set[str] = set(EXTRA_HEADERS)
-    defs: dict[str, list[MacroDef]] = {}
-    typedefs: set[str] = set()
-    if_idents: set[str] = set()
-    invocations: list[tuple[str, list[str]]] = []
-    inactive: list[MacroDef] = []
-    winners: dict[str, tuple[str, HeaderScan]] = {}  # rel -> the file cpp would find first
-    rel_of: dict[str, str] = {}
+    found = _Headers()
     for full, rel in iter_headers(roots):
-        headers.add(rel)
-        scan = scan_header(full, rel, evaluator, fn_macros)
-        winners.setdefault(rel, (full, scan))
-        rel_of.setdefault(os.path.normpath(full), rel)
-        typedefs |= scan.typedefs
-        invocations += scan.invocations
-        if_idents |= scan.if_idents
-        inactive += scan.inactive
-        for d in scan.defines:
-            if d.name in HANDWRITTEN or d.name in C_KEYWORDS or d.name.startswith("CONFIG_"):
-                continue
-            # a later identical definition adds nothing
-            if any(o.params == d.params and o.body == d.body for o in defs.get(d.name, ())):
-                continue
-            defs.setdefault(d.name, []).append(d)
-    tested = if_idents | tested_names(if_sources)
-    typedefs |= macro_made_typedefs(defs, invocations)
+        found.add(full, rel, scan_header(full, rel, evaluator, fn_macros))
+    defs = found.defs
+    tested = found.if_idents | tested_names(if_sources)
+    typedefs = found.typedefs | macro_made_typedefs(defs, found.invocations)
     typedefs -= set(HANDWRITTEN)
     typedefs = {t for t in typedefs if t not in C_KEYWORDS}
     classifier = Classifier(defs, typedefs)
+    _explain(classifier, defs)
+    stubs = dict(_stub_lines(classifier, defs, tested))
+    elsewhere = _elsewhere_stubs(found, typedefs)
+    shadows = {
+        rel: _shadow(rel, full, scan, stubs, found.winners, found.rel_of)
+        for rel, (full, scan) in sorted(found.winners.items())
+    }
+    # a typedef name that is also an object-like macro (``#define u32 unsigned int`` in a
+    # header that #undef's it again) stays a type; function-like ones are scan artefacts
+    names = sorted(t for t in typedefs if all(d.params is None for d in defs.get(t, ())))
+    return StubEnv(sorted(found.headers), _prelude(found.winners), names, shadows, elsewhere)
+
+
+def _explain(classifier: Classifier, defs: dict[str, list[MacroDef]]) -> None:
     for name in sorted(EXPLAIN_MACROS):
         for d in defs.get(name, []):
             print(name, d.params, " ".join(d.body), "->", classifier.classify(d), d.origin)
         print(name, "=>", classifier.macro_class(name), file=sys.stderr)
+
+
+def _stub_lines(
+    classifier: Classifier, defs: dict[str, list[MacroDef]], tested: set[str]
+) -> list[tuple[str, str]]:
+    """(name, #define line) of every macro the shadows define, in order."""
     lines = []
     needed: set[str] = set()
     chosen: dict[str, tuple[MacroDef, str, list[str]]] = {}
@@ -254,12 +288,8 @@ def build(
             # SNDRV_CTL_TLVD_DECLARE_DB_SCALE``): its arguments follow it in the code
             lines.append((name, f"#define {name} {d.body[0]}"))
             continue
-        if d.params is None and cls == NUMERIC and name not in tested:
+        if _left_out(name, d, cls, kept, tested):
             continue
-        if d.params is None and cls == DESIG and "comma" not in kept:
-            continue
-        if d.params is None and cls == PASTE and len(d.body) == 1:
-            continue  # plain aliases are only kept when a kept body needs them
         stub = _stub_for(name, d, cls, kept)
         if stub is None:
             continue
@@ -268,31 +298,54 @@ def build(
             # ``#define SNDRV_PCM_INFO_MMAP_IOMEM SNDRV_PCM_INFO_MMAP``: an `#if` needs the
             # value behind the alias as well
             needed.update(t for t in d.body if t in defs)
-    # object-like aliases that kept bodies refer to
+    _add_aliases(lines, needed, chosen, defs)
+    return lines
+
+
+def _left_out(name: str, d: MacroDef, cls: str, kept: list[str], tested: set[str]) -> bool:
+    if d.params is not None:
+        return False
+    if cls == NUMERIC and name not in tested:
+        return True
+    if cls == DESIG and "comma" not in kept:
+        return True
+    return cls == PASTE and len(d.body) == 1  # plain aliases: only when a kept body needs them
+
+
+def _add_aliases(
+    lines: list[tuple[str, str]],
+    needed: set[str],
+    chosen: dict[str, tuple[MacroDef, str, list[str]]],
+    defs: dict[str, list[MacroDef]],
+) -> None:
+    """The object-like aliases that kept bodies refer to."""
     emitted = {n for n, _ in lines}
     queue = sorted(needed - emitted)
     while queue:
         name = queue.pop()
         if name in emitted:
             continue
-        d, cls, kept = chosen[name]
+        d, _, _ = chosen[name]
         if d.params is not None:
             continue
         emitted.add(name)
         lines.append((name, f"#define {name} {' '.join(d.body)}"))
         queue.extend(t for t in d.body if t in defs and t not in emitted)
-    stubs = dict(lines)
-    # Function-like macros only other architectures or configurations define
-    # (for_each_of_allnodes_from without CONFIG_OF): stubbed for the union fallback only,
-    # never in a shadow, so a file that builds in this configuration does not see them.
+
+
+def _elsewhere_stubs(found: _Headers, typedefs: set[str]) -> list[str]:
+    """Function-like macros only other architectures or configurations define
+    (for_each_of_allnodes_from without CONFIG_OF): stubbed for the union fallback only,
+    never in a shadow, so a file that builds in this configuration does not see them."""
+    defs = found.defs
     others: dict[str, list[MacroDef]] = {}
-    for d in inactive:
+    for d in found.inactive:
         if (
             d.name in defs
             or d.name in HANDWRITTEN
             or d.name in C_KEYWORDS
             or d.name in typedefs
-            or d.name in if_idents
+            or d.name in found.if_idents
         ):
             continue
         if not any(o.params == d.params and o.body == d.body for o in others.get(d.name, ())):
@@ -309,10 +362,10 @@ def build(
         stub = _stub_for(name, d, cls, kept)
         if stub is not None:
             elsewhere.append(stub)
-    shadows = {
-        rel: _shadow(rel, full, scan, stubs, winners, rel_of)
-        for rel, (full, scan) in sorted(winners.items())
-    }
+    return elsewhere
+
+
+def _prelude(winners: dict[str, tuple[str, HeaderScan]]) -> str:
     out = [
         "/* kmodlint stub kernel prelude: generated by kmodlint.cfront.stubenv; do not edit. */",
         "#ifndef __KMODLINT_PRELUDE_H",
@@ -323,10 +376,7 @@ def build(
     ]
     out += [f'#include "include/{h}"' for h in FORCED_INCLUDES if h in winners]
     out += ["", "#endif"]
-    # a typedef name that is also an object-like macro (``#define u32 unsigned int`` in a
-    # header that #undef's it again) stays a type; function-like ones are scan artefacts
-    names = sorted(t for t in typedefs if all(d.params is None for d in defs.get(t, ())))
-    return StubEnv(sorted(headers), "\n".join(out) + "\n", names, shadows, elsewhere)
+    return "\n".join(out) + "\n"
 
 
 # headers.txt: the line after which the union fallback's extra stubs follow
