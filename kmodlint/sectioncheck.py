@@ -8,6 +8,7 @@ flags matches them (`*` crosses dots), which `fnmatch.fnmatchcase` does.
 
 from __future__ import annotations
 
+import functools
 from fnmatch import fnmatchcase
 
 # section_white_list[]: relocation sections of these are never checked.
@@ -100,11 +101,15 @@ SECTIONCHECK: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
 DISCARDED_SECTIONS = ALL_INIT_SECTIONS + ALL_EXIT_SECTIONS
 
 
+# A tree has a few dozen distinct section names and each module's relocation sections ask
+# about the same pairs: both answers are kept (bounded: crafted names cannot grow them).
+@functools.lru_cache(maxsize=8192)
 def match(name: str, patterns: tuple[str, ...]) -> bool:
     """modpost's match(): any pattern, as fnmatch(pattern, name, 0)."""
     return any(fnmatchcase(name, pattern) for pattern in patterns)
 
 
+@functools.lru_cache(maxsize=8192)
 def section_mismatch(fromsec: str, tosec: str) -> str | None:
     """modpost's section_mismatch(): the mismatch kind of a reference from `fromsec` to
     `tosec`, or None. An empty `tosec` (an undefined symbol) is never one."""
