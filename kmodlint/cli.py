@@ -325,8 +325,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         sys.stdout.write(f"# {found.code} {found.name} ({found.severity})\n\n{found.doc}\n")
         return EXIT_OK
     kernels = _kernels(args)  # several: a kernel matrix (kerneltables/matrix.py)
-    if len(kernels) > 1:
-        raise UsageError("several --kernel (a kernel matrix): not supported yet")
     options = _settings(args)
     if args.show_settings:
         from kmodlint import settings
@@ -400,6 +398,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             "intermediates: name one to check it), and no C file a Kbuild/Makefile builds as a "
             "module (or a lone module .c)"
         )
+    if args.command == "check" and len(kernels) > 1:
+        from kmodlint.kerneltables.matrix_report import check_matrix
+
+        return check_matrix(args, loaded, options, kernels)
     if args.command == "check":
         return _check(args, loaded, options)
     if args.command == "deps":

@@ -21,6 +21,8 @@ class Finding:
     module: str | None
     key: str
     symbol: str | None
+    # the kernel table the finding was found against, in a kernel matrix (several --kernel)
+    kernel: str | None = None
 
     def sort_key(self) -> tuple:
         return (self.path, self.line or 0, self.col or 0, self.code, self.key, self.message)

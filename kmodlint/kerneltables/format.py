@@ -75,6 +75,19 @@ def encode(distribution: str, kernels: list[KernelRecord]) -> bytes:
 
 
 @dataclass(slots=True)
+class Columns:
+    symbols: list[str]
+    owners: list[str]
+    kinds: str  # a letter per row (record.KIND_LETTERS)
+    namespaces: list[str]
+    crcs: list[str]  # 8 hex digits, or "--------" for none
+
+    def crc(self, index: int) -> int | None:
+        text = self.crcs[index]
+        return None if text == _NO_CRC else int(text, 16)
+
+
+@dataclass(slots=True)
 class TableFile:
     distribution: str
     _document: dict[str, Any]
@@ -90,6 +103,34 @@ class TableFile:
         """The kernel's metadata (no rows decoded)."""
         entry = self._entry(name)
         return {key: entry.get(key) for key in (*_META, "source", "complete", "rows")}
+
+    def columns(self, name: str) -> tuple[dict[str, Any], Columns]:
+        """The kernel's metadata and its rows as columns (symbol, owner, kind letter,
+        namespace, CRC text: 8 hex digits or "--------"), without a Row per row: what a
+        check needs, several times faster than `kernel`."""
+        entry = self._entry(name)
+        try:
+            count = entry["rows"]
+            crc_text = entry["crc"]
+            kinds = entry["kind"]
+            if len(kinds) != count or len(crc_text) != 8 * count:
+                raise TableFormatError(f"kernel {name}: columns of different lengths")
+            if any(letter not in LETTER_KINDS for letter in set(kinds)):
+                raise TableFormatError(f"kernel {name}: an unknown kind letter")
+            columns = Columns(
+                _ids(entry["symbol"], count, self._symbols),
+                _ids(entry["owner"], count, self._owners),
+                kinds,
+                _ids(entry["namespace"], count, self._namespaces),
+                [crc_text[i : i + 8] for i in range(0, 8 * count, 8)],
+            )
+            meta = {key: entry[key] for key in (*_META, "source", "complete")}
+            meta["builtin"] = [n for n in entry.get("builtin", "").split("\n") if n]
+            return meta, columns
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, TableFormatError):
+                raise
+            raise TableFormatError(f"kernel {name}: malformed entry ({exc})") from exc
 
     def kernel(self, name: str) -> KernelRecord:
         entry = self._entry(name)

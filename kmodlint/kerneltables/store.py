@@ -110,7 +110,49 @@ def find(spec: str) -> list[TableRef]:
 
 
 def load(ref: TableRef) -> KernelTable:
-    return to_kernel_table(open_file(ref.path).kernel(ref.name), ref.full_name)
+    """The KernelTable of a stored kernel, built from its columns (a matrix loads one per
+    kernel: ~25,000 rows each, so no intermediate Row objects)."""
+    from kmodlint.kernel.symvers import _KINDS
+    from kmodlint.kernel.table import KernelExport
+    from kmodlint.kerneltables.record import LETTER_KINDS
+    from kmodlint.model import Export, ExportKind, normalise_module_name
+
+    meta, columns = open_file(ref.path).columns(ref.name)
+    table = KernelTable(
+        f"{ref.full_name} (kmodlint's table of {meta['source']})",
+        vermagic=meta["vermagic"],
+        modversions=meta["modversions"],
+        complete=bool(meta["complete"]),
+    )
+    kinds = {**_KINDS, ExportKind.UNKNOWN.value: ExportKind.UNKNOWN}
+    by_letter = {letter: kinds[kind] for letter, kind in LETTER_KINDS.items()}
+    exports = table.exports
+    with_crcs = bool(meta["modversions"])
+    no_crc = "--------"
+    for symbol, owner, letter, namespace, crc in zip(
+        columns.symbols,
+        columns.owners,
+        columns.kinds,
+        columns.namespaces,
+        columns.crcs,
+        strict=True,
+    ):
+        if symbol not in exports:  # Module.symvers: the first row of a name (read_dump)
+            value = int(crc, 16) if with_crcs and crc != no_crc else None
+            exports[symbol] = KernelExport(
+                Export(symbol, by_letter[letter], namespace, value), owner
+            )
+    table.has_kinds = "?" not in columns.kinds
+    table.builtin = {normalise_module_name(name) for name in meta["builtin"]}
+    if not table.complete:
+        table.notes.append(_INCOMPLETE_NOTE.format(ref.full_name))
+    return table
+
+
+_INCOMPLETE_NOTE = (
+    "{} was imported from a module tree without Module.symvers: vmlinux exports no module "
+    "of it uses are not checked"
+)
 
 
 def to_kernel_table(record: KernelRecord, full_name: str) -> KernelTable:
@@ -130,10 +172,7 @@ def to_kernel_table(record: KernelRecord, full_name: str) -> KernelTable:
     table.has_kinds = all(row.kind != ExportKind.UNKNOWN.value for row in record.rows)
     table.builtin = {normalise_module_name(name) for name in record.builtin}
     if not record.complete:
-        table.notes.append(
-            f"{full_name} was imported from a module tree without Module.symvers: vmlinux "
-            "exports no module of it uses are not checked"
-        )
+        table.notes.append(_INCOMPLETE_NOTE.format(full_name))
     return table
 
 

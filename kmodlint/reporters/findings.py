@@ -74,6 +74,8 @@ def format_json(findings: list[Finding], root: Path | None = None) -> str:
                 "key": valid_unicode(f.key),
                 "fingerprint": fingerprint(f, root),
             }
+            # a kernel matrix (several --kernel): the kernel the finding is about
+            | ({"kernel": f.kernel} if f.kernel is not None else {})
             for f in findings
         ],
     }

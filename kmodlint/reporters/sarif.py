@@ -123,6 +123,8 @@ def _result(finding: Finding, index: dict[str, int], base: Path) -> dict:
     }
     if finding.key:
         properties["key"] = valid_unicode(finding.key)
+    if finding.kernel is not None:  # a kernel matrix (several --kernel)
+        properties["kernel"] = valid_unicode(finding.kernel)
     if properties:
         result["properties"] = properties
     return result
