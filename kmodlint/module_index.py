@@ -179,17 +179,52 @@ def _encode_export(export: Export) -> list[Any]:
     ]
 
 
+class IndexedModule(Module):
+    """A `Module` read from the index, its symbol definitions (most of a module's facts:
+    a tree has ~800,000) decoded when first asked for: `deps` never asks, `check` asks
+    for the modules its rules look into. Equal to the Module the inspector made in every
+    field (its class aside)."""
+
+    __slots__ = ("_pending",)
+    _pending: tuple[Any, Any, Any] | None
+
+    @property  # type: ignore[override]
+    def defined(self) -> dict[str, tuple[str, str, str]]:
+        pending = getattr(self, "_pending", None)
+        if pending is not None:
+            self._pending = None
+            _DEFINED.__set__(self, _decode_defined(*pending))
+        return _DEFINED.__get__(self, Module)  # type: ignore[no-any-return]
+
+    @defined.setter
+    def defined(self, value: dict[str, tuple[str, str, str]]) -> None:
+        self._pending = None
+        _DEFINED.__set__(self, value)
+
+
+_DEFINED = Module.__dict__["defined"]  # the slot Module keeps `defined` in
+
+
+def _decode_defined(
+    names: str | list[str], kinds: str | list[int], table_columns: list[Any]
+) -> dict[str, tuple[str, str, str]]:
+    table = _rows(table_columns)
+    lookup: Any = dict(zip(_KIND_CHARS, table, strict=False)) if isinstance(kinds, str) else table
+    return dict(zip(_split(names), map(lookup.__getitem__, kinds), strict=True))
+
+
 def _decode_module(value: dict[str, Any]) -> Module:
-    module = Module(**value["s"])
+    module = IndexedModule(**value["s"])
     module.exports = [
         Export(symbol, ExportKind(kind), namespace, crc, Target(target), init_exit)
         for symbol, kind, namespace, crc, target, init_exit in value["x"]
     ]
     module.undefined = dict(zip(_split(value["u"]), map("1".__eq__, value["w"]), strict=True))
-    table = _rows(value["t"])
-    kinds = value["k"]
-    lookup: Any = dict(zip(_KIND_CHARS, table, strict=False)) if isinstance(kinds, str) else table
-    module.defined = dict(zip(_split(value["d"]), map(lookup.__getitem__, kinds), strict=True))
+    names = value["d"]
+    count = names.count("\0") + 1 if isinstance(names, str) else len(names)
+    if count != len(value["k"]):  # checked now: a bad entry is a miss, not a later crash
+        raise ValueError("defined symbols and their kinds differ in number")
+    module._pending = (value["d"], value["k"], value["t"])
     module.modinfo = _rows(value["m"])  # type: ignore[assignment]
     versions = value["v"]
     if versions is not None:
