@@ -39,7 +39,7 @@ TARGETS = {"deb-6.1.0-56": "6.1.0-56-amd64"}
 SYMVERS_HEAD_ROWS = 50
 AUTOCONF_KEEP = re.compile(
     r"^CONFIG_(SMP|PREEMPT.*|MODULE_UNLOAD|MODVERSIONS|RANDSTRUCT.*|X86_64|64BIT"
-    r"|LOCALVERSION.*|MODULE_.*)="
+    r"|LOCALVERSION.*|MODULE_.*|RETPOLINE|MITIGATION_RETPOLINE)="
 )
 
 BUILD_KEYS = {"headers", "make-args", "kcflags", "modpost", "modules"}

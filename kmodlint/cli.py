@@ -418,7 +418,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             "with_ast": loaded.sources.files_with_ast,
             "skipped_by_config": loaded.sources.skipped_by_config,
         }
-    sys.stdout.write(format_symbols(loaded.module_set.modules, args.format, files))
+    sys.stdout.write(
+        format_symbols(loaded.module_set.modules, args.format, files, loaded.module_set.kernel)
+    )
     return EXIT_OK
 
 

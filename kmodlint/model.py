@@ -144,6 +144,9 @@ class SourceInfo:
     # Kbuild objects with no source (generated at build time or missing): what they define
     # is unknown, so nothing the module uses or exports counts as undefined.
     generated_parts: list[str] = field(default_factory=list)
+    # (referring definition, referenced name, where): the uses inside each emitted function
+    # body or initializer, for section-mismatch (the C front end fills it; empty until then).
+    section_refs: list[tuple[str, str, Location]] = field(default_factory=list)
 
 
 def normalise_module_name(name: str) -> str:

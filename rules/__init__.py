@@ -11,6 +11,8 @@ from kmodlint.rules import (
     meta,
     namespaces,
     params,
+    sections,
+    taints,
     versions,
 )
 
@@ -23,5 +25,7 @@ __all__ = [
     "meta",
     "namespaces",
     "params",
+    "sections",
+    "taints",
     "versions",
 ]

@@ -67,11 +67,12 @@ def test_inspector_matches_binutils(arch: str, ko: str) -> None:
 @pytest.mark.parametrize("arch", ARCHES)
 def test_each_architecture_set_is_clean(arch: str) -> None:
     """mod2 imports mod1's plain export and mod3's namespaced GPL export, with CRCs that
-    match; against no kernel, nothing fires."""
+    match; against no kernel, no rule that runs by default fires (the opt-in taint
+    predictions do: every one of these modules is out-of-tree)."""
     modules = [
         extract_binary(str(ARCH / arch / k), k).module for k in ("mod1.ko", "mod2.ko", "mod3.ko")
     ]
     ms = ModuleSet([m for m in modules if m is not None])
-    hits = [(r.code, h.message) for r in all_rules() for h in r.check(ms)]
+    hits = [(r.code, h.message) for r in all_rules() if r.default_enabled for h in r.check(ms)]
     assert hits == []
     assert ms.layers == [["mod1", "mod3"], ["mod2"]]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 
+from kmodlint.kernel.options import flags_from_headers, flags_from_modules
 from kmodlint.kernel.symvers import MAX_ROWS, lines, read_symvers, read_system_map
 from kmodlint.kernel.table import VMLINUX, KernelTable
 from kmodlint.kernel.vermagic import vermagic_from_headers
@@ -92,6 +93,7 @@ def _load_folder(folder: str, read_tree: TreeReader) -> KernelTable:
             text = _read_table(symvers)
             read_symvers(text, symvers, table)
             table.vermagic = vermagic_from_headers(os.path.dirname(symvers))
+            table.module_sig, table.retpoline = flags_from_headers(os.path.dirname(symvers))
             table.builtin = _read_builtin(folder, table)
             return table
     if os.path.isdir(os.path.join(folder, "kernel")) or os.path.isfile(
@@ -138,6 +140,7 @@ def _load_module_tree(folder: str, read_tree: TreeReader) -> KernelTable:
     magic = Counter(m.vermagic for m in modules if m.vermagic)
     table.vermagic = magic.most_common(1)[0][0] if magic else None
     table.modversions = any(m.versions for m in modules)
+    table.module_sig, table.retpoline = flags_from_modules(modules)
     table.has_kinds = False
     table.notes.append(
         f"{folder} has no build/Module.symvers: vmlinux exports were inferred from the "

@@ -32,6 +32,10 @@ class KernelTable:
     exports: dict[str, KernelExport] = field(default_factory=dict)
     vermagic: str | None = None
     modversions: bool | None = None
+    # CONFIG_MODULE_SIG and CONFIG_RETPOLINE (CONFIG_MITIGATION_RETPOLINE from 6.9): the
+    # loader's "module verification failed" taint and retpoline warning; None = unknown.
+    module_sig: bool | None = None
+    retpoline: bool | None = None
     complete: bool = True
     has_kinds: bool = True  # False for System.map: no GPL flag, namespace or CRC
     builtin: set[str] = field(default_factory=set)  # modules.builtin names (normalised)
@@ -51,6 +55,8 @@ class KernelTable:
             self.source,
             vermagic=self.vermagic,
             modversions=self.modversions,
+            module_sig=self.module_sig,
+            retpoline=self.retpoline,
             complete=self.complete,
             has_kinds=self.has_kinds,
             builtin=self.builtin,

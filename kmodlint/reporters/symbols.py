@@ -7,6 +7,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from kmodlint.kernel.table import KernelTable
 from kmodlint.model import BINDING, KIND, SECTION, Module
 from kmodlint.reporters.escape import printable, valid_unicode_document
 
@@ -15,7 +16,14 @@ def _crc(value: int | None) -> str | None:
     return None if value is None else f"0x{value:08x}"
 
 
-def module_record(module: Module) -> dict:
+def _taints(module: Module, kernel: KernelTable | None) -> list:
+    # rules are imported late (start-up); mypy reads rules/ as its own package
+    from kmodlint.rules.taints import predicted_taints  # type: ignore[import-not-found]
+
+    return predicted_taints(module, kernel)
+
+
+def module_record(module: Module, kernel: KernelTable | None = None) -> dict:
     record: dict[str, Any] = {
         "name": module.name,
         "path": module.path,
@@ -49,6 +57,12 @@ def module_record(module: Module) -> dict:
         if module.versions is None
         else {name: _crc(crc) for name, crc in sorted(module.versions.items())},
         "origin": module.origin,
+        # what the loader will print and taint (rules/taints.py; --kernel gives E and
+        # the retpoline warning)
+        "taints": [
+            {"flag": t.flag or None, "rule": t.code, "message": f"{module.name}: {t.message}"}
+            for t in _taints(module, kernel)
+        ],
     }
     if module.source is not None:
         record["elf"] = None
@@ -66,10 +80,12 @@ def module_record(module: Module) -> dict:
     return record
 
 
-def format_symbols(modules: list[Module], fmt: str, files: dict | None = None) -> str:
+def format_symbols(
+    modules: list[Module], fmt: str, files: dict | None = None, kernel: KernelTable | None = None
+) -> str:
     """`files`: counts of the C files read (with a full tree, skipped by the configuration)."""
     if fmt == "json":
-        document: dict = {"modules": [module_record(m) for m in modules]}
+        document: dict = {"modules": [module_record(m, kernel) for m in modules]}
         if files is not None:
             document["files"] = files
         # names from the input may hold a non-UTF-8 file name's bytes (lone surrogates):
@@ -86,13 +102,23 @@ def format_symbols(modules: list[Module], fmt: str, files: dict | None = None) -
             len(m.exports),
             len(m.undefined),
             sum(1 for d in m.defined.values() if d[BINDING] != "local"),
+            "".join(t.flag for t in _taints(m, kernel)) or "-",
         )
         for m in modules
     ]
     parts = [
         tabulate(
             overview,
-            headers=["module", "path", "license", "vermagic", "exports", "undefined", "global"],
+            headers=[
+                "module",
+                "path",
+                "license",
+                "vermagic",
+                "exports",
+                "undefined",
+                "global",
+                "taints",
+            ],
         )
     ]
     for module in modules:
