@@ -117,10 +117,42 @@ def read_dkms_make(
         text = read_regular_text(path, MAKEFILE_LIMIT)
     except OSError:
         return {}
-    here = os.path.dirname(os.path.abspath(path))
     known: dict[str, str] = {"source_tree": "/usr/src", "dkms_tree": "/var/lib/dkms"}
     if kernel_release:
         known["kernelver"] = kernel_release
+    commands = _make_commands(text, known)
+    if not commands:
+        return {}
+    name, version = known.get("PACKAGE_NAME", ""), known.get("PACKAGE_VERSION", "")
+    build_dirs = [
+        f"/var/lib/dkms/{name}/{version}/build",
+        f"/usr/src/{name}-{version}",
+    ]
+    here = os.path.dirname(os.path.abspath(path))
+
+    def local(value: str) -> str:
+        # dkms copies the package to its build folder: that is the dkms.conf's folder here
+        for prefix in build_dirs:
+            if name and value.startswith(prefix):
+                return here + value[len(prefix) :]
+        return value
+
+    out: dict[str, str] = {}
+    # the words of `make -C <kernel> M=<build> VAR=value` and of a plain `make VAR=value`
+    # (the driver's Makefile gets them, and passes them on to the kernel's make)
+    for var, value in _assigned_words(_shell_expand(commands[0], known, keep=True) or ""):
+        value = local(value)
+        if var in ("M", "KBUILD_EXTMOD", "SUBDIRS"):
+            if targets is not None and os.path.isdir(value):
+                targets.add(os.path.normpath(value))  # the folders kbuild is given
+        elif var not in _NOT_DRIVER_VARS:
+            out.setdefault(var, value)
+    return out
+
+
+def _make_commands(text: str, known: dict[str, str]) -> list[str]:
+    """dkms.conf's MAKE[0]= (or MAKE=) values, in order; its other assignments go to
+    *known* (shell variables expanded as far as they are known)."""
     commands: list[str] = []
     for _, line in makefile_lines(text):
         m = _DKMS_ASSIGN.match(line)
@@ -134,37 +166,19 @@ def read_dkms_make(
         elif index is None and "`" not in value and "$(" not in value:
             # unknown parts stay as a NUL marker: the words holding one are dropped below
             known[name] = _shell_expand(value, known, keep=True) or ""
-    if not commands:
-        return {}
-    name, version = known.get("PACKAGE_NAME", ""), known.get("PACKAGE_VERSION", "")
-    build_dirs = [
-        f"/var/lib/dkms/{name}/{version}/build",
-        f"/usr/src/{name}-{version}",
-    ]
-    command = _shell_expand(commands[0], known, keep=True) or ""
+    return commands
 
-    def local(value: str) -> str:
-        # dkms copies the package to its build folder: that is the dkms.conf's folder here
-        for prefix in build_dirs:
-            if name and value.startswith(prefix):
-                return here + value[len(prefix) :]
-        return value
 
-    out: dict[str, str] = {}
-    # the words of `make -C <kernel> M=<build> VAR=value` and of a plain `make VAR=value`
-    # (the driver's Makefile gets them, and passes them on to the kernel's make)
+def _assigned_words(command: str) -> list[tuple[str, str]]:
+    """The VAR=value words of a shell command line that need no shell to read."""
+    found = []
     for piece in re.split(r";|&&|\|\||\n", command):
         for word in _shell_words(piece.strip().lstrip("( ")):
             m = _VAR_WORD.fullmatch(word)
             if not m or any(c in m.group(2) for c in ("\0", "$(", "`")):
                 continue  # needs the shell (or a dkms variable not known here)
-            var, value = m.group(1), local(m.group(2))
-            if var in ("M", "KBUILD_EXTMOD", "SUBDIRS"):
-                if targets is not None and os.path.isdir(value):
-                    targets.add(os.path.normpath(value))  # the folders kbuild is given
-            elif var not in _NOT_DRIVER_VARS:
-                out.setdefault(var, value)
-    return out
+            found.append((m.group(1), m.group(2)))
+    return found
 
 
 def _shell_expand(value: str, known: dict[str, str], keep: bool = False) -> str | None:

@@ -352,20 +352,7 @@ class _Grouper:
         extra: dict[str, str] | None = None,
         depth: int = 0,
     ) -> None:
-        key = os.path.abspath(directory)
-        if key in self.visited:
-            return
-        self.visited.add(key)
-        try:
-            info = os.stat(directory)
-        except OSError:
-            return
-        # the folder itself, whatever the path: `obj-m += x/ y/` with x and y links to `.`
-        # would otherwise be 2^depth visits of one folder
-        if (info.st_dev, info.st_ino) in self.visited_folders:
-            return
-        self.visited_folders.add((info.st_dev, info.st_ino))
-        kbuild = kbuild or _kbuild_file(directory)
+        kbuild = self._first_visit(directory, kbuild)
         if kbuild is None:
             return
         if depth == 0 and os.path.basename(kbuild) == "Makefile" and not is_kernel_tree(srctree):
@@ -378,17 +365,7 @@ class _Grouper:
         dir_flags = " ".join(
             [subdir_flags, self._flag_text(make, "ccflags"), self._safe(make, "EXTRA_CFLAGS")]
         )
-
-        # skipped by configuration
-        if self.config is not None:
-            for name in ("obj-", "obj-n"):
-                for word in self._list(make, name):
-                    if word in d.obj_y or word in d.obj_m:
-                        continue
-                    self.result.skipped_by_config += 1
-                    if word.endswith("/"):
-                        self.covered.add(os.path.abspath(os.path.join(directory, word)))
-
+        self._count_skipped(directory, d)
         builtin_suffixes = ("-objs", "-y") + (("-m",) if self.config is None else ())
         for word in d.obj_y:
             if word.endswith("/") or not word.endswith(".o"):
@@ -404,31 +381,66 @@ class _Grouper:
 
         self._note_named(directory, make)
         for word in d.obj_y + d.obj_m:
-            if not word.endswith("/"):
-                continue
-            sub = os.path.normpath(os.path.join(directory, word))
-            if os.path.abspath(sub) in self.visited:
-                continue
-            if not self._inside_roots(sub, srctree):
-                # `obj-m += ../../../../elsewhere/`: kbuild would go there, but what the
-                # user did not give is not analysed (nor reported) behind their back
-                where = make.where(word, ("obj-y", "obj-m"), d.kbuild_path)
-                self.problem(
-                    where[0],
-                    where[1],
-                    f"{word} is outside the paths given: not analysed (give it too to include it)",
-                )
-                self.visited.add(os.path.abspath(sub))
-                continue
-            if _kbuild_file(sub) is None:
-                where = make.where(word, ("obj-y", "obj-m"), d.kbuild_path)
-                self.problem(where[0], where[1], f"no Kbuild or Makefile in {word}")
-                self.visited.add(os.path.abspath(sub))
-                continue
-            if depth > 40:
-                self.problem(d.kbuild_path, 0, "directories nest too deep")
-                continue
-            self.visit(sub, srctree, subdir_flags, depth=depth + 1)
+            if word.endswith("/"):
+                self._descend(directory, word, d, srctree, subdir_flags, depth)
+
+    def _first_visit(self, directory: str, kbuild: str | None) -> str | None:
+        """The Kbuild/Makefile to read in *directory*, or None when it was visited already
+        (by this path or another: `obj-m += x/ y/` with x and y links to `.` would
+        otherwise be 2^depth visits of one folder) or has none."""
+        key = os.path.abspath(directory)
+        if key in self.visited:
+            return None
+        self.visited.add(key)
+        try:
+            info = os.stat(directory)
+        except OSError:
+            return None
+        if (info.st_dev, info.st_ino) in self.visited_folders:
+            return None
+        self.visited_folders.add((info.st_dev, info.st_ino))
+        return kbuild or _kbuild_file(directory)
+
+    def _count_skipped(self, directory: str, d: _DirResult) -> None:
+        """The objects the configuration leaves out (obj- / obj-n), and the folders."""
+        if self.config is None:
+            return
+        for name in ("obj-", "obj-n"):
+            for word in self._list(d.make, name):
+                if word in d.obj_y or word in d.obj_m:
+                    continue
+                self.result.skipped_by_config += 1
+                if word.endswith("/"):
+                    self.covered.add(os.path.abspath(os.path.join(directory, word)))
+
+    def _descend(
+        self, directory: str, word: str, d: _DirResult, srctree: str, flags: str, depth: int
+    ) -> None:
+        """A `dir/` entry of obj-y/obj-m: kbuild's subdir-ym."""
+        make = d.make
+        sub = os.path.normpath(os.path.join(directory, word))
+        if os.path.abspath(sub) in self.visited:
+            return
+        if not self._inside_roots(sub, srctree):
+            # `obj-m += ../../../../elsewhere/`: kbuild would go there, but what the
+            # user did not give is not analysed (nor reported) behind their back
+            where = make.where(word, ("obj-y", "obj-m"), d.kbuild_path)
+            self.problem(
+                where[0],
+                where[1],
+                f"{word} is outside the paths given: not analysed (give it too to include it)",
+            )
+            self.visited.add(os.path.abspath(sub))
+            return
+        if _kbuild_file(sub) is None:
+            where = make.where(word, ("obj-y", "obj-m"), d.kbuild_path)
+            self.problem(where[0], where[1], f"no Kbuild or Makefile in {word}")
+            self.visited.add(os.path.abspath(sub))
+            return
+        if depth > 40:
+            self.problem(d.kbuild_path, 0, "directories nest too deep")
+            return
+        self.visit(sub, srctree, flags, depth=depth + 1)
 
     def _inside_roots(self, folder: str, srctree: str) -> bool:
         """Whether *folder* lies in a path the user gave, or in the kernel tree they gave
@@ -637,27 +649,50 @@ def group_sources(
     kernel's, e.g. "6.1.0-56-amd64") sets KERNELRELEASE, VERSION, PATCHLEVEL, SUBLEVEL;
     *kernel_tree* (its source or headers tree) is $(srctree) for out-of-tree drivers.
     """
-    g = _Grouper(config, defines, kernel_release, kernel_tree)
-    candidates: list[str] = [os.path.normpath(c) for c in (c_files or [])]
-    in_kernel: dict[str, str | None] = {}
+    grouping = _Grouping(_Grouper(config, defines, kernel_release, kernel_tree), kernel_release)
+    grouping.candidates = [os.path.normpath(c) for c in (c_files or [])]
+    grouping.read_roots(roots)
+    grouping.walk()
+    grouping.find_orphans()
+    result = grouping.g.result
+    result.orphan_sources.sort()
+    result.assumed_options = sorted(grouping.g.assumed)
+    result.modules = sorted(grouping.g.modules.values(), key=lambda m: (m.directory, m.name))
+    return result
 
-    def tree_of(directory: str) -> str | None:
+
+class _Grouping:
+    """One group_sources call: the given roots read, their folders walked, the .c files no
+    Kbuild names sorted out."""
+
+    def __init__(self, g: _Grouper, kernel_release: str | None) -> None:
+        self.g = g
+        self.kernel_release = kernel_release
+        self.candidates: list[str] = []
+        self.in_kernel: dict[str, str | None] = {}
+        self.walk_dirs: list[str] = []
+        self.walked: dict[str, str] = {}  # candidate -> the root whose walk found it
+        self.read_dirs: list[str] = []
+        self.governed_roots: dict[str, bool] = {}
+
+    def tree_of(self, directory: str) -> str | None:
         key = os.path.abspath(directory)
-        if key not in in_kernel:
-            in_kernel[key] = kernel_tree_of(directory)
-        return in_kernel[key]
+        if key not in self.in_kernel:
+            self.in_kernel[key] = kernel_tree_of(directory)
+        return self.in_kernel[key]
 
-    def srctree_for(directory: str) -> str:
-        tree = tree_of(directory)
+    def srctree_for(self, directory: str) -> str:
+        tree = self.tree_of(directory)
         if tree is None:
             return directory
         rel = os.path.relpath(tree, os.path.abspath(directory))
         return tree if os.path.isabs(directory) else os.path.normpath(os.path.join(directory, rel))
 
-    def read_dkms(dkms: str | None) -> None:
+    def read_dkms(self, dkms: str | None) -> None:
+        g = self.g
         if dkms is not None and os.path.dirname(dkms) not in g.root_defines:
             named: set[str] = set()
-            found = read_dkms_make(dkms, kernel_release, named)
+            found = read_dkms_make(dkms, self.kernel_release, named)
             if named:
                 g.targets.setdefault(os.path.dirname(dkms), set()).update(named)
             g.root_defines[os.path.dirname(dkms)] = found
@@ -666,92 +701,101 @@ def group_sources(
                 (dkms, k, v) for k, v in found.items() if k not in g.defines
             )
 
-    walk_dirs: list[str] = []
-    for given in roots:
-        root = os.path.normpath(given)
-        folder = root if os.path.isdir(root) else os.path.dirname(root) or "."
-        g.walk_roots.append(os.path.abspath(folder))
-        if os.path.isdir(folder) and tree_of(folder) is None:
-            read_dkms(find_dkms_conf(folder))
-    for given in roots:
-        root = os.path.normpath(given)
-        try:
-            if os.path.isdir(root):
-                walk_dirs.append(root)
-                if is_kernel_tree(root):
-                    g.visit_kernel_tree(root)
-                elif _kbuild_file(root) is not None:
-                    g.visit(root, srctree_for(root), "")
-                elif tree_of(root) is not None:
-                    for top in _kbuild_tops(root, tree_of(root) or root, g.arch):
-                        g.visit(top, srctree_for(top), "")
-            elif os.path.isfile(root):
-                directory = os.path.dirname(root) or "."
-                if os.path.basename(root) in KBUILD_FILES:
-                    g.visit(directory, srctree_for(directory), "", kbuild=root)
-                elif root.endswith(".c"):
-                    candidates.append(root)
-                    if _kbuild_file(directory) is not None:
-                        g.visit(directory, srctree_for(directory), "")
-            else:
-                g.problem(root, 0, "no such file or directory")
-        except Exception as error:  # never raise
-            g.problem(root, 0, f"cannot group: {type(error).__name__}: {error}")
+    def read_roots(self, roots: list[str]) -> None:
+        g = self.g
+        for given in roots:
+            root = os.path.normpath(given)
+            folder = root if os.path.isdir(root) else os.path.dirname(root) or "."
+            g.walk_roots.append(os.path.abspath(folder))
+            if os.path.isdir(folder) and self.tree_of(folder) is None:
+                self.read_dkms(find_dkms_conf(folder))
+        for given in roots:
+            root = os.path.normpath(given)
+            try:
+                if os.path.isdir(root):
+                    self.walk_dirs.append(root)
+                    self.read_folder(root)
+                elif os.path.isfile(root):
+                    self.read_file(root)
+                else:
+                    g.problem(root, 0, "no such file or directory")
+            except Exception as error:  # never raise
+                g.problem(root, 0, f"cannot group: {type(error).__name__}: {error}")
 
-    # walk: unreached Kbuild directories outside a kernel tree start their own descent;
-    # the .c files of read directories, and of directories without any Kbuild, are candidates
-    walked: dict[str, str] = {}  # candidate -> the root whose walk found it
+    def read_folder(self, root: str) -> None:
+        g = self.g
+        if is_kernel_tree(root):
+            g.visit_kernel_tree(root)
+        elif _kbuild_file(root) is not None:
+            g.visit(root, self.srctree_for(root), "")
+        elif self.tree_of(root) is not None:
+            for top in _kbuild_tops(root, self.tree_of(root) or root, g.arch):
+                g.visit(top, self.srctree_for(top), "")
 
-    def not_handed(folder: str) -> bool:
+    def read_file(self, root: str) -> None:
+        g = self.g
+        directory = os.path.dirname(root) or "."
+        if os.path.basename(root) in KBUILD_FILES:
+            g.visit(directory, self.srctree_for(directory), "", kbuild=root)
+        elif root.endswith(".c"):
+            self.candidates.append(root)
+            if _kbuild_file(directory) is not None:
+                g.visit(directory, self.srctree_for(directory), "")
+
+    def not_handed(self, folder: str) -> bool:
         """A Makefile folder below a driver top whose build hands kbuild other folders only
         (dahdi's Makefile: KBUILD_EXTMOD=drivers/dahdi, not drivers/dahdi/datamods)."""
         return any(
             folder.startswith(top + os.sep) and folder not in named
-            for top, named in g.targets.items()
+            for top, named in self.g.targets.items()
         )
 
-    for root in walk_dirs:
-        for directory, subdirs, files in os.walk(root):
-            subdirs.sort()
-            key = os.path.abspath(directory)
-            if key in g.covered or any(key.startswith(c + os.sep) for c in g.covered):
-                subdirs[:] = []
-                continue
-            inside_kernel = tree_of(directory) is not None
-            if not inside_kernel and "dkms.conf" in files:
-                # a package in a folder of packages: its MAKE line before its Makefiles
-                read_dkms(os.path.join(os.path.abspath(directory), "dkms.conf"))
-            if (
-                key not in g.visited
-                and not inside_kernel
-                and _kbuild_file(directory)
-                and not not_handed(key)
-            ):
-                try:
-                    g.visit(directory, srctree_for(directory), "")
-                except Exception as error:
-                    g.problem(directory, 0, f"cannot group: {type(error).__name__}: {error}")
-            if inside_kernel and key not in g.visited:
-                continue
-            for name in sorted(files):
-                if name.endswith(".c"):
-                    candidates.append(os.path.join(directory, name))
-                    walked.setdefault(os.path.abspath(candidates[-1]), os.path.abspath(root))
+    def walk(self) -> None:
+        """Unreached Kbuild directories outside a kernel tree start their own descent; the
+        .c files of read directories, and of directories without any Kbuild, are
+        candidates."""
+        g = self.g
+        for root in self.walk_dirs:
+            for directory, subdirs, files in os.walk(root):
+                subdirs.sort()
+                key = os.path.abspath(directory)
+                if key in g.covered or any(key.startswith(c + os.sep) for c in g.covered):
+                    subdirs[:] = []
+                    continue
+                inside_kernel = self.tree_of(directory) is not None
+                if not inside_kernel:
+                    self.walk_outside_kernel(directory, key, files)
+                if inside_kernel and key not in g.visited:
+                    continue
+                for name in sorted(files):
+                    if name.endswith(".c"):
+                        self.candidates.append(os.path.join(directory, name))
+                        self.walked.setdefault(
+                            os.path.abspath(self.candidates[-1]), os.path.abspath(root)
+                        )
 
-    read_dirs = [v for v in g.visited if _kbuild_file(v) is not None]
-    governed_roots: dict[str, bool] = {}
+    def walk_outside_kernel(self, directory: str, key: str, files: list[str]) -> None:
+        g = self.g
+        if "dkms.conf" in files:
+            # a package in a folder of packages: its MAKE line before its Makefiles
+            self.read_dkms(os.path.join(os.path.abspath(directory), "dkms.conf"))
+        if key not in g.visited and _kbuild_file(directory) and not self.not_handed(key):
+            try:
+                g.visit(directory, self.srctree_for(directory), "")
+            except Exception as error:
+                g.problem(directory, 0, f"cannot group: {type(error).__name__}: {error}")
 
-    def governed(root: str, folder: str) -> bool:
+    def governed(self, root: str, folder: str) -> bool:
         """Whether *folder* (of the walk of *root*) lies in a driver whose build none of its
         Kbuild/Makefiles takes there: a Kbuild/Makefile was read in a folder above it, or a
         folder above it (up to *root*) is a package (a dkms.conf with a Kbuild read in it;
         a configure step that writes the Makefiles). A folder of lone modules beside other
         drivers (a collection) is not governed."""
-        if any(folder.startswith(v + os.sep) for v in read_dirs):
+        if any(folder.startswith(v + os.sep) for v in self.read_dirs):
             return True
         current = folder
         while current == root or current.startswith(root + os.sep):
-            if is_package(current):
+            if self.is_package(current):
                 return True
             parent = os.path.dirname(current)
             if parent == current:
@@ -759,31 +803,34 @@ def group_sources(
             current = parent
         return False
 
-    def is_package(top: str) -> bool:
-        if top not in governed_roots:
+    def is_package(self, top: str) -> bool:
+        if top not in self.governed_roots:
             marks = ("dkms.conf", "configure", "Makefile.in", "Makefile.am", "Kbuild.in")
             found = [m for m in marks if os.path.isfile(os.path.join(top, m))]
-            governed_roots[top] = bool(found) and (
+            self.governed_roots[top] = bool(found) and (
                 # Makefiles a configure step writes (openafs): none exists before it runs
                 found != ["dkms.conf"]
-                or any(v == top or v.startswith(top + os.sep) for v in read_dirs)
+                or any(v == top or v.startswith(top + os.sep) for v in self.read_dirs)
             )
-        return governed_roots[top]
+        return self.governed_roots[top]
 
-    seen: set[str] = set()
-    for source in candidates:
-        key = os.path.abspath(source)
-        if key in seen or key in g.named:
-            continue
-        seen.add(key)
-        if tree_of(os.path.dirname(key)) is not None and os.path.dirname(key) not in g.visited:
-            continue  # a kernel directory the configuration leaves out
-        g.result.orphan_sources.append(source)
-        walk_root = walked.get(key)
-        folder = os.path.dirname(key)
-        if walk_root is not None and folder not in g.visited and governed(walk_root, folder):
-            g.result.unreached_sources.add(source)
-    g.result.orphan_sources.sort()
-    g.result.assumed_options = sorted(g.assumed)
-    g.result.modules = sorted(g.modules.values(), key=lambda m: (m.directory, m.name))
-    return g.result
+    def find_orphans(self) -> None:
+        g = self.g
+        self.read_dirs = [v for v in g.visited if _kbuild_file(v) is not None]
+        seen: set[str] = set()
+        for source in self.candidates:
+            key = os.path.abspath(source)
+            if key in seen or key in g.named:
+                continue
+            seen.add(key)
+            folder = os.path.dirname(key)
+            if self.tree_of(folder) is not None and folder not in g.visited:
+                continue  # a kernel directory the configuration leaves out
+            g.result.orphan_sources.append(source)
+            walk_root = self.walked.get(key)
+            if (
+                walk_root is not None
+                and folder not in g.visited
+                and self.governed(walk_root, folder)
+            ):
+                g.result.unreached_sources.add(source)

@@ -310,13 +310,7 @@ class MakeEvaluator:
                 return
             self._where = (path, number)
             if define is not None:
-                if raw.strip().startswith("endef"):
-                    name, op, body = define
-                    if not conds or conds[-1].active:
-                        self._assign(name, op if op else "=", "\n".join(body), conds)
-                    define = None
-                else:
-                    define[2].append(raw)
+                define = self._define_line(raw, define, conds)
                 continue
             if raw.startswith("\t") and in_rule:
                 if not conds or conds[-1].active:
@@ -326,20 +320,7 @@ class MakeEvaluator:
             if not line:
                 continue
             try:
-                keyword = line.split(None, 1)[0]
-                if keyword in _DIRECTIVES_COND or keyword in ("else", "endif"):
-                    # a conditional inside a recipe does not end the rule (dahdi's
-                    # `modules:` recipe runs $(KMAKE) after an ifeq block)
-                    self._conditional(keyword, line, conds, path, number)
-                    continue
-                m = _DEFINE.match(line)
-                if m:
-                    name = self.expand(m.group(1)).strip()
-                    define = (name, m.group(2) or "=", [])
-                    continue
-                if conds and not conds[-1].active:
-                    continue
-                in_rule = self._statement(line, conds, path, number, in_rule)
+                in_rule, define = self._line(line, conds, path, number, in_rule)
             except MakeError as error:
                 self.problem(path, number, str(error))
             except RecursionError:
@@ -348,6 +329,37 @@ class MakeEvaluator:
             self.problem(path, number if text else 0, "missing 'endef'")
         for cond in conds:
             self.problem(path, cond.line, "conditional without 'endif'")
+
+    def _define_line(
+        self, raw: str, define: tuple[str, str, list[str]], conds: list[_Cond]
+    ) -> tuple[str, str, list[str]] | None:
+        """A line of a `define NAME ... endef` body; None once `endef` assigned it."""
+        if not raw.strip().startswith("endef"):
+            define[2].append(raw)
+            return define
+        name, op, body = define
+        if not conds or conds[-1].active:
+            self._assign(name, op if op else "=", "\n".join(body), conds)
+        return None
+
+    def _line(
+        self, line: str, conds: list[_Cond], path: str, number: int, in_rule: bool
+    ) -> tuple[bool, tuple[str, str, list[str]] | None]:
+        """One logical line outside a recipe and a define body: (in a rule now, the
+        define it opens)."""
+        keyword = line.split(None, 1)[0]
+        if keyword in _DIRECTIVES_COND or keyword in ("else", "endif"):
+            # a conditional inside a recipe does not end the rule (dahdi's
+            # `modules:` recipe runs $(KMAKE) after an ifeq block)
+            self._conditional(keyword, line, conds, path, number)
+            return in_rule, None
+        m = _DEFINE.match(line)
+        if m:
+            name = self.expand(m.group(1)).strip()
+            return in_rule, (name, m.group(2) or "=", [])
+        if conds and not conds[-1].active:
+            return in_rule, None
+        return self._statement(line, conds, path, number, in_rule), None
 
     def _conditional(
         self, keyword: str, line: str, conds: list[_Cond], path: str, number: int
