@@ -9,8 +9,7 @@ import lzma
 import os
 import zlib
 from dataclasses import dataclass, field
-
-import zstandard
+from typing import Any
 
 from kmodlint.cache import discard_recording, read_recorded
 from kmodlint.frontends.compressed import (
@@ -92,7 +91,7 @@ def inflate(raw: bytes, filename: str) -> bytes:
                     f"corrupt compressed module: truncated {kind} stream (the file ends "
                     f"before its end-of-stream marker{exc})"
                 ) from exc
-            except (lzma.LZMAError, zstandard.ZstdError, OSError, EOFError, zlib.error) as exc:
+            except (lzma.LZMAError, _ZstdError, OSError, EOFError, zlib.error) as exc:
                 raise DecompressError(f"corrupt compressed module: {exc}") from exc
         if filename.endswith(suffix) and raw and magic.startswith(raw):
             raise DecompressError(
@@ -179,10 +178,23 @@ def _inflate_gzip(raw: bytes, cap: int) -> bytes:
     return bytes(out)
 
 
+class _ZstdError(Exception):
+    """zstandard.ZstdError, raised as this (zstandard is imported for .zst modules only)."""
+
+
 def _inflate_zstd(raw: bytes, cap: int) -> bytes:
     """zstd: the first frame (as kmod), measured in chunks before it is decompressed at
     once (the one-shot decoder says whether the frame was complete; the chunked one,
     bounded, whether it fits)."""
+    import zstandard
+
+    try:
+        return _inflate_zstd_with(zstandard, raw, cap)
+    except zstandard.ZstdError as exc:
+        raise _ZstdError(str(exc)) from exc
+
+
+def _inflate_zstd_with(zstandard: Any, raw: bytes, cap: int) -> bytes:
     size = 0
     for chunk in zstandard.ZstdDecompressor().read_to_iter(raw, write_size=_CHUNK):
         size += len(chunk)

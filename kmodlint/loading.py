@@ -7,21 +7,20 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kmodlint.build_products import pair_build_products
 from kmodlint.cache import Cache, choose_work_dir, default_cache_dir
-from kmodlint.cfront.elsewhere import defined_elsewhere
-from kmodlint.cfront.kbuild.arch import kernel_source_tree
-from kmodlint.cfront.kbuild.grouping import KbuildResult, group_sources
-from kmodlint.cfront.kbuild.kconfig import ConfigError, read_config, running_kernel_config
-from kmodlint.cfront.kernel_inlines import kernel_inlines
-from kmodlint.cfront.sources import SourceSet, load_sources
 from kmodlint.discover import discover
 from kmodlint.kernel.load import choose_kernel
 from kmodlint.model import InputProblem, Module, Target
 from kmodlint.moduleset import ModuleSet
 from kmodlint.pool import extract_all
 from kmodlint.progress import Progress
+
+if TYPE_CHECKING:  # the C front end is imported only when there are sources (issue 13)
+    from kmodlint.cfront.kbuild.grouping import KbuildResult
+    from kmodlint.cfront.sources import SourceSet
 
 
 @dataclass(slots=True)
@@ -45,8 +44,9 @@ def load_set(
     exclude: Callable[[str], bool] | None = None,
     progress: Progress | None = None,
     defines: dict[str, str] | None = None,
-    grouper: Callable[..., KbuildResult] = group_sources,
+    grouper: Callable[..., KbuildResult] | None = None,
 ) -> LoadedSet:
+    """`grouper`: what groups the C files into modules (default: the Kbuild grouping)."""
     cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
     inputs = discover(paths, exclude)
     notes: list[str] = []
@@ -87,6 +87,10 @@ def load_set(
             )
         if stub_env:
             notes.append(f"C files preprocessed with stub headers generated from {kernel_source}")
+        from kmodlint.cfront.kbuild.arch import kernel_source_tree
+        from kmodlint.cfront.kbuild.grouping import group_sources
+        from kmodlint.cfront.sources import load_sources
+
         sources = load_sources(
             paths,
             [path for path in inputs.sources if path.endswith(".c")],
@@ -100,7 +104,7 @@ def load_set(
             # the target's release decides version-guarded branches (ifeq ($(VERSION),6))
             kernel_release=kernel.vermagic.split()[0] if kernel and kernel.vermagic else None,
             kernel_tree=kernel_source_tree(kernel_spec),
-            grouper=grouper,
+            grouper=grouper or group_sources,
         )
         if exclude is not None:
             _drop_excluded(sources, exclude)
@@ -148,6 +152,9 @@ def _credit_unseen_definitions(module: Module, missing: set[str]) -> None:
     names a .c file this configuration leaves out defines (the build proves the use dead),
     and anything, for a module with an object no source shows (generated). One search of
     the driver's folder serves both the exports and the uses."""
+    from kmodlint.cfront.elsewhere import defined_elsewhere
+    from kmodlint.cfront.kernel_inlines import kernel_inlines
+
     assert module.source is not None
     undefined_exports = {e.symbol for e in module.exports if e.target is Target.UNDEFINED}
     if module.source.generated_parts:
@@ -180,6 +187,8 @@ def choose_config(
     kernel's configuration when one is found. "is not set" lines are kept (as ""): an
     option the configuration does not mention at all is an out-of-tree driver's own, which
     its Makefiles read as =m (kbuild/grouping.py) whatever the host's kernel has."""
+    from kmodlint.cfront.kbuild.kconfig import read_config, running_kernel_config
+
     if spec and spec != "none":
         return read_config(spec, keep_unset=True), f"sources follow the configuration {spec}"
     if spec is None:
@@ -215,6 +224,7 @@ def prepare_stub_env(kernel_source: str, work: str | None = None) -> str:
     """--kernel-source DIR: the stub headers regenerated from the user's kernel tree, kept
     in the run's work folder `work` (the cache folder; never in the tree) and reused while
     the tree is unchanged."""
+    from kmodlint.cfront.kbuild.kconfig import ConfigError
     from kmodlint.cfront.stubenv.write import FORMAT, generate
 
     if not os.path.isdir(kernel_source):

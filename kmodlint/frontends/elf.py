@@ -12,6 +12,7 @@ minutes or gigabytes (issue 11). Where the loader itself refuses a file
 
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
 import struct
@@ -20,8 +21,6 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
-
-from elftools.elf.enums import ENUM_E_MACHINE, ENUM_E_TYPE
 
 from kmodlint.frontends.sections import section_references
 from kmodlint.model import Export, ExportKind, InputProblem, Module, Target
@@ -54,8 +53,18 @@ _ET_REL = 1
 _EM_MIPS = 8
 
 # pyelftools' names (what `symbols` prints and rules key on), decoded as it decodes them.
-_MACHINES = {value: name for name, value in ENUM_E_MACHINE.items() if name != "_default_"}
-_TYPES = {value: name for name, value in ENUM_E_TYPE.items() if name != "_default_"}
+
+
+@functools.cache
+def _enum_names() -> tuple[dict[int, str], dict[int, str]]:
+    """e_machine and e_type values -> pyelftools' names, imported on the first module read
+    (a run answered from the cache never imports pyelftools)."""
+    from elftools.elf.enums import ENUM_E_MACHINE, ENUM_E_TYPE
+
+    machines = {value: name for name, value in ENUM_E_MACHINE.items() if name != "_default_"}
+    types = {value: name for name, value in ENUM_E_TYPE.items() if name != "_default_"}
+    return machines, types
+
 
 # Names that are part of the export machinery itself, not symbols of the module's code.
 _MACHINERY_PREFIXES = (
@@ -176,7 +185,7 @@ def _inspect(data: bytes, path: str, name: str) -> Module:
         origin="binary",
         elf_class=image.elf_class,
         big_endian=image.fmt_prefix == ">",
-        machine=_MACHINES.get(image.machine, str(image.machine)),
+        machine=_enum_names()[0].get(image.machine, str(image.machine)),
     )
     module.modinfo = _read_modinfo(image)
     module.versions = _read_versions(image)
@@ -216,7 +225,7 @@ def _read_image(data: bytes) -> _Image:
         fields[12],
     )
     if e_type != _ET_REL:
-        kind = _TYPES.get(e_type, f"e_type {e_type:#x}")
+        kind = _enum_names()[1].get(e_type, f"e_type {e_type:#x}")
         raise ElfProblem(f"not a relocatable object ({kind}); modules are ET_REL")
     if shnum == 0:
         raise ElfProblem("no section headers (e_shnum is 0); the loader needs them")
