@@ -96,14 +96,15 @@ def direct_dependencies(module: Module, owners: dict[str, str]) -> list[str]:
     """Set modules `module` needs, in the order depmod meets them: undefined symbols in
     symbol-table order (weak ones too), then `__versions` names that are not undefined
     (`libkmod-elf.c: kmod_elf_get_dependency_symbols`)."""
-    names = list(module.undefined)
-    names += [name for name in module.versions or {} if name not in module.undefined]
-    deps: list[str] = []
-    for name in names:
-        owner = owners.get(name[1:] if name.startswith(".") else name)
-        if owner is not None and owner != module.name and owner not in deps:
-            deps.append(owner)
-    return deps
+    # A name both undefined and in __versions meets its owner first as undefined, so the
+    # versions need no filtering; dict.fromkeys keeps each owner where it first appears.
+    names = [*module.undefined, *(module.versions or ())]
+    if "\0." in "\0" + "\0".join(names):  # PPC64 ELFv1 function descriptors: .name
+        names = [name[1:] if name.startswith(".") else name for name in names]
+    deps = dict.fromkeys(map(owners.get, names))
+    deps.pop(None, None)
+    deps.pop(module.name, None)
+    return list(deps)  # type: ignore[arg-type]
 
 
 def dep_sort_index(modules: list[Module], direct: dict[str, list[str]]) -> dict[str, int]:
