@@ -89,7 +89,7 @@ def test_sources_cells_say_which_kernels_export_what_they_use() -> None:
     """apigone: mempool_create is gone from 6.12's exports and pwm_get moved into the PWM
     namespace; propdrv (Proprietary) calls recalibrate_cpu_khz, GPL-only on 6.12 and not an
     arm64 export; stable (the near-miss) uses what every kernel exports."""
-    matrix, findings = _matrix(SOURCES)
+    matrix, findings = _matrix(SOURCES, "--config", f"{SOURCES}/config.fragment")
     cells = matrix["modules"]
     assert all(cell == {"loads": True, "reasons": []} for cell in cells["stable"].values())
     assert cells["apigone"]["debian-12/6.1.0-47-amd64"]["loads"]
@@ -132,3 +132,18 @@ def test_columns_build_the_same_table_as_the_record() -> None:
     slow = to_kernel_table(open_file(ref.path).kernel(ref.name), ref.full_name)
     assert fast.exports == slow.exports and fast.vermagic == slow.vermagic
     assert Path(ref.path).parent == Path(SHIPPED_DIR)
+
+
+def test_did_you_mean_is_difflibs_answer() -> None:
+    """unresolved-symbol's suggestion (rules/linking.py _close_name) skips candidates by
+    two necessary bounds before difflib's work: the same answers as get_close_matches."""
+    import difflib
+
+    from kmodlint.rules.linking import _close_name
+
+    new = sorted(load(find("debian-12/6.12.118+deb12-amd64")[0]).exports)
+    old = sorted(set(load(find("debian-12/6.1.0-56-amd64")[0]).exports) - set(new))
+    words = [*old[::8], "kmallc", "pci_enable_msi", "__dev_kfree_skb_any", "x", ""]
+    for word in words:
+        expected = difflib.get_close_matches(word, new, n=1, cutoff=0.85)
+        assert _close_name(word, new, 0.85) == (expected[0] if expected else None), word
