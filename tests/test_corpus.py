@@ -114,9 +114,8 @@ def test_binary_case(case: Path, tmp_path: Path) -> None:
     check_sources_digest(case)
     expected, tolerated = binary_expectations(case)
     config = case_config(case)
-    target = (case / config["target"]).resolve() if "target" in config else None
     args = ["check", str(case / "built"), "--format", "json", "--fail-on", "never"]
-    args += ["--kernel", str(target) if target else "none", *_settings_args(case)]
+    args += ["--kernel", _kernel(case, config), *_settings_args(case)]
     args += _rule_args(case)
     result = run_kmodlint(*args, env_extra={"KMODLINT_CACHE_DIR": str(tmp_path / "cache")})
     assert result.returncode == 0, result.stderr
@@ -156,11 +155,19 @@ def test_every_binary_rule_has_a_firing_case_and_a_near_miss() -> None:
         assert near, f"{rule.code} {rule.name}: no near-miss case (corpus/{prefix}-near-miss-*)"
 
 
+def _kernel(case: Path, config: dict) -> str:
+    """case.toml `target`: a folder relative to the case, or a kernel table's name
+    (`debian-12/6.12.118+deb12-amd64`, kmodlint kernels list); none without one."""
+    if "target" not in config:
+        return "none"
+    path = case / config["target"]
+    return str(path.resolve()) if path.exists() else config["target"]
+
+
 def run_source_case(case: Path, cache_dir: Path) -> list[dict]:
     config = case_config(case)
-    target = (case / config["target"]).resolve() if "target" in config else None
     args = ["check", *map(str, _source_inputs(case)), "--format", "json", "--fail-on", "never"]
-    args += ["--kernel", str(target) if target else "none"]
+    args += ["--kernel", _kernel(case, config)]
     args += ["--config", str(case / config["config"]) if "config" in config else "none"]
     args += [*_settings_args(case), *_rule_args(case)]
     result = run_kmodlint(*args, env_extra={"KMODLINT_CACHE_DIR": str(cache_dir)})
