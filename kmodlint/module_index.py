@@ -47,7 +47,7 @@ _EXPORT_FIELDS = ("symbol", "kind", "namespace", "crc", "target", "init_exit", "
 _PROBLEM_FIELDS = tuple(f.name for f in dataclasses.fields(InputProblem))
 
 
-class _Unencodable(Exception):
+class Unencodable(Exception):
     """A value this codec does not know: the result is not indexed."""
 
 
@@ -71,7 +71,7 @@ def _scalar(value: object) -> bool:
 def encode_extraction(extraction: Extraction) -> list[Any]:
     problems = [[getattr(p, name) for name in _PROBLEM_FIELDS] for p in extraction.problems]
     if not all(_scalar(v) for row in problems for v in row):
-        raise _Unencodable("problem")
+        raise Unencodable("problem")
     module = extraction.module
     return [problems, None if module is None else _encode_module(module)]
 
@@ -86,7 +86,7 @@ def decode_extraction(value: list[Any]) -> Extraction:
 
 def _encode_module(module: Module) -> dict[str, Any]:
     if module.source is not None:
-        raise _Unencodable("source facts")
+        raise Unencodable("source facts")
     scalars: dict[str, Any] = {}
     for spec in dataclasses.fields(module):
         if spec.name in _SPECIAL:
@@ -95,7 +95,7 @@ def _encode_module(module: Module) -> dict[str, Any]:
         if _scalar(value):
             scalars[spec.name] = value
         elif not _is_default(spec, value):
-            raise _Unencodable(spec.name)
+            raise Unencodable(spec.name)
     kinds: dict[tuple[str, str, str], int] = {}
     kind_of = [kinds.setdefault(fact, len(kinds)) for fact in module.defined.values()]
     versions = module.versions
@@ -124,7 +124,7 @@ _KIND_CHARS = "".join(chr(c) for c in range(0x30, 0x7F) if chr(c) != "\\")
 def _columns(rows: Sequence[Sequence[str]], width: int) -> list[str | list[str]]:
     """Rows of `width` strings as `width` joined columns (see `_join`)."""
     if any(len(row) != width for row in rows):
-        raise _Unencodable("row width")
+        raise Unencodable("row width")
     return [_join([row[i] for row in rows]) for i in range(width)]
 
 
@@ -168,7 +168,7 @@ def _is_default(spec: dataclasses.Field[Any], value: object) -> bool:
 
 def _encode_export(export: Export) -> list[Any]:
     if export.location is not None:
-        raise _Unencodable("export location")
+        raise Unencodable("export location")
     return [
         export.symbol,
         export.kind.value,
@@ -298,11 +298,19 @@ class ModuleIndex:
         self._fresh[key] = entry
         return extraction
 
-    def put(self, path: str, display: str, extraction: Extraction, deps: list[Dep]) -> None:
-        """Index what was just read from `path` (with the files it was read from)."""
+    def put(
+        self,
+        path: str,
+        display: str,
+        extraction: Extraction,
+        deps: list[Dep],
+        encoded: list[Any] | None = None,
+    ) -> None:
+        """Index what was just read from `path` (with the files it was read from);
+        `encoded`: its encoding, when the worker that read it made it already."""
         try:
-            value = encode_extraction(extraction)
-        except _Unencodable:
+            value = encode_extraction(extraction) if encoded is None else encoded
+        except Unencodable:
             return
         self._fresh[self._key(path, display)] = [[list(dep) for dep in deps], value]
         self._changed = True

@@ -30,7 +30,12 @@ from kmodlint.cache import (
     set_work_dir,
 )
 from kmodlint.extract import Extraction, extract_binary
-from kmodlint.module_index import ModuleIndex
+from kmodlint.module_index import (
+    ModuleIndex,
+    Unencodable,
+    decode_extraction,
+    encode_extraction,
+)
 
 # Below this many misses a pool costs more to start than it saves.
 _POOL_THRESHOLD = 64
@@ -38,6 +43,21 @@ _POOL_THRESHOLD = 64
 
 def _extract_pair(pair: tuple[str, str]) -> Extraction:
     return extract_binary(*pair)
+
+
+def _extract_encoded(pair: tuple[str, str]) -> Extraction | list[Any]:
+    """In a worker: the extraction as the index encodes it (itself if it cannot be)."""
+    extraction = extract_binary(*pair)
+    try:
+        return encode_extraction(extraction)
+    except Unencodable:
+        return extraction
+
+
+def _pooled(jobs: int | None, count: int) -> bool:
+    """Whether `_run` hands `count` items to worker processes."""
+    workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+    return workers > 1 and count >= _POOL_THRESHOLD
 
 
 def extract_all(
@@ -59,13 +79,19 @@ def extract_all(
         else:
             misses.append(position)
     pending = [inputs[i] for i in misses]
-    fresh = _run(_extract_pair, pending, jobs, 16, index is not None, None, ())
+    # Workers hand back the index's encoding (a few strings per module, cheap to pickle),
+    # which this process decodes as it decodes the index: definitions only when asked for.
+    function = _extract_encoded if _pooled(jobs, len(pending)) else _extract_pair
+    fresh = _run(function, pending, jobs, 16, index is not None, None, ())
     done = len(inputs) - len(misses)
     try:
         for position, (result, deps) in zip(misses, fresh, strict=True):
+            encoded = None
+            if not isinstance(result, Extraction):
+                encoded, result = result, decode_extraction(result)
             results[position] = result
             if index is not None and deps:  # a result tied to no file could never be checked
-                index.put(*inputs[position], result, deps)
+                index.put(*inputs[position], result, deps, encoded)
             done += 1
             if progress:
                 progress(done, len(inputs))
@@ -142,7 +168,7 @@ def _run(
     call: Callable[[Any], tuple[Any, list[Dep]]]
     call = functools.partial(recorded, function) if record else functools.partial(_bare, function)
     workers = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
-    if workers > 1 and len(pending) >= _POOL_THRESHOLD:
+    if _pooled(jobs, len(pending)):
         children = set(multiprocessing.active_children())
         executor = ProcessPoolExecutor(
             max_workers=workers,

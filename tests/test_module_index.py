@@ -22,7 +22,7 @@ from kmodlint.module_index import (
     _SPECIAL,
     IndexedModule,
     ModuleIndex,
-    _Unencodable,
+    Unencodable,
     decode_extraction,
     encode_extraction,
 )
@@ -64,7 +64,7 @@ def test_a_module_field_the_codec_does_not_know_is_not_indexed() -> None:
     extraction = extract_binary(str(_binaries()[0]), "x.ko")
     assert extraction.module is not None
     extraction.module.source = object()  # type: ignore[assignment]
-    with pytest.raises(_Unencodable):
+    with pytest.raises(Unencodable):
         encode_extraction(extraction)
 
 
@@ -172,3 +172,19 @@ def test_an_indexed_module_decodes_its_definitions_when_asked(tmp_path, reads) -
     assert module.defined == first[0].module.defined and module._pending is None
     module.defined = {"x": ("global", "func", ".text")}  # assignable like any field
     assert module.defined == {"x": ("global", "func", ".text")}
+
+
+@pytest.mark.parametrize("cached", [True, False], ids=["cache", "no-cache"])
+def test_workers_hand_back_the_encoding_and_the_models_are_the_same(
+    tmp_path, monkeypatch, cached
+) -> None:
+    inputs = [(str(path), path.name) for path in _binaries()[:6]]
+    alone = extract_all(inputs, 1, None)
+    monkeypatch.setattr(kmodlint.pool, "_POOL_THRESHOLD", 1)
+    cache = Cache(tmp_path / "cache") if cached else None
+    pooled = extract_all(inputs, 2, cache)
+    assert all(isinstance(e.module, IndexedModule) for e in pooled if e.module is not None)
+    assert [_facts(e) for e in pooled] == [_facts(e) for e in alone]
+    if cached:  # and what they encoded is the index
+        again = extract_all(inputs, 1, Cache(tmp_path / "cache"))
+        assert [_facts(e) for e in again] == [_facts(e) for e in alone]
