@@ -16,9 +16,7 @@ from kmodlint.sectioncheck import secref_allowed, section_mismatch
     "section-mismatch",
     "warning",
     "code or data that stays refers to __init/__exit code or data the kernel frees",
-    # "source" once the C front end records SourceInfo.section_refs (issue 14): the check
-    # below reads them already
-    modes=("binary",),
+    modes=("binary", "source"),
 )
 def section_mismatch_rule(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -27,10 +25,11 @@ def section_mismatch_rule(ms: ModuleSet) -> Iterator[Hit]:
     kernel frees or never loads (`.init.*`, `.meminit.*`, `.exit.*`), and from `__init` code
     to `__exit` code or back, as modpost's section checks do, with modpost's allow-list of
     legitimate patterns, from the relocations of the `.ko`/`.o` (modpost reads the same
-    object). Sources (when the C front end records which definition each use sits in): a
-    function that is not `__init` calling or taking the address of an `__init` function
-    (or `__initdata` object) of the same module; `__exit` code referred to from code that
-    is not exit code. Key: `fromsym->tosym`.
+    object). Sources: a function or a writable object that is not `__init` using an
+    `__init` function or `__initdata` object of the module (calling it, taking its
+    address), `__exit` code used outside exit code, as modpost would see the object,
+    where the file marks the name `__init`/`__exit` (in its definition or a prototype).
+    Key: `fromsym->tosym`.
 
     ## Why is this bad?
     The loader frees `.init.*` once the module's init function returned

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* expect-none */
 /* References from code and data that stay to __init/__initdata/__exit: modpost's
- * TEXT_TO_ANY_INIT, and DATA_TO_ANY_EXIT for an object whose name is on no allow-list.
- * section-mismatch reads binaries only for now (expect.toml): the C front end does not
- * record which definition each reference sits in. */
+ * TEXT_TO_ANY_INIT, and DATA_TO_ANY_EXIT for an object whose name is on no allow-list. */
 #include <linux/init.h>
 #include <linux/module.h>
 #include <linux/printk.h>
@@ -20,13 +17,13 @@ static int modsecmis_boot_value __initdata = 3;
 int modsecmis_reprobe(void);
 int modsecmis_reprobe(void)
 {
-	return modsecmis_setup();	/* modpost: section mismatch */
+	return modsecmis_setup();	/* expect: section-mismatch */
 }
 
 int modsecmis_value(void);
 int modsecmis_value(void)
 {
-	return modsecmis_boot_value;	/* modpost: section mismatch */
+	return modsecmis_boot_value;	/* expect: section-mismatch */
 }
 
 static void __exit modsecmis_teardown(void)
@@ -40,7 +37,7 @@ struct modsecmis_hook {
 };
 
 struct modsecmis_hook modsecmis_hooks = {
-	.fn = modsecmis_teardown,	/* modpost: section mismatch */
+	.fn = modsecmis_teardown,	/* expect: section-mismatch */
 	.again = modsecmis_reprobe,
 };
 

@@ -21,6 +21,7 @@ def build_module(name: str, location: Location, files: list[FileFacts]) -> Modul
         info.maybe_defined |= facts.macro_names
         info.externs.extend(facts.externs)
         info.params.extend(facts.params)
+        info.section_refs.extend(facts.section_refs)
         for tag in facts.modinfo:
             module.modinfo.append((tag.tag, tag.value))
             info.modinfo_locations.setdefault((tag.tag, tag.value), tag.loc)

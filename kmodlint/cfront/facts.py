@@ -97,3 +97,6 @@ class FileFacts:
     # headers drop), but a name the compiler never sees (a macro expanding to nothing,
     # a typedef, a member) must not fail a module that builds.
     ast_uses: set[str] = field(default_factory=set)
+    # (definition, name, where): uses of names the file marks __init/__exit in each emitted
+    # body or initializer (the AST path), for section-mismatch.
+    section_refs: list[tuple[str, str, Loc]] = field(default_factory=list)

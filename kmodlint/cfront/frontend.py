@@ -316,6 +316,7 @@ def _merge_ast(facts: FileFacts, job: SourceJob) -> None:
         if name not in result.references:
             del facts.references[name]
     facts.ast_uses = set(result.references)
+    facts.section_refs = result.section_refs
     seen = {(e.symbol, e.loc.line) for e in facts.exports}
     by_symbol = {e.symbol for e in facts.exports}
     for export in result.exports:

@@ -120,7 +120,9 @@ def _analyse(
     try:
         locator = Locator(path, env)
         result = walk_file(ast, locator)
-        result.references = emitted_references(ast, locator, result.body_names)
+        result.references = emitted_references(
+            ast, locator, result.body_names, result.section_refs, result.sections
+        )
         add_asm_definitions(result, globals_in_asm, path)
         return result
     except Exception as exc:

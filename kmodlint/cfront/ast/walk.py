@@ -34,6 +34,11 @@ class AstResult:
     # or declared there (parameters, locals): where a name is among them but not among the
     # references, the compiler decided it is not a use (a parameter named like an export).
     body_names: set[str] = field(default_factory=set)
+    # Names the file declares or defines __init/__exit ("init"/"exit"), and the uses of
+    # them in each emitted function body or initializer: (definition, name, where), for
+    # section-mismatch (rules/sections.py).
+    sections: dict[str, str] = field(default_factory=dict)
+    section_refs: list[tuple[str, str, Loc]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- types
@@ -249,7 +254,7 @@ class Locator:
 def walk_file(ast: c_ast.FileAST, loc: Locator) -> AstResult:
     result = AstResult(ok=True, error=None)
     defined: set[str] = set()
-    sections: dict[str, str] = {}
+    sections = result.sections
     pending_defs: list[tuple[c_ast.Decl, bool, Loc]] = []
     pending_externs: list[tuple[c_ast.Decl, bool, Loc]] = []
     for ext in ast.ext:
@@ -379,7 +384,11 @@ def _is_sizeof(node: c_ast.Node | None) -> bool:
 
 
 def emitted_references(
-    ast: c_ast.FileAST, loc: Locator, body_names: set[str] | None = None
+    ast: c_ast.FileAST,
+    loc: Locator,
+    body_names: set[str] | None = None,
+    section_refs: list[tuple[str, str, Loc]] | None = None,
+    marked: dict[str, str] | None = None,
 ) -> dict[str, Loc]:
     """What the object file will reference, as the compiler sees it: the uses in every
     function and initializer of the file and its own headers, where a `static inline`
@@ -423,6 +432,8 @@ def emitted_references(
             if body_names is not None:
                 body_names.update(i.name for i in finder.used)
                 body_names.update(finder.local)
+    if section_refs is not None and marked:
+        _section_uses(bodies, roots, uses, marked, loc, section_refs)
     found: dict[str, Loc] = {}
     done: set[str] = set()
     # (name, where the emitted code calls it): a use inside an inline helper is reported
@@ -446,6 +457,44 @@ def emitted_references(
                 if used in bodies and used not in done:
                     pending.append((used, where))
     return found
+
+
+def _section_uses(
+    bodies: dict[str, list[tuple[c_ast.Node, c_ast.Node | None, object, bool]]],
+    roots: list[str],
+    uses: dict[int, list[c_ast.ID]],
+    marked: dict[str, str],
+    loc: Locator,
+    out: list[tuple[str, str, Loc]],
+) -> None:
+    """The first use, in each emitted body or initializer, of each name the file marks
+    __init/__exit (a use inside an inline helper is not followed: a false negative). A
+    definition written `__ref`/`__refdata`/`__refconst` (on its line or the one before) goes
+    to .ref.*, which modpost does not check; the stub kernel spells those as nothing."""
+    for name in dict.fromkeys(roots):
+        for body, _params, coord, _static_init in bodies.get(name, ()):
+            if _written_ref(loc, coord, name):
+                continue
+            seen: set[str] = set()
+            for ident in uses[id(body)]:
+                used = ident.name
+                if used == name or used in seen or used not in marked:
+                    continue
+                seen.add(used)
+                where = loc.loc(ident.coord, used) or loc.loc(coord, name)
+                if where is not None:
+                    out.append((name, used, where))
+
+
+_REF_MARK = re.compile(r"\b__ref(?:data|const)?\b")
+
+
+def _written_ref(loc: Locator, coord: object, name: str) -> bool:
+    where = loc.loc(coord, name)
+    lines = loc._source(where.path) if where is not None and where.line else None
+    if where is None or where.line is None or lines is None:
+        return False
+    return any(_REF_MARK.search(text) for text in lines[max(0, where.line - 2) : where.line])
 
 
 # A C string literal, and the gaps cpp leaves between adjacent ones (whitespace, newlines,
