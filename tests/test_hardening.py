@@ -615,17 +615,17 @@ def test_the_search_of_a_module_s_folder_skips_fifos_and_dev_zero(
 ) -> None:
     """defined_elsewhere reads the other .c files of a module's folder for a definition
     of what nobody exports: a FIFO there must not block it, /dev/zero not fill memory."""
-    from kmodlint import loading
+    from kmodlint.cfront import elsewhere  # loading.py imports it when there are sources
 
     searched: list[set[str]] = []
-    real = loading.defined_elsewhere
+    real = elsewhere.defined_elsewhere
 
     def spy(module: object, wanted: set[str]) -> set[str]:
         found = real(module, wanted)  # type: ignore[arg-type]
         searched.append(found)
         return found
 
-    monkeypatch.setattr(loading, "defined_elsewhere", spy)
+    monkeypatch.setattr(elsewhere, "defined_elsewhere", spy)
     symvers = env / "Module.symvers"
     symvers.write_text("0x12345678\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n")
     tree = env / "tree"

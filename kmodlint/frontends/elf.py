@@ -49,6 +49,7 @@ _SHT_SYMTAB = 2
 _SHT_RELA = 4
 _SHT_NOBITS = 8
 _SHT_REL = 9
+_RELOCATION_TYPES = frozenset((_SHT_REL, _SHT_RELA))
 _ET_REL = 1
 _EM_MIPS = 8
 
@@ -255,12 +256,12 @@ def _read_image(data: bytes) -> _Image:
     sections = list(
         map(_Section._make, zip(names, types, offsets, sizes, links, infos, strict=True))
     )
-    index_of: dict[str, int] = {}
+    # the first section of each name: built backwards, so the first one is written last
+    index_of = dict(zip(reversed(names), range(len(names) - 1, -1, -1), strict=True))
     relocations_for: dict[int, list[int]] = {}
-    for index, section in enumerate(sections):
-        index_of.setdefault(section.name, index)
-        if section.type in (_SHT_REL, _SHT_RELA):
-            relocations_for.setdefault(section.info, []).append(index)
+    relocating = map(_RELOCATION_TYPES.__contains__, types)
+    for index in itertools.compress(range(len(types)), relocating):
+        relocations_for.setdefault(infos[index], []).append(index)
     return _Image(data, elf_class, prefix, machine, sections, index_of, relocations_for)
 
 
@@ -461,11 +462,9 @@ def _read_versions(image: _Image) -> dict[str, int] | None:
         return None
     _bound(len(raw) // 64, "__versions", "rows")
     word = "Q" if image.elf_class == 64 else "I"
-    width = struct.calcsize(word)
+    row = f"{image.fmt_prefix}{word}{64 - struct.calcsize(word)}s"
     versions: dict[str, int] = {}
-    for start in range(0, len(raw) - 63, 64):
-        (crc,) = struct.unpack_from(image.fmt_prefix + word, raw, start)
-        name_bytes = raw[start + width : start + 64]
+    for crc, name_bytes in struct.iter_unpack(row, raw[: len(raw) - len(raw) % 64]):
         name = name_bytes[: name_bytes.find(b"\0")].decode("utf-8", "replace")
         # check_version() scans in order and stops at the first entry with the name.
         if name and name not in versions:
