@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,6 +35,8 @@ REASONS: dict[str, str] = {
     "KM203": "GPL-only {}",
 }
 _REASON_ORDER = list(REASONS)
+# the taint letter in a KM7xx message: "... taints kernel.' (taint O)"
+_TAINT = re.compile(r"\(taint ([A-Z])\)")
 # symbols named in one cell per reason; the rest are counted
 SHOWN_PER_REASON = 3
 
@@ -43,10 +46,14 @@ class Cell:
     loads: bool
     source: bool  # a module from sources: `ok` means every used symbol is exported right
     reasons: list[str] = field(default_factory=list)
+    # what the loader prints when it takes the module: taints, the retpoline warning
+    # (the KM7xx rules, when selected)
+    notes: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         if self.loads:
-            return "ok" if self.source else "loads"
+            word = "ok" if self.source else "loads"
+            return f"{word} ({', '.join(self.notes)})" if self.notes else word
         return "; ".join(self.reasons)
 
 
@@ -219,7 +226,12 @@ def _cell(module: Module, findings: list[Finding]) -> Cell:
         shown = ", ".join(names[:SHOWN_PER_REASON])
         more = f" (+{len(names) - SHOWN_PER_REASON} more)" if len(names) > SHOWN_PER_REASON else ""
         reasons.append(template.format(shown + more))
-    return Cell(not errors, module.source is not None, reasons)
+    notes = []
+    for finding in findings:
+        if finding.code.startswith("KM7") and finding.severity.value == "info":
+            taint = _TAINT.search(finding.message)
+            notes.append(f"taint {taint.group(1)}" if taint else finding.name)
+    return Cell(not errors, module.source is not None, reasons, sorted(set(notes)))
 
 
 def _loader_order(template: str) -> int:

@@ -131,6 +131,7 @@ def _json(matrix: Matrix, findings: list[Finding]) -> str:
                 kernel: {
                     "loads": matrix.cells[module, kernel].loads,
                     "reasons": matrix.cells[module, kernel].reasons,
+                    "notes": matrix.cells[module, kernel].notes,
                 }
                 for kernel in matrix.kernels
             }

@@ -122,6 +122,8 @@ def load(ref: TableRef) -> KernelTable:
         f"{ref.full_name} (kmodlint's table of {meta['source']})",
         vermagic=meta["vermagic"],
         modversions=meta["modversions"],
+        module_sig=meta["module_sig"],
+        retpoline=meta["retpoline"],
         complete=bool(meta["complete"]),
     )
     kinds = {**_KINDS, ExportKind.UNKNOWN.value: ExportKind.UNKNOWN}
@@ -163,6 +165,8 @@ def to_kernel_table(record: KernelRecord, full_name: str) -> KernelTable:
         f"{full_name} (kmodlint's table of {record.source})",
         vermagic=record.vermagic,
         modversions=record.modversions,
+        module_sig=record.module_sig,
+        retpoline=record.retpoline,
         complete=record.complete,
     )
     kinds = {**_KINDS, ExportKind.UNKNOWN.value: ExportKind.UNKNOWN}
