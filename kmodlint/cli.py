@@ -11,7 +11,6 @@ import contextlib
 import os
 import re
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -229,6 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         if os.environ.get("KMODLINT_DEBUG") == "1":
+            import traceback  # only for an internal error (start-up, issue 13)
+
             traceback.print_exc(file=sys.stderr)
         return EXIT_ERROR
     finally:

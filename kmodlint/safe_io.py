@@ -16,7 +16,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 import zlib
 
 MB = 1024 * 1024
@@ -166,6 +165,8 @@ def write_atomic(path: str, text: str) -> None:
         os.umask(umask)
         mode = 0o666 & ~umask
     folder = os.path.dirname(os.path.abspath(path))
+    import tempfile  # only to write (start-up of every command, issue 13)
+
     fd, temporary = tempfile.mkstemp(prefix=".kmodlint-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
