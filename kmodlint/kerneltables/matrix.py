@@ -98,16 +98,24 @@ def build_matrix(
     kernel_problems = {id(p) for p in (first.kernel.problems if first.kernel else [])}
     base_problems = [p for p in first.problems if id(p) not in kernel_problems]
     modules = list(first.modules)
+    # elf_validity_check() -> elf_check_arch(): a module built for another machine is
+    # "Invalid module format" before anything else is looked at, so a kernel refusing every
+    # module of the set is neither read nor checked
+    refused = {spec: _refused(modules, table_arch(spec)) for spec in kernels}
     tables = {
         spec: first.kernel if index == 0 else load_kernel(spec)
         for index, spec in enumerate(kernels)
+        if index == 0 or len(refused[spec]) < len(modules)
     }
-    exported_somewhere = {
-        symbol for table in tables.values() if table is not None for symbol in table.exports
-    }
+    exported_somewhere: set[str] = set()
+    if any(m.source is not None for m in modules):
+        exported_somewhere = {s for t in tables.values() if t is not None for s in t.exports}
     findings: list[Finding] = []
     cells: dict[tuple[str, str], Cell] = {}
     for index, spec in enumerate(kernels):
+        cells.update(((name, spec), cell) for name, cell in refused[spec].items())
+        if spec not in tables or len(refused[spec]) == len(modules):
+            continue
         table = tables[spec]
         module_set = (
             first if index == 0 or table is None else _module_set(modules, base_problems, table)
@@ -121,18 +129,15 @@ def build_matrix(
         found += settings.apply_severity(
             settings.apply_ignores(settings.apply_selection(gone, options), options), options
         )
+        found = [f for f in found if f.module not in refused[spec]]
         findings.extend(
             dataclasses.replace(f, kernel=spec, message=f"[kernel {spec}] {f.message}")
             for f in found
         )
-        arch = table_arch(spec)
         for module in module_set.modules:
-            cell = _cell(module, [f for f in found if f.module == module.name])
-            if module.machine and arch in MACHINES and module.machine not in MACHINES[arch]:
-                # elf_validity_check() -> elf_check_arch(): "Invalid module format" before
-                # anything else is looked at
-                cell = Cell(False, False, [f"built for {module.machine}, kernel is {arch}"])
-            cells[module.name, spec] = cell
+            if module.name not in refused[spec]:
+                mine = [f for f in found if f.module == module.name]
+                cells[module.name, spec] = _cell(module, mine)
     findings.sort(key=lambda f: (*f.sort_key(), kernels.index(f.kernel or "")))
     return Matrix(
         kernels,
@@ -186,6 +191,17 @@ def _apis_gone(module_set: ModuleSet, exported_somewhere: set[str]) -> list[Find
                 )
             )
     return found
+
+
+def _refused(modules: list[Module], arch: str | None) -> dict[str, Cell]:
+    """The cells of the modules whose ELF machine a kernel of `arch` does not take."""
+    if arch not in MACHINES:
+        return {}
+    return {
+        m.name: Cell(False, m.source is not None, [f"built for {m.machine}, kernel is {arch}"])
+        for m in modules
+        if m.machine and m.machine not in MACHINES[arch]
+    }
 
 
 def table_arch(spec: str) -> str | None:
