@@ -25,9 +25,13 @@ from kmodlint.model import InputProblem, Module
 from kmodlint.safe_io import MB, MODULE_LIMIT, describe_failure
 
 # A module compresses 3-10x (xz of an unstripped .ko); 64x leaves room and still stops a
-# bomb (a 388 KB .ko.xz inflating to 2 GB) long before it costs memory. MODULE_LIMIT is
-# the ceiling whatever the compressed size.
+# bomb (a 388 KB .ko.xz inflating to 2 GB) long before it costs memory. A small image is
+# cheap to hold whatever its ratio, and a module made mostly of zeroed tables compresses far
+# more (Debian 6.12's test_bpf.ko.xz: 45 KB -> 4.9 MB, 110x; 65x as .gz): up to
+# SMALL_IMAGE, 256x is allowed. MODULE_LIMIT is the ceiling whatever the compressed size.
 INFLATE_RATIO = 64
+SMALL_RATIO = 256
+SMALL_IMAGE = 8 * MB
 _CHUNK = 4 * MB
 
 
@@ -73,11 +77,11 @@ def _extract(path: str, display: str, name: str) -> Extraction:
 
 def inflate(raw: bytes, filename: str) -> bytes:
     """The ELF image of a module file as stored: decompressed by content, as kmod does,
-    streamed and stopped at INFLATE_RATIO times the compressed size (or MODULE_LIMIT).
+    streamed and stopped at `inflate_cap` of the compressed size.
     Input is fed a bounded piece at a time, so a file of thousands of tiny streams or
     members costs time linear in its size (handing a decoder the whole rest of the file
     for each stream copied it once per stream)."""
-    cap = min(len(raw) * INFLATE_RATIO, MODULE_LIMIT)
+    cap = inflate_cap(len(raw))
     for magic, kind, suffix in _FORMATS:
         if raw.startswith(magic):
             try:
@@ -113,11 +117,16 @@ def _where(stream: int) -> str:
     return f", in stream {stream + 1}" if stream else ""
 
 
+def inflate_cap(size: int) -> int:
+    """What a module file of `size` bytes may decompress to."""
+    return min(max(size * INFLATE_RATIO, min(size * SMALL_RATIO, SMALL_IMAGE)), MODULE_LIMIT)
+
+
 def _too_large(cap: int) -> DecompressError:
     return DecompressError(
         f"decompresses to more than {cap // MB if cap >= MB else cap} "
-        f"{'MB' if cap >= MB else 'bytes'} ({INFLATE_RATIO}x its size, at most "
-        f"{MODULE_LIMIT // MB} MB): not analysed"
+        f"{'MB' if cap >= MB else 'bytes'} ({INFLATE_RATIO}x its size, {SMALL_RATIO}x up to "
+        f"{SMALL_IMAGE // MB} MB, at most {MODULE_LIMIT // MB} MB): not analysed"
     )
 
 

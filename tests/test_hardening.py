@@ -404,6 +404,30 @@ def test_compressed_modules_still_inflate_and_truncated_ones_are_corrupt() -> No
         inflate(b"\x7fELF", "m.ko.zst")
 
 
+def test_a_small_module_of_zeroed_tables_inflates_and_a_bomb_still_does_not() -> None:
+    """Debian 6.12's test_bpf.ko.xz is 45 KB for a 4.9 MB image (110x): a small image may
+    compress up to 256x; past 8 MB only 64x is allowed (a 388 KB bomb stops at 24 MB)."""
+    import gzip
+    import lzma
+    import random
+
+    from kmodlint.extract import MB, inflate, inflate_cap
+    from kmodlint.frontends.compressed import DecompressError
+
+    # a random byte every 300: 5 MB that xz and gzip pack ~100x (the reader ignores them)
+    tables = bytearray(5 * MB)
+    tables[::300] = random.Random(0).randbytes(len(tables[::300]))
+    image = GOOD_KO.read_bytes() + bytes(tables)
+    for name, data in (("t.ko.xz", lzma.compress(image)), ("t.ko.gz", gzip.compress(image))):
+        assert len(image) > 64 * len(data)
+        assert inflate(data, name) == image
+    assert inflate_cap(388 * 1024) == 64 * 388 * 1024
+    assert inflate_cap(20 * 1024) == 256 * 20 * 1024
+    assert inflate_cap(100 * 1024) == 8 * MB
+    with pytest.raises(DecompressError, match="decompresses to more than"):
+        inflate(lzma.compress(bytes(9 * MB)), "z.ko.xz")
+
+
 def test_an_oversized_module_is_one_line(
     env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
