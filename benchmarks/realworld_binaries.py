@@ -802,6 +802,129 @@ def measure_cross(
     return result
 
 
+# --------------------------------------------------------------------------- speed (issue 13)
+
+# (what, kmodlint case, anchor case, target ratio): the figures issue 13 item 3 sets.
+SPEED_ROWS = [
+    ("deps, no cache", "deps-nocache", "depmod", 3.0),
+    ("deps, warm cache", "deps-warm", "depmod", 1.0),
+    ("deps, first run (empty cache)", "deps-first", "deps-nocache", 1.2),
+    ("check, no cache", "check-nocache", "depmod", 3.0),
+    ("check, warm cache", "check-warm", "depmod", 1.0),
+    ("check, first run (empty cache)", "check-first", "check-nocache", 1.2),
+]
+# compressed trees (6.12's .ko.xz): the cold figure only
+SPEED_ROWS_COMPRESSED = [("deps, no cache", "deps-nocache", "depmod", 1.5)]
+
+
+def measure_speed(
+    ver: str,
+    moddir: Path,
+    kernel_arg: str,
+    depmod: str,
+    kml: Kmodlint,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """Wall time of `depmod -n` (the anchor: it reads every module and prints what depmod
+    would write) beside `kmodlint deps --format modules.dep` and `kmodlint check`, with
+    no cache, with an empty cache (the first run) and warm, each round running every case
+    once, in turn, so a change of the machine's load falls on all of them alike; the
+    1-minute load average is recorded before each run. Medians over the rounds."""
+    root = depmod_copy(moddir, Path(args.cache), ver)
+    reference_run = run_measured([depmod, "-b", str(root), ver])
+    if reference_run.rc != 0:
+        raise BenchError(f"depmod failed on {ver}:\n{reference_run.stderr}")
+    reference = (root / "lib" / "modules" / ver / "modules.dep").read_bytes()
+    depmod_copy(moddir, Path(args.cache), ver)  # its outputs removed again
+    cache = Path(args.cache) / "kmodlint-speed-cache" / ver
+    deps = [*kml.cmd, "deps", str(moddir), "--format", "modules.dep"]
+    check = [*kml.cmd, "check", str(moddir), "--kernel", kernel_arg, "--format", "json"]
+    check += ["--fail-on", "never"]
+    compressed = any(p.name.endswith((".xz", ".zst", ".gz")) for p in module_files(moddir))
+    cases: dict[str, list[str] | None] = {
+        "depmod": [depmod, "-n", "-b", str(root), ver],
+        "deps-nocache": [*deps, "--no-cache"],
+        "deps-first": None,  # emptied cache, then deps-warm on it
+        "deps-warm": [*deps, "--cache-dir", str(cache / "deps")],
+    }
+    if not compressed:
+        cases |= {
+            "check-nocache": [*check, "--no-cache"],
+            "check-first": None,
+            "check-warm": [*check, "--cache-dir", str(cache / "check")],
+        }
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+    identical: list[bool] = []
+    for round_number in range(args.runs):
+        for name, command in cases.items():
+            if command is None:  # a first run: the warm case's command on an empty cache
+                command = cases[name.replace("-first", "-warm")]
+                assert command is not None
+                shutil.rmtree(cache / name.split("-")[0], ignore_errors=True)
+            log(f"speed {ver} round {round_number + 1}/{args.runs}: {name}")
+            load = os.getloadavg()[0]
+            run = run_measured(command, kml.env)
+            if run.rc not in (0, 1):
+                raise BenchError(f"{shlex.join(command)} failed:\n{run.stderr[-2000:]}")
+            samples[name].append((run.wall, load))
+            if name.startswith("deps"):
+                identical.append(run.stdout == reference)
+    result: dict[str, Any] = {
+        "modules": len(module_files(moddir)),
+        "compressed": compressed,
+        "modules_dep_byte_identical": all(identical),
+        "cases": {
+            name: {
+                "wall_s": [round(w, 3) for w, _ in runs],
+                "median_s": round(statistics.median(w for w, _ in runs), 3),
+                "load": [round(load, 2) for _, load in runs],
+            }
+            for name, runs in samples.items()
+        },
+    }
+    rows = SPEED_ROWS_COMPRESSED if compressed else SPEED_ROWS
+    result["rows"] = []
+    for what, case, anchor, target in rows:
+        mine = result["cases"][case]["median_s"]
+        base = result["cases"][anchor]["median_s"]
+        loads = [load for _, load in samples[case] + samples[anchor]]
+        result["rows"].append(
+            {
+                "what": what,
+                "kmodlint_s": mine,
+                "anchor": "depmod -n" if anchor == "depmod" else f"kmodlint {anchor}",
+                "anchor_s": base,
+                "ratio": round(mine / base, 2),
+                "target": target,
+                "met": mine / base <= target,
+                "load": round(statistics.median(loads), 2),
+            }
+        )
+    return result
+
+
+def report_speed(doc: dict[str, Any]) -> str:
+    out = []
+    for ver, r in doc["speed"].items():
+        out.append(
+            f"\n== speed {ver}: {r['modules']} modules, {doc['environment']['cpus']} CPUs, "
+            f"medians of {doc['environment']['runs']} rounds; modules.dep byte-identical to "
+            f"depmod's: {r['modules_dep_byte_identical']}"
+        )
+        out.append(
+            f"  {'what':32} {'kmodlint':>9} {'anchor':>22} {'ratio':>6} {'target':>7} "
+            f"{'':6} {'load':>5}"
+        )
+        for row in r["rows"]:
+            anchor = f"{row['anchor']} {row['anchor_s']:.2f}s"
+            out.append(
+                f"  {row['what']:32} {row['kmodlint_s']:8.2f}s {anchor:>22} "
+                f"{row['ratio']:5.2f}x {row['target']:6.1f}x {'ok' if row['met'] else 'MISSED':6} "
+                f"{row['load']:5.2f}"
+            )
+    return "\n".join(out) + "\n"
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -968,6 +1091,20 @@ def main(argv: list[str] | None = None) -> int:
         "--warm", action="store_true", help="use the user's kmodlint cache (default: fresh one)"
     )
     parser.add_argument("--refresh", action="store_true", help="download packages again")
+    parser.add_argument(
+        "--speed",
+        action="store_true",
+        help="only the timings of issue 13 (depmod -n beside kmodlint deps/check with no "
+        "cache, an empty cache and a warm one), on --kernel VER trees or --speed-tree ones",
+    )
+    parser.add_argument(
+        "--speed-tree",
+        action="append",
+        default=[],
+        metavar="MODDIR[:KERNEL]",
+        help="with --speed: an extracted lib/modules/VER folder (no download), and what "
+        "`check` gets as --kernel (default none); repeatable",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write all figures as JSON")
     args = parser.parse_args(argv)
     kernels = args.kernels or DEFAULT_KERNELS
@@ -994,6 +1131,22 @@ def main(argv: list[str] | None = None) -> int:
             "cross": [],
             "arch_trees": {},
         }
+        if args.speed:
+            doc["speed"] = {}
+            trees = [
+                (Path(spec.partition(":")[0]), spec.partition(":")[2] or "none")
+                for spec in args.speed_tree
+            ]
+            if not trees:
+                for ver in args.kernels or DEFAULT_KERNELS:
+                    trees.append((pkgs.kernel_tree(ver), str(pkgs.symvers(ver))))
+            for moddir, kernel_arg in trees:
+                ver = moddir.resolve().name
+                doc["speed"][ver] = measure_speed(ver, moddir, kernel_arg, depmod, kml, args)
+            sys.stdout.write(report_speed(doc))
+            if args.json:
+                Path(args.json).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+            return 0 if all(r["met"] for t in doc["speed"].values() for r in t["rows"]) else 1
         failed = False
         if args.arch_trees:
             # Download everything first, so an architecture added only for the download (and
