@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import re
 
+from kmodlint.cfront.lex.brackets import closing_index
+from kmodlint.cfront.lex.tokenizer import scan_tokens
+
 INIT_MARK = "__kmodlint_section_init__"
 EXIT_MARK = "__kmodlint_section_exit__"
 _ALIGN_FOR = {INIT_MARK: "4097", EXIT_MARK: "4099"}
@@ -13,18 +16,20 @@ _ALIGN_FOR = {INIT_MARK: "4097", EXIT_MARK: "4099"}
 
 # --------------------------------------------------------------------------- GNU clean-up
 
-_PP_TOKEN = re.compile(
-    r"""(?P<line>^\#[^\n]*)
-    |(?P<nl>\n)
-    |(?P<ws>[ \t\r\f\v]+)
-    |(?P<str>L?"(?:\\.|[^"\\\n])*")
-    |(?P<chr>L?'(?:\\.|[^'\\\n])*')
-    |(?P<num>\.?\d(?:[eEpP][+-]|[\w.])*)
-    |(?P<id>[A-Za-z_$][\w$]*)
-    |(?P<p>\.\.\.|->|\+\+|--|<<=|>>=|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&|^!~<>=?:;,.()\[\]{}])
-    |(?P<other>.)""",
-    re.VERBOSE | re.MULTILINE | re.DOTALL,
-)
+# The tokenizer's kinds, as the rewriting names them; a comment or a continuation (none in
+# cpp's output) is copied as a gap.
+_KINDS = {
+    "newline": "nl",
+    "space": "ws",
+    "comment": "ws",
+    "continuation": "ws",
+    "string": "str",
+    "char": "chr",
+    "number": "num",
+    "ident": "id",
+    "punct": "p",
+    "other": "other",
+}
 _ASM_WORDS = frozenset(("asm", "__asm__", "__asm"))
 _ASM_QUALS = frozenset(("volatile", "__volatile__", "__volatile", "inline", "__inline__", "goto"))
 _OPEN = {"(": ")", "[": "]", "{": "}"}
@@ -73,16 +78,24 @@ _EXPR_BEFORE = frozenset(
 
 
 def _lex(text: str) -> list[tuple[str, str]]:
+    """cpp's output as (kind, text) pairs whose texts make the text again; a line that
+    starts with '#' is one ``line`` pair: linemarkers stay, pragmas and other directives
+    go (keeping the line count)."""
     out = []
-    for m in _PP_TOKEN.finditer(text):
-        kind = m.lastgroup or "other"
+    line_end = -1
+    for m in scan_tokens(text):
+        start = m.start()
+        if start < line_end:
+            continue  # the rest of a directive line
         tok = m.group()
-        if kind == "line":
-            # linemarkers stay; pragmas and other directives go (keep the line count)
-            if not re.match(r"#\s*\d", tok):
-                tok = ""
-            kind = "line"
-        out.append((kind, tok))
+        if tok[0] == "#" and (start == 0 or text[start - 1] == "\n"):
+            line_end = text.find("\n", start)
+            if line_end < 0:
+                line_end = len(text)
+            line = text[start:line_end]
+            out.append(("line", line if re.match(r"#\s*\d", line) else ""))
+            continue
+        out.append((_KINDS[m.lastgroup or "other"], tok))
     return out
 
 
@@ -93,19 +106,9 @@ def _next_sig(toks: list[tuple[str, str]], i: int) -> int:
 
 
 def _match(toks: list[tuple[str, str]], i: int) -> int:
-    """Index of the bracket closing the one at ``i``."""
-    depth = 0
-    while i < len(toks):
-        kind, t = toks[i]
-        if kind == "p":
-            if t in _OPEN:
-                depth += 1
-            elif t in (")", "]", "}"):
-                depth -= 1
-                if depth == 0:
-                    return i
-        i += 1
-    return len(toks) - 1
+    """Index of the bracket closing the one at ``i`` (the last token when none does)."""
+    end = closing_index(toks, i)
+    return len(toks) - 1 if end is None else end
 
 
 def _newlines(toks: list[tuple[str, str]], a: int, b: int) -> str:

@@ -4,7 +4,6 @@ one space, a backslash-newline joins two lines."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 # cpp turns a comment into one space and a backslash-newline into nothing: the lines they
 # join are marked with this character, which counts as a line for numbering.
@@ -45,30 +44,19 @@ def blank_comments(text: str) -> str | None:
         return None
 
 
-_COMMENT_RE = re.compile(
-    r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.DOTALL
-)
-
-
 def strip_comments(text: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        s = m.group()
-        if s.startswith("/*"):
-            return " " + "\n" * s.count("\n")
-        if s.startswith("//"):
-            return " "
-        return s
+    """Comments become one space (a block comment keeps its newlines, so line numbers
+    hold); literals and continuations stay as written."""
 
-    return _COMMENT_RE.sub(repl, text)
+    def blank(match: re.Match[str]) -> str:
+        found = match.group()
+        if found[0] == "/":
+            return " " + "\n" * found.count("\n")
+        return found
+
+    return _COMMENT_OR_LITERAL.sub(blank, text)
 
 
-def joined_lines(text: str) -> Iterator[str]:
-    buf = ""
-    for line in text.split("\n"):
-        if line.endswith("\\"):
-            buf += line[:-1] + " "
-            continue
-        yield buf + line
-        buf = ""
-    if buf:
-        yield buf
+def splice_lines(text: str) -> str:
+    """cpp's translation phase 2: a backslash-newline joins two lines."""
+    return text.replace("\\\r\n", "").replace("\\\n", "")

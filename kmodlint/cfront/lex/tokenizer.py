@@ -1,26 +1,37 @@
-"""The C tokenizer: a file's text as C tokens (cpp's preprocessing tokens), with line and
-column, comments and line continuations dropped as cpp drops them."""
+"""The C tokenizer: text as cpp's preprocessing tokens, the one tokenizer of the C front end.
+
+One regular expression reads every C text kmodlint looks at: a driver's file and its own
+headers (the token path, :func:`tokenize`), cpp's output (the AST path's GNU-to-ISO
+rewriting, :func:`scan_tokens`), kernel headers' macro bodies (the stub generator,
+:func:`token_texts`) and ``#if`` expressions (``preprocess/condition.py``). Identifiers may
+hold ``$`` (GCC's default, ``-fdollars-in-identifiers``); a character no token starts with
+is a token of kind ``other`` of its own.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 
-_TOKEN = re.compile(
+_C_TOKEN = re.compile(
     r"""
     (?P<comment>//[^\n]*|/\*.*?(?:\*/|\Z))
   | (?P<string>L?"(?:\\.|[^"\\\n])*"?)
   | (?P<char>L?'(?:\\.|[^'\\\n])*'?)
-  | (?P<ident>[A-Za-z_]\w*)
+  | (?P<ident>[A-Za-z_$][\w$]*)
   | (?P<number>\.?\d(?:[eEpP][+-]|[\w.])*)
   | (?P<newline>\n)
   | (?P<continuation>\\\r?\n)
   | (?P<space>[ \t\r\f\v]+)
   | (?P<punct>->|\+\+|--|<<=|>>=|<<|>>|<=|>=|==|!=|&&|\|\||\#\#|\.\.\.
-      |[-+*/%&|^!~<>=?:;,.(){}\[\]\#@\\$`])
+      |[-+*/%&|^!~<>=?:;,.(){}\[\]\#@\\`])
+  | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
+# What cpp drops between tokens (a comment is one space, a continuation nothing).
+GAPS = frozenset(("space", "continuation", "comment"))
 
 
 class Token(NamedTuple):
@@ -33,13 +44,19 @@ class Token(NamedTuple):
     col: int
 
 
+def scan_tokens(text: str, start: int = 0) -> Iterator[re.Match[str]]:
+    """Every token of *text* from *start*, gaps and newlines included (``match.lastgroup``
+    is the kind): the text is the concatenation of the matches."""
+    return _C_TOKEN.finditer(text, start)
+
+
 def tokenize(text: str) -> list[Token]:
-    """All tokens with 1-based line and column; NEWLINE tokens kept (directives end there)."""
+    """All tokens with 1-based line and column; NEWLINE tokens kept (directives end there),
+    gaps and characters no C token starts with dropped."""
     tokens: list[Token] = []
     append = tokens.append
     line, line_start = 1, 0
-    skipped = ("space", "continuation", "comment")
-    for match in _TOKEN.finditer(text):
+    for match in _C_TOKEN.finditer(text):
         kind = match.lastgroup or "punct"
         value = match.group()
         start = match.start()
@@ -48,7 +65,9 @@ def tokenize(text: str) -> list[Token]:
             line += 1
             line_start = start + 1
             continue
-        if kind not in skipped:
+        if kind == "other":
+            continue
+        if kind not in GAPS:
             append(Token(kind, value, line, start - line_start + 1))
         elif "\n" in value:
             line += value.count("\n")
@@ -56,22 +75,11 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
-_TOKEN_RE = re.compile(
-    r"""(?P<ws>\s+)
-    |(?P<str>L?"(?:\\.|[^"\\\n])*"?)
-    |(?P<chr>L?'(?:\\.|[^'\\\n])*'?)
-    |(?P<num>\.?\d(?:[eEpP][+-]|[\w.])*)
-    |(?P<id>[A-Za-z_$][\w$]*)
-    |(?P<punct>\.\.\.|<<=|>>=|->|\+\+|--|<<|>>|<=|>=|==|!=|&&|\|\||\#\#|[-+*/%&|^!~<>=?:;,.()\[\]{}\#])
-    |(?P<other>.)""",
-    re.VERBOSE | re.DOTALL,
-)
-
-
 def token_texts(text: str) -> list[str]:
-    """C tokens of a macro body or a conditional (whitespace and comments dropped)."""
-    out = []
-    for m in _TOKEN_RE.finditer(text):
-        if m.lastgroup != "ws":
-            out.append(m.group())
-    return out
+    """The texts of the tokens of a macro body or a conditional (gaps and newlines
+    dropped)."""
+    return [
+        m.group()
+        for m in _C_TOKEN.finditer(text)
+        if m.lastgroup not in GAPS and m.lastgroup != "newline"
+    ]

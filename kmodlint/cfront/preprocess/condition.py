@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-_TOKEN = re.compile(
-    r"\s*(?:(?P<num>0[xX][0-9a-fA-F]+|\d+)[uUlL]*|(?P<char>'(?:\\.|[^'\\])')"
-    r"|(?P<id>[A-Za-z_]\w*)|(?P<op>&&|\|\||==|!=|<=|>=|<<|>>|[-+*/%<>&|^!~?:(),]))"
-)
+from kmodlint.cfront.lex.tokenizer import GAPS, scan_tokens
+
+# What of the C tokenizer's tokens an `#if` reads: integers, one character constants,
+# identifiers and these operators.
+_INTEGER = re.compile(r"(0[xX][0-9a-fA-F]+|\d+)[uUlL]*")
+_CHAR = re.compile(r"'(?:\\.|[^'\\])'")
+_OPERATORS = frozenset(("&&", "||", "==", "!=", "<=", ">=", "<<", ">>", *"-+*/%<>&|^!~?:(),"))
 _BINARY = {
     "||": 1,
     "&&": 2,
@@ -52,17 +55,39 @@ def value_of(text: str, macros: Mapping[str, str]) -> int:
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    tokens = []
-    position = 0
-    text = text.strip()
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if not match or match.end() == position:
-            raise ConditionError(f"cannot read '{text[position:]}'")
-        position = match.end()
-        kind = match.lastgroup or "op"
-        tokens.append((kind, match.group(kind)))
+    """(kind, text) of each token of an `#if` expression: num, char, id or op; a token
+    an `#if` cannot hold is an error at once, before any is evaluated."""
+    tokens: list[tuple[str, str]] = []
+    for match in scan_tokens(text):
+        kind, found = match.lastgroup, match.group()
+        if kind in GAPS or kind == "newline":
+            continue
+        if kind == "number":
+            _integer(found, text, tokens)
+        elif kind == "char" and _CHAR.fullmatch(found):
+            tokens.append(("char", found))
+        elif kind == "char" and found[0] == "L" and _CHAR.fullmatch(found[1:]):
+            tokens += [("id", "L"), ("char", found[1:])]  # not a constant cpp reads: fails
+        elif kind == "ident" and "$" not in found:
+            tokens.append(("id", found))
+        elif found in _OPERATORS:
+            tokens.append(("op", found))
+        elif found in ("++", "--", "->"):
+            tokens += [("op", found[0]), ("op", found[1])]
+        else:
+            raise ConditionError(f"cannot read '{text[match.start() :].strip()}'")
     return tokens
+
+
+def _integer(found: str, text: str, tokens: list[tuple[str, str]]) -> None:
+    """An integer constant, its suffix dropped; a longer pp-number (``0x1e+1``) reads as
+    far as an integer goes, the rest as the tokens it makes."""
+    number = _INTEGER.match(found)
+    if number is None:
+        raise ConditionError(f"cannot read '{found}' in '{text.strip()}'")
+    tokens.append(("num", number.group(1)))
+    if number.end() < len(found):
+        tokens += _tokens(found[number.end() :])
 
 
 def _char_value(literal: str) -> int:

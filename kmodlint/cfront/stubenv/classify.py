@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from kmodlint.cfront.lex.brackets import closing_index
 from kmodlint.cfront.lex.keywords import C_KEYWORDS, TYPE_KEYWORDS
 from kmodlint.cfront.stubenv.read_headers import MacroDef
 
@@ -157,16 +158,8 @@ PRIORITY = [
 
 def _skip_group(toks: list[str], i: int) -> int:
     """Index after the balanced parenthesised group starting at toks[i] == '('."""
-    depth = 0
-    while i < len(toks):
-        if toks[i] in "([{":
-            depth += 1
-        elif toks[i] in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return i
+    end = closing_index(toks, i)
+    return len(toks) if end is None else end + 1
 
 
 def _split_statements(toks: list[str]) -> list[list[str]]:

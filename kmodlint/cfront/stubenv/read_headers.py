@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from kmodlint.cfront.lex.comments import joined_lines, strip_comments
+from kmodlint.cfront.lex.comments import splice_lines, strip_comments
 from kmodlint.cfront.lex.keywords import C_KEYWORDS, TYPE_KEYWORDS
 from kmodlint.cfront.lex.tokenizer import token_texts
 from kmodlint.cfront.stubenv.conditions import CondEvaluator
@@ -185,16 +185,13 @@ def scan_header(
         # a header of the --kernel-source tree: regular, bounded (safe_io). Splice
         # continued lines first (translation phase 2), then drop comments: a comment
         # inside a multi-line #define must not cut the definition short
-        raw = (
-            read_regular_text(path, SOURCE_LIMIT, universal_newlines=True)
-            .replace("\\\r\n", "")
-            .replace("\\\n", "")
+        text = strip_comments(
+            splice_lines(read_regular_text(path, SOURCE_LIMIT, universal_newlines=True))
         )
-        text = strip_comments(raw)
     except OSError:
         return HeaderScan()
     reader = _HeaderReader(rel, evaluator)
-    for line in joined_lines(text):
+    for line in text.split("\n"):
         reader.line(line)
     joined = "\n".join(reader.code)
     _read_code(reader.scan, joined, fn_macros)
@@ -352,7 +349,7 @@ def object_macros(roots: Iterable[str]) -> dict[str, list[str]]:
     for full, _ in iter_headers(roots):
         try:
             text = strip_comments(
-                read_regular_text(full, SOURCE_LIMIT, universal_newlines=True).replace("\\\n", " ")
+                splice_lines(read_regular_text(full, SOURCE_LIMIT, universal_newlines=True))
             )
         except OSError:
             continue
