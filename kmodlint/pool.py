@@ -72,15 +72,20 @@ def extract_all(
     their files are unchanged, and the index is rewritten when any was read again."""
     # A tree's models are a million small objects made at once: the collector would scan
     # them again and again as they are made (~20% of a warm run). Paused meanwhile, and
-    # the models (no cycles among them to collect) frozen out of its later scans.
+    # for a tree the models (no cycles among them to collect) frozen out of its later
+    # scans (a small set is left to it: frozen, a cycle of garbage would never be freed).
     collecting = gc.isenabled()
     gc.disable()
     try:
         return _extract_all(inputs, jobs, cache, progress)
     finally:
         if collecting:
-            gc.freeze()
+            if len(inputs) >= _FREEZE_THRESHOLD:
+                gc.freeze()
             gc.enable()
+
+
+_FREEZE_THRESHOLD = 1000
 
 
 def _extract_all(
