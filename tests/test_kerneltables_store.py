@@ -153,3 +153,30 @@ def test_shipped_data_is_declared_package_data() -> None:
     text = (Path(__file__).parent.parent / "pyproject.toml").read_text()
     assert '"kmodlint.kerneltables" = ["data/*.kmtables.xz"]' in text
     assert os.path.isfile(SHIPPED) and shutil.which("python3")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("vermagic", 5), ("crc", "zzzzzzzz" * 2), ("rows", True), ("complete", "yes")],
+)
+def test_a_malformed_kernel_entry_is_a_format_error(field: str, value: object) -> None:
+    """A table from elsewhere is data: a field of the wrong type or a CRC that is not hex
+    is a TableFormatError (one line, exit 2 for --kernel), never a crash in a rule."""
+    document = json.loads(lzma.decompress(encode("test", [_record("1.0-a")])))
+    document["kernels"][0][field] = value
+    table_file = decode(lzma.compress(json.dumps(document).encode()))
+    with pytest.raises(TableFormatError):
+        table_file.columns("1.0-a")
+    with pytest.raises(TableFormatError):
+        table_file.kernel("1.0-a")
+
+
+def test_a_malformed_user_table_is_a_usage_error(data_home: Path) -> None:
+    document = json.loads(lzma.decompress(encode("bad", [_record("1.0-bad")])))
+    document["kernels"][0]["crc"] = "not hex!" * 2
+    folder = data_home / "kmodlint" / "tables"
+    folder.mkdir(parents=True)
+    (folder / "bad.kmtables.xz").write_bytes(lzma.compress(json.dumps(document).encode()))
+    module = str(CORPUS / "km301-unresolved-symbol" / "built")
+    result = run_kmodlint("check", module, "--kernel", "bad/1.0-bad", "--isolated")
+    assert result.returncode == 2 and "malformed" in result.stderr, result.stderr

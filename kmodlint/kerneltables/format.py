@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import lzma
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,8 +172,41 @@ class TableFile:
     def _entry(self, name: str) -> dict[str, Any]:
         for entry in self._document["kernels"]:
             if entry["name"] == name:
+                _check_entry(entry)
                 return entry  # type: ignore[no-any-return]
         raise KeyError(name)
+
+
+# what each field of a kernel's entry may hold: a table from elsewhere is data, and a value
+# of another type (a vermagic that is a number) must be an error here, not in a rule
+_TYPES: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "release": (str,),
+    "arch": (str,),
+    "vermagic": (str, type(None)),
+    "modversions": (bool, type(None)),
+    "module_sig": (bool, type(None)),
+    "retpoline": (bool, type(None)),
+    "source": (str,),
+    "complete": (bool,),
+    "rows": (int,),
+    "symbol": (str,),
+    "owner": (str,),
+    "namespace": (str,),
+    "kind": (str,),
+    "crc": (str,),
+}
+_CRC_TEXT = re.compile(r"(?:[0-9a-f]{8}|-{8})*")
+
+
+def _check_entry(entry: dict[str, Any]) -> None:
+    for key, types in _TYPES.items():
+        value = entry.get(key)
+        # bool is an int: a `true` row count is as wrong as a string
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise TableFormatError(f"kernel {entry.get('name')!r}: field {key!r} malformed")
+    if not _CRC_TEXT.fullmatch(entry["crc"]):
+        raise TableFormatError(f"kernel {entry['name']!r}: field 'crc' malformed")
 
 
 def decode(data: bytes) -> TableFile:
