@@ -253,46 +253,64 @@ class Locator:
 
 def walk_file(ast: c_ast.FileAST, loc: Locator) -> AstResult:
     result = AstResult(ok=True, error=None)
-    defined: set[str] = set()
-    sections = result.sections
-    pending_defs: list[tuple[c_ast.Decl, bool, Loc]] = []
-    pending_externs: list[tuple[c_ast.Decl, bool, Loc]] = []
+    found = _FileScope(loc, result)
     for ext in ast.ext:
         if isinstance(ext, c_ast.FuncDef):
-            decl = ext.decl
-            defined.add(decl.name)
-            sec = _section(decl)
-            if sec:
-                sections.setdefault(decl.name, sec)
-            where = loc.loc(decl.coord, decl.name)
-            if where is not None and not decl.name.startswith("__kmodlint"):
-                pending_defs.append((decl, True, where))
-            continue
-        if not isinstance(ext, c_ast.Decl) or not ext.name:
-            continue
+            found.function(ext.decl)
+        elif isinstance(ext, c_ast.Decl) and ext.name:
+            found.declaration(ext)
+    _add_definitions(result, found.pending_defs)
+    _add_externs(result, found.pending_externs, found.defined)
+    return result
+
+
+class _FileScope:
+    """The file-scope definitions and declarations of one file, before duplicates go."""
+
+    def __init__(self, loc: Locator, result: AstResult) -> None:
+        self.loc = loc
+        self.result = result
+        self.sections = result.sections
+        self.defined: set[str] = set()
+        self.pending_defs: list[tuple[c_ast.Decl, bool, Loc]] = []
+        self.pending_externs: list[tuple[c_ast.Decl, bool, Loc]] = []
+
+    def function(self, decl: c_ast.Decl) -> None:
+        self.defined.add(decl.name)
+        sec = _section(decl)
+        if sec:
+            self.sections.setdefault(decl.name, sec)
+        where = self.loc.loc(decl.coord, decl.name)
+        if where is not None and not decl.name.startswith("__kmodlint"):
+            self.pending_defs.append((decl, True, where))
+
+    def declaration(self, ext: c_ast.Decl) -> None:
         if "typedef" in (ext.storage or []):
-            continue
+            return
         if ext.name == EXPORT_DECL:
-            _record_export(ext, loc, result)
-            continue
+            _record_export(ext, self.loc, self.result)
+            return
         if ext.name.startswith("__kmodlint"):
-            continue
+            return
         sec = _section(ext)
         if sec:
-            sections.setdefault(ext.name, sec)
+            self.sections.setdefault(ext.name, sec)
         is_fn = isinstance(_strip_markers(ext.type), c_ast.FuncDecl)
         storage = ext.storage or []
-        where = loc.loc(ext.coord, ext.name)
+        where = self.loc.loc(ext.coord, ext.name)
         if is_fn or ("extern" in storage and ext.init is None):
             if "static" in storage or where is None:
-                continue
-            pending_externs.append((ext, is_fn, where))
+                return
+            self.pending_externs.append((ext, is_fn, where))
         else:
-            defined.add(ext.name)
+            self.defined.add(ext.name)
             if where is not None:
-                pending_defs.append((ext, False, where))
+                self.pending_defs.append((ext, False, where))
+
+
+def _add_definitions(result: AstResult, pending: list[tuple[c_ast.Decl, bool, Loc]]) -> None:
     seen_defs: set[tuple[str, Loc]] = set()
-    for decl, is_fn, where in pending_defs:
+    for decl, is_fn, where in pending:
         if (decl.name, where) in seen_defs:
             continue
         seen_defs.add((decl.name, where))
@@ -301,14 +319,19 @@ def walk_file(ast: c_ast.FileAST, loc: Locator) -> AstResult:
                 name=decl.name,
                 is_static="static" in (decl.storage or []),
                 is_function=is_fn,
-                section=_section(decl) or sections.get(decl.name),
+                section=_section(decl) or result.sections.get(decl.name),
                 loc=where,
                 ctype=_safe_ctype(decl.type),
                 via=AST,
             )
         )
+
+
+def _add_externs(
+    result: AstResult, pending: list[tuple[c_ast.Decl, bool, Loc]], defined: set[str]
+) -> None:
     seen_ext: set[tuple[str, Loc]] = set()
-    for decl, is_fn, where in pending_externs:
+    for decl, is_fn, where in pending:
         if decl.name in defined or (decl.name, where) in seen_ext:
             continue
         seen_ext.add((decl.name, where))
@@ -322,7 +345,6 @@ def walk_file(ast: c_ast.FileAST, loc: Locator) -> AstResult:
                 via=AST,
             )
         )
-    return result
 
 
 class _Uses(c_ast.NodeVisitor):
@@ -396,14 +418,32 @@ def emitted_references(
     inline, so its references are not the module's); enumerators and typedef names are
     not symbols. The stub kernel headers have no bodies, so kernel inlines do not
     appear: a call to one is a use of its name, as on the token path."""
+    enumerators = _enumerators(ast)
+    bodies, roots = _bodies(ast, loc)
+    uses = _uses_of(bodies, body_names)
+    if section_refs is not None and marked:
+        _section_uses(bodies, roots, uses, marked, loc, section_refs)
+    return _reached(bodies, roots, uses, enumerators, loc)
+
+
+# name -> (body or initializer, parameters, where, is a file-scope initializer)
+_Bodies = dict[str, list[tuple[c_ast.Node, c_ast.Node | None, object, bool]]]
+
+
+def _enumerators(ast: c_ast.FileAST) -> set[str]:
     enumerators: set[str] = set()
     for node in ast.ext:
         decl_type = node.type if isinstance(node, c_ast.Decl | c_ast.Typedef) else None
         for enum in _enums_in(decl_type):
             if enum.values is not None:  # `enum foo x;` names an enum defined elsewhere
                 enumerators.update(e.name for e in enum.values.enumerators)
-    # name -> (body or initializer, parameters, where, is a file-scope initializer)
-    bodies: dict[str, list[tuple[c_ast.Node, c_ast.Node | None, object, bool]]] = {}
+    return enumerators
+
+
+def _bodies(ast: c_ast.FileAST, loc: Locator) -> tuple[_Bodies, list[str]]:
+    """Every function body and file-scope initializer of the file and its own headers, and
+    the names of those that are emitted (not a `static inline` function)."""
+    bodies: _Bodies = {}
     roots: list[str] = []
     for node in ast.ext:
         if isinstance(node, c_ast.FuncDef):
@@ -419,7 +459,11 @@ def emitted_references(
                 continue
             bodies.setdefault(node.name, []).append((node.init, None, node.coord, True))
             roots.append(node.name)
-    # each body's uses once: the names of every body, reached or not, go to body_names
+    return bodies, roots
+
+
+def _uses_of(bodies: _Bodies, body_names: set[str] | None) -> dict[int, list[c_ast.ID]]:
+    """Each body's uses, once; the names of every body, reached or not, go to body_names."""
     uses: dict[int, list[c_ast.ID]] = {}
     for entries in bodies.values():
         for body, params, _coord, static_init in entries:
@@ -432,12 +476,21 @@ def emitted_references(
             if body_names is not None:
                 body_names.update(i.name for i in finder.used)
                 body_names.update(finder.local)
-    if section_refs is not None and marked:
-        _section_uses(bodies, roots, uses, marked, loc, section_refs)
+    return uses
+
+
+def _reached(
+    bodies: _Bodies,
+    roots: list[str],
+    uses: dict[int, list[c_ast.ID]],
+    enumerators: set[str],
+    loc: Locator,
+) -> dict[str, Loc]:
+    """The names the emitted bodies use, through the inline helpers they call, each at
+    its first use (a use inside an inline helper is reported where the file calls the
+    helper, which is the line the user can change)."""
     found: dict[str, Loc] = {}
     done: set[str] = set()
-    # (name, where the emitted code calls it): a use inside an inline helper is reported
-    # where the file calls the helper, which is the line the user can change.
     pending: list[tuple[str, Loc | None]] = [(name, None) for name in dict.fromkeys(roots)]
     pending.reverse()
     while pending:
