@@ -96,23 +96,29 @@ def _encode_module(module: Module) -> dict[str, Any]:
             scalars[spec.name] = value
         elif not _is_default(spec, value):
             raise Unencodable(spec.name)
-    kinds: dict[tuple[str, str, str], int] = {}
-    kind_of = [kinds.setdefault(fact, len(kinds)) for fact in module.defined.values()]
+    facts = module.defined.values()
+    kinds = list(dict.fromkeys(facts))  # the module's distinct (binding, type, section)
+    if len(kinds) <= len(_KIND_CHARS):
+        char_of = dict(zip(kinds, _KIND_CHARS, strict=False))
+        kind_of: str | list[int] = "".join(map(char_of.__getitem__, facts))
+    else:
+        kind_of = list(map({kind: i for i, kind in enumerate(kinds)}.__getitem__, facts))
     versions = module.versions
     return {
         "s": scalars,
         "x": [_encode_export(export) for export in module.exports],
         "u": _join(list(module.undefined)),
-        "w": "".join("1" if weak else "0" for weak in module.undefined.values()),
+        "w": "".join(map(_WEAK.__getitem__, module.undefined.values())),
         "d": _join(list(module.defined)),
-        "k": "".join(map(_KIND_CHARS.__getitem__, kind_of))
-        if len(kinds) <= len(_KIND_CHARS)
-        else kind_of,
-        "t": _columns(list(kinds), 3),
+        "k": kind_of,
+        "t": _columns(kinds, 3),
         "m": _columns(module.modinfo, 2),
         "v": None if versions is None else [_join(list(versions)), _words(list(versions.values()))],
         "r": _columns(module.section_refs, 4),
     }
+
+
+_WEAK = {False: "0", True: "1"}
 
 
 # A defined symbol's entry in its module's table of (binding, type, section), one
@@ -123,9 +129,11 @@ _KIND_CHARS = "".join(chr(c) for c in range(0x30, 0x7F) if chr(c) != "\\")
 
 def _columns(rows: Sequence[Sequence[str]], width: int) -> list[str | list[str]]:
     """Rows of `width` strings as `width` joined columns (see `_join`)."""
-    if any(len(row) != width for row in rows):
+    if not rows:
+        return [[] for _ in range(width)]
+    if set(map(len, rows)) != {width}:
         raise Unencodable("row width")
-    return [_join([row[i] for row in rows]) for i in range(width)]
+    return [_join(column) for column in zip(*rows, strict=True)]
 
 
 def _rows(columns: list[Any]) -> list[tuple[str, ...]]:
@@ -134,7 +142,7 @@ def _rows(columns: list[Any]) -> list[tuple[str, ...]]:
 
 def _words(values: list[int]) -> str | list[int]:
     """Unsigned 32-bit values (CRCs) as one hex string, big-endian; else the list."""
-    if all(type(v) is int and 0 <= v <= 0xFFFFFFFF for v in values):
+    if values and set(map(type, values)) == {int} and 0 <= min(values) <= max(values) < 1 << 32:
         return array("I", values).tobytes().hex() if _BIG_HOST else _swapped(values).hex()
     return values
 
