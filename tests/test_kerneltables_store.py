@@ -180,3 +180,23 @@ def test_a_malformed_user_table_is_a_usage_error(data_home: Path) -> None:
     module = str(CORPUS / "km301-unresolved-symbol" / "built")
     result = run_kmodlint("check", module, "--kernel", "bad/1.0-bad", "--isolated")
     assert result.returncode == 2 and "malformed" in result.stderr, result.stderr
+
+
+def test_import_a_module_symvers_and_config_needs_the_release(
+    data_home: Path, tmp_path: Path
+) -> None:
+    """A build folder reduced to Module.symvers and .config does not say the release:
+    `--release` gives it; the vermagic is rebuilt from the .config."""
+    folder = tmp_path / "build"
+    folder.mkdir()
+    shutil.copy(TARGET / "Module.symvers", folder / "Module.symvers")
+    shutil.copy(TARGET / "include" / "config" / "auto.conf", folder / ".config")
+    refused = run_kmodlint("kernels", "import", str(folder / "Module.symvers"))
+    assert refused.returncode == 2 and "--release" in refused.stderr
+    done = run_kmodlint("kernels", "import", str(folder), "--release", "6.1.0-56-amd64")
+    assert done.returncode == 0, done.stderr
+    record = open_file(str(data_home / "kmodlint" / "tables" / "local.kmtables.xz")).kernel(
+        "6.1.0-56-amd64"
+    )
+    assert record.vermagic == "6.1.0-56-amd64 SMP preempt mod_unload modversions "
+    assert symvers_text(record) == (TARGET / "Module.symvers").read_text()

@@ -26,6 +26,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="NAME",
         help="the tables' group: names become NAME/<release> (default: local)",
     )
+    importing.add_argument(
+        "--release",
+        metavar="RELEASE",
+        help="the kernel's release (uname -r) where PATH does not hold "
+        "include/generated/utsrelease.h (a Module.symvers and a .config)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     for path in args.paths:
         try:
-            record = import_path(path, _read_tree)
+            record = import_path(path, _read_tree, args.release)
         except ImportError_ as exc:
             raise UsageError(str(exc)) from exc
         where = save(record, args.distribution)

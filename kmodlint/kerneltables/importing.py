@@ -44,28 +44,36 @@ class ImportError_(ValueError):
     """PATH cannot become a kernel table (a usage error, exit 2)."""
 
 
-def import_path(path: str, read_tree: Callable[..., object] | None = None) -> KernelRecord:
+def import_path(
+    path: str, read_tree: Callable[..., object] | None = None, release: str | None = None
+) -> KernelRecord:
+    """`release`: the kernel's release where PATH does not say it (a Module.symvers and a
+    .config without include/generated/utsrelease.h); it names the table."""
     if os.path.isdir(path):
-        return _from_folder(path, read_tree)
+        return _from_folder(path, read_tree, release)
     if not os.path.lexists(path):
         raise ImportError_(f"{path}: no such file or directory")
     if path.endswith(".deb"):
         return from_deb(path)
     if os.path.basename(path) == "Module.symvers" or _head(path).count("\tEXPORT_"):
-        return from_headers(os.path.dirname(path) or ".", symvers=path)
+        return from_headers(os.path.dirname(path) or ".", symvers=path, release=release)
     raise ImportError_(
         f"{path}: not a Module.symvers, a headers folder, a linux-headers .deb or a "
         "/lib/modules/<ver> tree"
     )
 
 
-def from_headers(folder: str, symvers: str | None = None) -> KernelRecord:
+def from_headers(
+    folder: str, symvers: str | None = None, release: str | None = None
+) -> KernelRecord:
     symvers = symvers or os.path.join(folder, "Module.symvers")
     text = _text(symvers)
     config = _optional_text(os.path.join(folder, "include", "config", "auto.conf")) or (
         _optional_text(os.path.join(folder, ".config"))
     )
     release_h = _optional_text(os.path.join(folder, "include", "generated", "utsrelease.h"))
+    if release_h is None and release:
+        release_h = f'#define UTS_RELEASE "{release}"\n'
     return _record(text, symvers, config, release_h, os.path.abspath(symvers))
 
 
@@ -100,10 +108,12 @@ def from_deb(path: str) -> KernelRecord:
     )
 
 
-def _from_folder(folder: str, read_tree: Callable[..., object] | None) -> KernelRecord:
+def _from_folder(
+    folder: str, read_tree: Callable[..., object] | None, release: str | None = None
+) -> KernelRecord:
     for candidate in (folder, os.path.join(folder, "build")):
         if os.path.isfile(os.path.join(candidate, "Module.symvers")):
-            return from_headers(candidate)
+            return from_headers(candidate, release=release)
     if os.path.isdir(os.path.join(folder, "kernel")) or os.path.isfile(
         os.path.join(folder, "modules.builtin")
     ):
@@ -165,7 +175,7 @@ def _record(
     if match is None:
         raise ImportError_(
             f"{where}: no include/generated/utsrelease.h beside it: the kernel's release "
-            "(the table's name) is unknown"
+            "(the table's name) is unknown; give it with --release"
         )
     release = match.group(1)
     flags = _flags(config or "")
