@@ -87,33 +87,33 @@ def _lex(text: str) -> list[tuple[str, str]]:
         start = m.start()
         if start < line_end:
             continue  # the rest of a directive line
-        tok = m.group()
-        if tok[0] == "#" and (start == 0 or text[start - 1] == "\n"):
+        found = m.group()
+        if found[0] == "#" and (start == 0 or text[start - 1] == "\n"):
             line_end = text.find("\n", start)
             if line_end < 0:
                 line_end = len(text)
             line = text[start:line_end]
             out.append(("line", line if re.match(r"#\s*\d", line) else ""))
             continue
-        out.append((_KINDS[m.lastgroup or "other"], tok))
+        out.append((_KINDS[m.lastgroup or "other"], found))
     return out
 
 
-def _next_sig(toks: list[tuple[str, str]], i: int) -> int:
-    while i < len(toks) and toks[i][0] in ("ws", "nl", "line"):
+def _next_sig(tokens: list[tuple[str, str]], i: int) -> int:
+    while i < len(tokens) and tokens[i][0] in ("ws", "nl", "line"):
         i += 1
     return i
 
 
-def _match(toks: list[tuple[str, str]], i: int) -> int:
+def _match(tokens: list[tuple[str, str]], i: int) -> int:
     """Index of the bracket closing the one at ``i`` (the last token when none does)."""
-    end = closing_index(toks, i)
-    return len(toks) - 1 if end is None else end
+    end = closing_index(tokens, i)
+    return len(tokens) - 1 if end is None else end
 
 
-def _newlines(toks: list[tuple[str, str]], a: int, b: int) -> str:
-    """The newlines (and linemarkers) in toks[a:b+1], so line numbers stay right."""
-    return "".join(t if k in ("nl", "line") else "" for k, t in toks[a : b + 1])
+def _newlines(tokens: list[tuple[str, str]], a: int, b: int) -> str:
+    """The newlines (and linemarkers) in tokens[a:b+1], so line numbers stay right."""
+    return "".join(text if k in ("nl", "line") else "" for k, text in tokens[a : b + 1])
 
 
 # A run of linemarkers and blank lines that another linemarker follows says nothing: the
@@ -141,9 +141,9 @@ class _IsoRewriter:
     """One pass over cpp's tokens; each GNU construct is a method that writes its ISO
     replacement and moves past it (True), or leaves the token to be copied (False)."""
 
-    def __init__(self, toks: list[tuple[str, str]]) -> None:
-        self.toks = toks
-        self.n = len(toks)
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.tokens = tokens
+        self.n = len(tokens)
         self.i = 0
         self.out: list[str] = []
         self.brackets: list[str] = []
@@ -154,11 +154,11 @@ class _IsoRewriter:
         self.closed_prev = ""  # ... and before the '(' of the last ')'
 
     def run(self) -> str:
-        toks, out = self.toks, self.out
+        tokens, out = self.tokens, self.out
         while self.i < self.n:
-            kind, t = toks[self.i]
+            kind, text = tokens[self.i]
             if kind in ("ws", "nl", "line"):
-                out.append(t)
+                out.append(text)
                 self.i += 1
                 continue
             if self.i in self.designator_ends:
@@ -167,133 +167,138 @@ class _IsoRewriter:
                 self.last_sig = "="
                 self.i += 1
                 continue
-            if self._gnu_construct(kind, t):
+            if self._gnu_construct(kind, text):
                 continue
             if kind == "p":
-                if self._gnu_operator(t):
+                if self._gnu_operator(text):
                     continue
-                t = self._punctuator(t)
-            out.append(t)
-            self.last_sig = t
+                text = self._punctuator(text)
+            out.append(text)
+            self.last_sig = text
             self.i += 1
         return "".join(out)
 
-    def _gnu_construct(self, kind: str, t: str) -> bool:
-        if t == "[" and kind == "p" and self.last_sig in ("{", ",") and self.brackets[-1:] == ["{"]:
+    def _gnu_construct(self, kind: str, text: str) -> bool:
+        if (
+            text == "["
+            and kind == "p"
+            and self.last_sig in ("{", ",")
+            and self.brackets[-1:] == ["{"]
+        ):
             self._note_old_designator()
-        if kind == "p" and t == "(":
+        if kind == "p" and text == "(":
             return self._statement_expression()
         if kind != "id":
             return False
-        if t in _ASM_WORDS and self._asm_statement():
+        if text in _ASM_WORDS and self._asm_statement():
             return True
-        if t in _ALIGN_FOR:
-            self._section_marker(t)
+        if text in _ALIGN_FOR:
+            self._section_marker(text)
             return True
-        if t == "case":
+        if text == "case":
             self.case_pending = True
         return False
 
     def _note_old_designator(self) -> None:
         """GNU's obsolete ``[index] value`` designator (no '='): ISO wants ``[index] =``."""
-        toks, n = self.toks, self.n
-        end = _match(toks, self.i)
-        j = _next_sig(toks, end + 1)
-        if j < n and toks[j][1] not in ("=", "[", "."):
+        tokens, n = self.tokens, self.n
+        end = _match(tokens, self.i)
+        j = _next_sig(tokens, end + 1)
+        if j < n and tokens[j][1] not in ("=", "[", "."):
             self.designator_ends.add(end)
 
     def _statement_expression(self) -> bool:
-        toks, n, i = self.toks, self.n, self.i
-        j = _next_sig(toks, i + 1)
-        if not (j < n and toks[j][1] == "{"):
+        tokens, n, i = self.tokens, self.n, self.i
+        j = _next_sig(tokens, i + 1)
+        if not (j < n and tokens[j][1] == "{"):
             return False
-        end = _match(toks, i)
-        k = _next_sig(toks, end + 1)
+        end = _match(tokens, i)
+        k = _next_sig(tokens, end + 1)
         # ``({ ... }).field`` (rt2x00's FIELD16(mask).bit_mask): ``0.`` would lex
         # as a floating constant
-        zero = "(0)" if k < n and toks[k][1] == "." else "0"
-        self.out.append(zero + _newlines(toks, i, end))
+        zero = "(0)" if k < n and tokens[k][1] == "." else "0"
+        self.out.append(zero + _newlines(tokens, i, end))
         self.i = end + 1
         self.last_sig = ")" if zero == "(0)" else "0"
         return True
 
     def _asm_statement(self) -> bool:
-        toks, n, i = self.toks, self.n, self.i
-        j = _next_sig(toks, i + 1)
-        while j < n and toks[j][1] in _ASM_QUALS:
-            j = _next_sig(toks, j + 1)
-        if not (j < n and toks[j][1] == "("):
+        tokens, n, i = self.tokens, self.n, self.i
+        j = _next_sig(tokens, i + 1)
+        while j < n and tokens[j][1] in _ASM_QUALS:
+            j = _next_sig(tokens, j + 1)
+        if not (j < n and tokens[j][1] == "("):
             return False
-        end = _match(toks, j)
-        self.out.append(" " + _newlines(toks, i, end))
+        end = _match(tokens, j)
+        self.out.append(" " + _newlines(tokens, i, end))
         self.i = end + 1
         return True
 
-    def _section_marker(self, t: str) -> None:
-        j = _next_sig(self.toks, self.i + 1)
-        nxt = self.toks[j][1] if j < self.n else ";"
+    def _section_marker(self, text: str) -> None:
+        j = _next_sig(self.tokens, self.i + 1)
+        nxt = self.tokens[j][1] if j < self.n else ";"
         if nxt in ("=", ";", ",", "{", ")", ":"):
-            self.out.append(f"[{t}]")
+            self.out.append(f"[{text}]")
         elif self.last_sig != "*":
-            self.out.append(f"_Alignas({_ALIGN_FOR[t]})")
+            self.out.append(f"_Alignas({_ALIGN_FOR[text]})")
         self.i += 1
 
-    def _gnu_operator(self, t: str) -> bool:
+    def _gnu_operator(self, text: str) -> bool:
         """``a ?: b`` and the ranges ``case 1 ... 3:`` / ``[0 ... 7] =``."""
-        toks, n = self.toks, self.n
-        if t == "?":
-            j = _next_sig(toks, self.i + 1)
-            if j < n and toks[j][1] == ":":
+        tokens, n = self.tokens, self.n
+        if text == "?":
+            j = _next_sig(tokens, self.i + 1)
+            if j < n and tokens[j][1] == ":":
                 self.out.append("? 0 ")
                 self.last_sig = "?"
                 self.i += 1
                 return True
-        if t == "...":
+        if text == "...":
             inner = self.brackets[-1] if self.brackets else ""
             if self.case_pending or inner == "[":
                 # drop the upper bound: up to ':' (case) or the closing ']'
                 j = self._range_end()
-                self.out.append(" " + _newlines(toks, self.i, j - 1))
+                self.out.append(" " + _newlines(tokens, self.i, j - 1))
                 self.i = j
                 return True
         return False
 
     def _range_end(self) -> int:
-        toks, n = self.toks, self.n
+        tokens, n = self.tokens, self.n
         j = self.i + 1
         depth = 0
         while j < n:
-            k2, t2 = toks[j]
-            if k2 == "p":
-                if t2 in _OPEN:
+            kind2, text2 = tokens[j]
+            if kind2 == "p":
+                if text2 in _OPEN:
                     depth += 1
-                elif t2 in (")", "]", "}"):
+                elif text2 in (")", "]", "}"):
                     if depth == 0:
                         break
                     depth -= 1
-                elif t2 == ":" and depth == 0 and self.case_pending:
+                elif text2 == ":" and depth == 0 and self.case_pending:
                     break
             j += 1
         return j
 
-    def _punctuator(self, t: str) -> str:
+    def _punctuator(self, text: str) -> str:
         """Bookkeeping of an ordinary punctuator; the text to write for it."""
-        if t == ":" and self.case_pending:
+        if text == ":" and self.case_pending:
             self.case_pending = False
-        if t == "(":
+        if text == "(":
             self.paren_prev.append(self.last_sig)
-        elif t == ")":
+        elif text == ")":
             self.closed_prev = self.paren_prev.pop() if self.paren_prev else ""
-        if t == "{" and self.last_sig == ")" and self.closed_prev in _EXPR_BEFORE:
-            j = _next_sig(self.toks, self.i + 1)
-            if j < self.n and self.toks[j][1] == "}":
+        if text == "{" and self.last_sig == ")" and self.closed_prev in _EXPR_BEFORE:
+            j = _next_sig(self.tokens, self.i + 1)
+            if j < self.n and self.tokens[j][1] == "}":
                 # an empty compound literal ``(unsigned[n]) { }`` (GNU, C23): ISO C
                 # needs one initialiser
-                t = "{ 0"
-        if t in _OPEN or t == "{ 0":
-            self.brackets.append(t[0])
-        elif t in (")", "]", "}") and self.brackets:
+                text = "{ 0"
+        if text in _OPEN or text == "{ 0":
+            self.brackets.append(text[0])
+        elif text in (")", "]", "}") and self.brackets:
             self.brackets.pop()
-        if t in (";", "{", "}", "{ 0"):
+        if text in (";", "{", "}", "{ 0"):
             self.case_pending = False
-        return t
+        return text

@@ -654,10 +654,10 @@ def group_sources(
     grouping.read_roots(roots)
     grouping.walk()
     grouping.find_orphans()
-    result = grouping.g.result
+    result = grouping.grouper.result
     result.orphan_sources.sort()
-    result.assumed_options = sorted(grouping.g.assumed)
-    result.modules = sorted(grouping.g.modules.values(), key=lambda m: (m.directory, m.name))
+    result.assumed_options = sorted(grouping.grouper.assumed)
+    result.modules = sorted(grouping.grouper.modules.values(), key=lambda m: (m.directory, m.name))
     return result
 
 
@@ -665,8 +665,8 @@ class _Grouping:
     """One group_sources call: the given roots read, their folders walked, the .c files no
     Kbuild names sorted out."""
 
-    def __init__(self, g: _Grouper, kernel_release: str | None) -> None:
-        self.g = g
+    def __init__(self, grouper: _Grouper, kernel_release: str | None) -> None:
+        self.grouper = grouper
         self.kernel_release = kernel_release
         self.candidates: list[str] = []
         self.in_kernel: dict[str, str | None] = {}
@@ -689,24 +689,24 @@ class _Grouping:
         return tree if os.path.isabs(directory) else os.path.normpath(os.path.join(directory, rel))
 
     def read_dkms(self, dkms: str | None) -> None:
-        g = self.g
-        if dkms is not None and os.path.dirname(dkms) not in g.root_defines:
+        grouper = self.grouper
+        if dkms is not None and os.path.dirname(dkms) not in grouper.root_defines:
             named: set[str] = set()
             found = read_dkms_make(dkms, self.kernel_release, named)
             if named:
-                g.targets.setdefault(os.path.dirname(dkms), set()).update(named)
-            g.root_defines[os.path.dirname(dkms)] = found
+                grouper.targets.setdefault(os.path.dirname(dkms), set()).update(named)
+            grouper.root_defines[os.path.dirname(dkms)] = found
             # --define wins over the dkms.conf word: the note shows only what applied
-            g.result.dkms_defines.extend(
-                (dkms, k, v) for k, v in found.items() if k not in g.defines
+            grouper.result.dkms_defines.extend(
+                (dkms, k, v) for k, v in found.items() if k not in grouper.defines
             )
 
     def read_roots(self, roots: list[str]) -> None:
-        g = self.g
+        grouper = self.grouper
         for given in roots:
             root = os.path.normpath(given)
             folder = root if os.path.isdir(root) else os.path.dirname(root) or "."
-            g.walk_roots.append(os.path.abspath(folder))
+            grouper.walk_roots.append(os.path.abspath(folder))
             if os.path.isdir(folder) and self.tree_of(folder) is None:
                 self.read_dkms(find_dkms_conf(folder))
         for given in roots:
@@ -718,54 +718,56 @@ class _Grouping:
                 elif os.path.isfile(root):
                     self.read_file(root)
                 else:
-                    g.problem(root, 0, "no such file or directory")
+                    grouper.problem(root, 0, "no such file or directory")
             except Exception as error:  # never raise
-                g.problem(root, 0, f"cannot group: {type(error).__name__}: {error}")
+                grouper.problem(root, 0, f"cannot group: {type(error).__name__}: {error}")
 
     def read_folder(self, root: str) -> None:
-        g = self.g
+        grouper = self.grouper
         if is_kernel_tree(root):
-            g.visit_kernel_tree(root)
+            grouper.visit_kernel_tree(root)
         elif _kbuild_file(root) is not None:
-            g.visit(root, self.srctree_for(root), "")
+            grouper.visit(root, self.srctree_for(root), "")
         elif self.tree_of(root) is not None:
-            for top in _kbuild_tops(root, self.tree_of(root) or root, g.arch):
-                g.visit(top, self.srctree_for(top), "")
+            for top in _kbuild_tops(root, self.tree_of(root) or root, grouper.arch):
+                grouper.visit(top, self.srctree_for(top), "")
 
     def read_file(self, root: str) -> None:
-        g = self.g
+        grouper = self.grouper
         directory = os.path.dirname(root) or "."
         if os.path.basename(root) in KBUILD_FILES:
-            g.visit(directory, self.srctree_for(directory), "", kbuild=root)
+            grouper.visit(directory, self.srctree_for(directory), "", kbuild=root)
         elif root.endswith(".c"):
             self.candidates.append(root)
             if _kbuild_file(directory) is not None:
-                g.visit(directory, self.srctree_for(directory), "")
+                grouper.visit(directory, self.srctree_for(directory), "")
 
     def not_handed(self, folder: str) -> bool:
         """A Makefile folder below a driver top whose build hands kbuild other folders only
         (dahdi's Makefile: KBUILD_EXTMOD=drivers/dahdi, not drivers/dahdi/datamods)."""
         return any(
             folder.startswith(top + os.sep) and folder not in named
-            for top, named in self.g.targets.items()
+            for top, named in self.grouper.targets.items()
         )
 
     def walk(self) -> None:
         """Unreached Kbuild directories outside a kernel tree start their own descent; the
         .c files of read directories, and of directories without any Kbuild, are
         candidates."""
-        g = self.g
+        grouper = self.grouper
         for root in self.walk_dirs:
             for directory, subdirs, files in os.walk(root):
                 subdirs.sort()
                 key = os.path.abspath(directory)
-                if key in g.covered or any(key.startswith(c + os.sep) for c in g.covered):
+                if key in grouper.covered or any(
+                    key.startswith(c + os.sep) for c in grouper.covered
+                ):
                     subdirs[:] = []
                     continue
                 inside_kernel = self.tree_of(directory) is not None
                 if not inside_kernel:
                     self.walk_outside_kernel(directory, key, files)
-                if inside_kernel and key not in g.visited:
+                if inside_kernel and key not in grouper.visited:
                     continue
                 for name in sorted(files):
                     if name.endswith(".c"):
@@ -775,15 +777,15 @@ class _Grouping:
                         )
 
     def walk_outside_kernel(self, directory: str, key: str, files: list[str]) -> None:
-        g = self.g
+        grouper = self.grouper
         if "dkms.conf" in files:
             # a package in a folder of packages: its MAKE line before its Makefiles
             self.read_dkms(os.path.join(os.path.abspath(directory), "dkms.conf"))
-        if key not in g.visited and _kbuild_file(directory) and not self.not_handed(key):
+        if key not in grouper.visited and _kbuild_file(directory) and not self.not_handed(key):
             try:
-                g.visit(directory, self.srctree_for(directory), "")
+                grouper.visit(directory, self.srctree_for(directory), "")
             except Exception as error:
-                g.problem(directory, 0, f"cannot group: {type(error).__name__}: {error}")
+                grouper.problem(directory, 0, f"cannot group: {type(error).__name__}: {error}")
 
     def governed(self, root: str, folder: str) -> bool:
         """Whether *folder* (of the walk of *root*) lies in a driver whose build none of its
@@ -815,22 +817,22 @@ class _Grouping:
         return self.governed_roots[top]
 
     def find_orphans(self) -> None:
-        g = self.g
-        self.read_dirs = [v for v in g.visited if _kbuild_file(v) is not None]
+        grouper = self.grouper
+        self.read_dirs = [v for v in grouper.visited if _kbuild_file(v) is not None]
         seen: set[str] = set()
         for source in self.candidates:
             key = os.path.abspath(source)
-            if key in seen or key in g.named:
+            if key in seen or key in grouper.named:
                 continue
             seen.add(key)
             folder = os.path.dirname(key)
-            if self.tree_of(folder) is not None and folder not in g.visited:
+            if self.tree_of(folder) is not None and folder not in grouper.visited:
                 continue  # a kernel directory the configuration leaves out
-            g.result.orphan_sources.append(source)
+            grouper.result.orphan_sources.append(source)
             walk_root = self.walked.get(key)
             if (
                 walk_root is not None
-                and folder not in g.visited
+                and folder not in grouper.visited
                 and self.governed(walk_root, folder)
             ):
-                g.result.unreached_sources.add(source)
+                grouper.result.unreached_sources.add(source)
