@@ -200,3 +200,42 @@ def test_import_a_module_symvers_and_config_needs_the_release(
     )
     assert record.vermagic == "6.1.0-56-amd64 SMP preempt mod_unload modversions "
     assert symvers_text(record) == (TARGET / "Module.symvers").read_text()
+
+
+@pytest.mark.skipif(
+    not (INSTALLED / "Module.symvers").is_file(), reason="linux-headers-6.1.0-56 not installed"
+)
+def test_the_shipped_table_checks_as_its_headers_folder_does() -> None:
+    """`--kernel 6.1.0-56-amd64` (shipped) and `--kernel /usr/src/linux-headers-6.1.0-56-amd64`
+    give the same findings (CRC mismatches, taints from the signing and retpoline flags)."""
+    modules = [
+        str(CORPUS / case / "built")
+        for case in (
+            "km000-seeds-mod1-mod2",
+            "km705-missing-retpoline",
+            "km402-crc-mismatch-kernel",
+        )
+        if (CORPUS / case / "built").is_dir()
+    ]
+    outputs = [
+        run_kmodlint(
+            "check",
+            *modules,
+            "--kernel",
+            kernel,
+            "--isolated",
+            "--extend-select",
+            "KM7",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ).stdout
+        for kernel in (str(INSTALLED), "6.1.0-56-amd64")
+    ]
+    # the same findings; messages differ only where they name the target kernel
+    same = [
+        sorted((f["code"], f["module"], f["key"], f["path"]) for f in json.loads(out)["findings"])
+        for out in outputs
+    ]
+    assert same[0] == same[1] and len(same[0]) > 5
