@@ -770,8 +770,11 @@ class _Grouping:
                 if inside_kernel and key not in grouper.visited:
                     continue
                 for name in sorted(files):
-                    if name.endswith(".c"):
-                        self.candidates.append(os.path.join(directory, name))
+                    # a FIFO or a link to /dev/zero named x.c: discovery said so in one
+                    # line; as a candidate it would be that file's second line (and a read)
+                    path = os.path.join(directory, name)
+                    if name.endswith(".c") and os.path.isfile(path):
+                        self.candidates.append(path)
                         self.walked.setdefault(
                             os.path.abspath(self.candidates[-1]), os.path.abspath(root)
                         )
