@@ -156,17 +156,17 @@ PRIORITY = [
 ]
 
 
-def _skip_group(toks: list[str], i: int) -> int:
-    """Index after the balanced parenthesised group starting at toks[i] == '('."""
-    end = closing_index(toks, i)
-    return len(toks) if end is None else end + 1
+def _skip_group(tokens: list[str], i: int) -> int:
+    """Index after the balanced parenthesised group starting at tokens[i] == '('."""
+    end = closing_index(tokens, i)
+    return len(tokens) if end is None else end + 1
 
 
-def _split_statements(toks: list[str]) -> list[list[str]]:
+def _split_statements(tokens: list[str]) -> list[list[str]]:
     """Top-level ';'-separated pieces of a body (a lone trailing ';' adds no piece)."""
     items: list[list[str]] = [[]]
     depth = 0
-    for t in toks:
+    for t in tokens:
         if t in "([{":
             depth += 1
         elif t in ")]}":
@@ -179,11 +179,11 @@ def _split_statements(toks: list[str]) -> list[list[str]]:
     return [it for it in items if it and it != [";"]]
 
 
-def _parameter_names(d: MacroDef) -> set[str]:
+def _parameter_names(definition: MacroDef) -> set[str]:
     # GNU named variadics: ``args...`` is the parameter ``args``
-    params = {p[:-3].strip() if p.endswith("...") else p for p in d.params or ()}
+    params = {p[:-3].strip() if p.endswith("...") else p for p in definition.params or ()}
     params.discard("")
-    if "__VA_ARGS__" in d.body:
+    if "__VA_ARGS__" in definition.body:
         params.add("__VA_ARGS__")
     return params
 
@@ -248,7 +248,7 @@ class Classifier:
         if name in self.busy or name not in self.defs:
             return (EXPR, [])
         self.busy.add(name)
-        results = [self.classify(d) for d in self.defs[name]]
+        results = [self.classify(definition) for definition in self.defs[name]]
         self.busy.discard(name)
         best = min(results, key=lambda r: PRIORITY.index(r[0]))
         if best[0] == EMPTY:
@@ -261,15 +261,17 @@ class Classifier:
     def is_macro(self, name: str) -> bool:
         return name in self.defs or name in EXPORT_MACROS
 
-    def classify(self, d: MacroDef) -> tuple[str, list[str]]:
-        toks = d.body
-        params = _parameter_names(d)
-        if any(t in EXPORT_MACROS for t in toks) or any(
-            self.is_macro(t) and self.macro_class(t)[0] == EXPORTING for t in toks if t != d.name
+    def classify(self, definition: MacroDef) -> tuple[str, list[str]]:
+        tokens = definition.body
+        params = _parameter_names(definition)
+        if any(t in EXPORT_MACROS for t in tokens) or any(
+            self.is_macro(t) and self.macro_class(t)[0] == EXPORTING
+            for t in tokens
+            if t != definition.name
         ):
             return (EXPORTING, [])
-        kept, start = self._leading_annotations(d, params)
-        rest = toks[start:]
+        kept, start = self._leading_annotations(definition, params)
+        rest = tokens[start:]
         while len(rest) > 1 and rest[0] == ";":
             # ``lockdep_assert_event_ctx(event); if (...) list_for_each_entry(...)``: the
             # statement an annotation macro leaves empty says nothing
@@ -277,10 +279,10 @@ class Classifier:
         if not rest:
             return (EMPTY, kept)
         for step in (self._construct, self._statement, self._by_macro_or_type):
-            found = step(d, rest, kept, params)
+            found = step(definition, rest, kept, params)
             if found is not None:
                 return found
-        found = self._pasted_invocation(d, rest)
+        found = self._pasted_invocation(definition, rest)
         if found is not None:
             return found
         if self._is_string(rest, params):
@@ -291,38 +293,42 @@ class Classifier:
             return (PASTE, [])
         return (EXPR, [])
 
-    def _leading_annotations(self, d: MacroDef, params: set[str]) -> tuple[list[str], int]:
+    def _leading_annotations(self, definition: MacroDef, params: set[str]) -> tuple[list[str], int]:
         """The C keywords the body's leading attributes and annotation macros keep, and the
         index of the first token after them."""
-        toks = d.body
+        tokens = definition.body
         kept: list[str] = []
         i = 0
-        while i < len(toks):
-            t = toks[i]
+        while i < len(tokens):
+            t = tokens[i]
             if t in ATTRIBUTE_WORDS:
                 i += 1
-                if i < len(toks) and toks[i] == "(":
-                    i = _skip_group(toks, i)
+                if i < len(tokens) and tokens[i] == "(":
+                    i = _skip_group(tokens, i)
                 continue
             if t in KEPT_KEYWORDS or t in KEYWORD_SPELLINGS:
                 kept.append(KEYWORD_SPELLINGS.get(t, t))
                 i += 1
                 continue
-            if t in params and t == "__VA_ARGS__" and len(toks) == 1:
+            if t in params and t == "__VA_ARGS__" and len(tokens) == 1:
                 break
-            if self.is_macro(t) and t != d.name:
+            if self.is_macro(t) and t != definition.name:
                 cls, kw = self.macro_class(t)
                 if cls == EMPTY:
                     kept.extend(kw)
                     i += 1
-                    if i < len(toks) and toks[i] == "(" and self.defs.get(t, [d])[0].params:
-                        i = _skip_group(toks, i)
+                    if (
+                        i < len(tokens)
+                        and tokens[i] == "("
+                        and self.defs.get(t, [definition])[0].params
+                    ):
+                        i = _skip_group(tokens, i)
                     continue
             break
         return kept, i
 
     def _construct(
-        self, d: MacroDef, rest: list[str], kept: list[str], params: set[str]
+        self, definition: MacroDef, rest: list[str], kept: list[str], params: set[str]
     ) -> tuple[str, list[str]] | None:
         """Half a block, top-level asm, or several statements."""
         balance = rest.count("{") - rest.count("}")
@@ -330,7 +336,9 @@ class Classifier:
             # half a construct: ``do_each_pid_task(...) {`` ... ``} while_each_pid_task()``
             return (BRACES, [str(balance)])
         if rest[0] in ("asm", "__asm__", "__asm") or (
-            self.is_macro(rest[0]) and rest[0] != d.name and self.macro_class(rest[0])[0] == ASM
+            self.is_macro(rest[0])
+            and rest[0] != definition.name
+            and self.macro_class(rest[0])[0] == ASM
         ):
             # top-level asm (BTF_ID), perhaps followed by a declaration (BTF_ID_LIST)
             j = 1
@@ -340,16 +348,21 @@ class Classifier:
             tail = rest[end:]
             if not tail or tail == [";"]:
                 return (ASM, [])
-            return self.classify(MacroDef(d.name, d.params, tail, d.origin))
+            return self.classify(
+                MacroDef(definition.name, definition.params, tail, definition.origin)
+            )
         items = _split_statements(rest)
         if len(items) > 1:
-            return self._statements(d, rest, items)
+            return self._statements(definition, rest, items)
         return None
 
     def _statements(
-        self, d: MacroDef, rest: list[str], items: list[list[str]]
+        self, definition: MacroDef, rest: list[str], items: list[list[str]]
     ) -> tuple[str, list[str]]:
-        classes = [self.classify(MacroDef(d.name, d.params, item, d.origin)) for item in items]
+        classes = [
+            self.classify(MacroDef(definition.name, definition.params, item, definition.origin))
+            for item in items
+        ]
         best = min(classes, key=lambda r: PRIORITY.index(r[0]))
         if classes[-1][0] == FNHDR and rest[-1] not in (";", "}"):
             return (FNHDR, [])  # declarations, then the header of a function
@@ -361,14 +374,14 @@ class Classifier:
         return (EXPR, [])
 
     def _statement(
-        self, d: MacroDef, rest: list[str], kept: list[str], params: set[str]
+        self, definition: MacroDef, rest: list[str], kept: list[str], params: set[str]
     ) -> tuple[str, list[str]] | None:
         """A body that starts like a statement: a loop, an if, do, a block, designators."""
         first = rest[0]
         if first in ("for", "while"):
             return (LOOP, [])
         if first == "if":
-            return self._if_statement(d, rest)
+            return self._if_statement(definition, rest)
         if first == "do":
             return (EXPR, [])
         if first == "{":
@@ -378,7 +391,7 @@ class Classifier:
             return (DESIG, ["comma"] if rest[-1] == "," else [])
         return None
 
-    def _if_statement(self, d: MacroDef, rest: list[str]) -> tuple[str, list[str]] | None:
+    def _if_statement(self, definition: MacroDef, rest: list[str]) -> tuple[str, list[str]] | None:
         if rest[-1] == "else":
             return (LOOP, [])
         if len(rest) > 1 and rest[1] == "(" and _skip_group(rest, 1) == len(rest):
@@ -386,17 +399,17 @@ class Classifier:
         if len(rest) > 1 and rest[1] == "(":
             nxt = rest[_skip_group(rest, 1)] if _skip_group(rest, 1) < len(rest) else ""
             if nxt in ("for", "while") or (
-                self.is_macro(nxt) and nxt != d.name and self.macro_class(nxt)[0] == LOOP
+                self.is_macro(nxt) and nxt != definition.name and self.macro_class(nxt)[0] == LOOP
             ):
                 return (LOOP, [])  # if (x) for (...): __rq_for_each_bio
         return None
 
     def _by_macro_or_type(
-        self, d: MacroDef, rest: list[str], kept: list[str], params: set[str]
+        self, definition: MacroDef, rest: list[str], kept: list[str], params: set[str]
     ) -> tuple[str, list[str]] | None:
         """A body that starts with another macro, a type or a parameter."""
         first = rest[0]
-        if self.is_macro(first) and first != d.name:
+        if self.is_macro(first) and first != definition.name:
             cls = self.macro_class(first)[0]
             if cls in (LOOP, BLOCK, EXPORTING):
                 return (cls, [])
@@ -413,13 +426,15 @@ class Classifier:
             return (DECL, [])
         return None
 
-    def _pasted_invocation(self, d: MacroDef, rest: list[str]) -> tuple[str, list[str]] | None:
+    def _pasted_invocation(
+        self, definition: MacroDef, rest: list[str]
+    ) -> tuple[str, list[str]] | None:
         """``__diag_GCC(8, ignore, option)``: what a pasting macro builds from these
         arguments (``__diag_GCC_8(...)``) says what the invocation is."""
         first = rest[0]
         if not (
             self.is_macro(first)
-            and first != d.name
+            and first != definition.name
             and len(rest) > 1
             and rest[1] == "("
             and _skip_group(rest, 1) == len(rest)
@@ -432,18 +447,20 @@ class Classifier:
             return None
         self.depth += 1
         try:
-            got = self.classify(MacroDef(d.name, d.params, expanded, d.origin))
+            got = self.classify(
+                MacroDef(definition.name, definition.params, expanded, definition.origin)
+            )
         finally:
             self.depth -= 1
         if got[0] not in (EXPR, NUMERIC, PASTE, STRING):
             return got
         return None  # the invocation stays as it is (kept verbatim)
 
-    def _strip_attrs(self, toks: list[str], name: str) -> list[str]:
+    def _strip_attrs(self, tokens: list[str], name: str) -> list[str]:
         out: list[str] = []
         i = 0
-        while i < len(toks):
-            t = toks[i]
+        while i < len(tokens):
+            t = tokens[i]
             if t in ATTRIBUTE_WORDS or (
                 t != name and self.is_macro(t) and self.macro_class(t)[0] == EMPTY
             ):
@@ -451,8 +468,8 @@ class Classifier:
                 known = self.defs.get(t)
                 first = known[0] if known else None
                 fn = t in ATTRIBUTE_WORDS or bool(first is not None and first.params)
-                if fn and i < len(toks) and toks[i] == "(":
-                    i = _skip_group(toks, i)
+                if fn and i < len(tokens) and tokens[i] == "(":
+                    i = _skip_group(tokens, i)
                 continue
             out.append(t)
             i += 1

@@ -243,8 +243,8 @@ class _HeaderReader:
                 state = evaluator.evaluate(rest)
             else:
                 name = rest.split()[0] if rest.split() else ""
-                d = evaluator.defined(name)
-                state = d if directive == "ifdef" or d is None else not d
+                definition = evaluator.defined(name)
+                state = definition if directive == "ifdef" or definition is None else not definition
             stack.append([state, state])
         elif not stack:
             return
@@ -309,10 +309,10 @@ def macro_made_typedefs(
     with the arguments of the headers' own top-level invocations of those macros."""
     templates: dict[str, list[tuple[list[str], list[str]]]] = {}
     for name, ds in defs.items():
-        for d in ds:
-            if d.params is None or "typedef" not in d.body:
+        for definition in ds:
+            if definition.params is None or "typedef" not in definition.body:
                 continue
-            body = d.body
+            body = definition.body
             start = body.index("typedef")
             end, depth = start, 0
             while end < len(body) and not (body[end] == ";" and depth == 0):
@@ -326,7 +326,7 @@ def macro_made_typedefs(
                 j = len(stmt) - 1
                 while j > 0 and stmt[j - 1] == "##":
                     j -= 2
-                templates.setdefault(name, []).append((d.params, stmt[j:]))
+                templates.setdefault(name, []).append((definition.params, stmt[j:]))
     out: set[str] = set()
     for name, args in invocations:
         for params, tmpl in templates.get(name, ()):

@@ -146,12 +146,12 @@ class StubEnv:
     elsewhere: list[str] = field(default_factory=list)
 
 
-def _stub_for(name: str, d: MacroDef, cls: str, kept: list[str]) -> str | None:
+def _stub_for(name: str, definition: MacroDef, cls: str, kept: list[str]) -> str | None:
     """The #define line standing for ``d`` (None: leave the macro undefined)."""
-    fn = d.params is not None
+    fn = definition.params is not None
     head = f"#define {name}(...)" if fn else f"#define {name}"
-    verbatim = f"#define {name}" + (f"({', '.join(d.params or [])})" if fn else "")
-    body = " ".join(d.body)
+    verbatim = f"#define {name}" + (f"({', '.join(definition.params or [])})" if fn else "")
+    body = " ".join(definition.body)
     if cls == EMPTY:
         words = [k for k in dict.fromkeys(kept) if k != "semi"]
         return f"{head} {' '.join(words)}".rstrip()
@@ -166,7 +166,7 @@ def _stub_for(name: str, d: MacroDef, cls: str, kept: list[str]) -> str | None:
     if cls == DESIG:
         return f"{head} .__kmodlint = 0" + ("," if "comma" in kept else "")
     if cls == TYPE:
-        if not fn and not any(t in ("typeof", "__typeof__", "__typeof") for t in d.body):
+        if not fn and not any(t in ("typeof", "__typeof__", "__typeof") for t in definition.body):
             return f"{head} {body}"
         return f"{head} int"
     if cls == STRING:
@@ -204,13 +204,20 @@ class _Headers:
         self.invocations += scan.invocations
         self.if_idents |= scan.if_idents
         self.inactive += scan.inactive
-        for d in scan.defines:
-            if d.name in HANDWRITTEN or d.name in C_KEYWORDS or d.name.startswith("CONFIG_"):
+        for definition in scan.defines:
+            if (
+                definition.name in HANDWRITTEN
+                or definition.name in C_KEYWORDS
+                or definition.name.startswith("CONFIG_")
+            ):
                 continue
             # a later identical definition adds nothing
-            if any(o.params == d.params and o.body == d.body for o in self.defs.get(d.name, ())):
+            if any(
+                o.params == definition.params and o.body == definition.body
+                for o in self.defs.get(definition.name, ())
+            ):
                 continue
-            self.defs.setdefault(d.name, []).append(d)
+            self.defs.setdefault(definition.name, []).append(definition)
 
 
 def _configuration(source_dirs: list[str], config_path: str | None) -> str | None:
@@ -254,14 +261,23 @@ def build(
     }
     # a typedef name that is also an object-like macro (``#define u32 unsigned int`` in a
     # header that #undef's it again) stays a type; function-like ones are scan artefacts
-    names = sorted(t for t in typedefs if all(d.params is None for d in defs.get(t, ())))
+    names = sorted(
+        t for t in typedefs if all(definition.params is None for definition in defs.get(t, ()))
+    )
     return StubEnv(sorted(found.headers), _prelude(found.winners), names, shadows, elsewhere)
 
 
 def _explain(classifier: Classifier, defs: dict[str, list[MacroDef]]) -> None:
     for name in sorted(EXPLAIN_MACROS):
-        for d in defs.get(name, []):
-            print(name, d.params, " ".join(d.body), "->", classifier.classify(d), d.origin)
+        for definition in defs.get(name, []):
+            print(
+                name,
+                definition.params,
+                " ".join(definition.body),
+                "->",
+                classifier.classify(definition),
+                definition.origin,
+            )
         print(name, "=>", classifier.macro_class(name), file=sys.stderr)
 
 
@@ -275,41 +291,45 @@ def _stub_lines(
     for name in sorted(defs):
         cls, kept = classifier.macro_class(name)
         # the definition whose own class matches the name's class is the one to keep
-        d = next((x for x in defs[name] if classifier.classify(x)[0] == cls), defs[name][0])
-        chosen[name] = (d, cls, kept)
-    for name, (d, cls, kept) in chosen.items():
+        definition = next(
+            (x for x in defs[name] if classifier.classify(x)[0] == cls), defs[name][0]
+        )
+        chosen[name] = (definition, cls, kept)
+    for name, (definition, cls, kept) in chosen.items():
         if (
-            d.params is None
-            and len(d.body) == 1
-            and d.body[0] != name
-            and any(x.params is not None for x in defs.get(d.body[0], ()))
+            definition.params is None
+            and len(definition.body) == 1
+            and definition.body[0] != name
+            and any(x.params is not None for x in defs.get(definition.body[0], ()))
         ):
             # an alias of a function-like macro (``#define DECLARE_TLV_DB_SCALE
             # SNDRV_CTL_TLVD_DECLARE_DB_SCALE``): its arguments follow it in the code
-            lines.append((name, f"#define {name} {d.body[0]}"))
+            lines.append((name, f"#define {name} {definition.body[0]}"))
             continue
-        if _left_out(name, d, cls, kept, tested):
+        if _left_out(name, definition, cls, kept, tested):
             continue
-        stub = _stub_for(name, d, cls, kept)
+        stub = _stub_for(name, definition, cls, kept)
         if stub is None:
             continue
         lines.append((name, stub))
         if cls in (PASTE, EXPORTING, NUMERIC):
             # ``#define SNDRV_PCM_INFO_MMAP_IOMEM SNDRV_PCM_INFO_MMAP``: an `#if` needs the
             # value behind the alias as well
-            needed.update(t for t in d.body if t in defs)
+            needed.update(t for t in definition.body if t in defs)
     _add_aliases(lines, needed, chosen, defs)
     return lines
 
 
-def _left_out(name: str, d: MacroDef, cls: str, kept: list[str], tested: set[str]) -> bool:
-    if d.params is not None:
+def _left_out(name: str, definition: MacroDef, cls: str, kept: list[str], tested: set[str]) -> bool:
+    if definition.params is not None:
         return False
     if cls == NUMERIC and name not in tested:
         return True
     if cls == DESIG and "comma" not in kept:
         return True
-    return cls == PASTE and len(d.body) == 1  # plain aliases: only when a kept body needs them
+    return (
+        cls == PASTE and len(definition.body) == 1
+    )  # plain aliases: only when a kept body needs them
 
 
 def _add_aliases(
@@ -325,12 +345,12 @@ def _add_aliases(
         name = queue.pop()
         if name in emitted:
             continue
-        d, _, _ = chosen[name]
-        if d.params is not None:
+        definition, _, _ = chosen[name]
+        if definition.params is not None:
             continue
         emitted.add(name)
-        lines.append((name, f"#define {name} {' '.join(d.body)}"))
-        queue.extend(t for t in d.body if t in defs and t not in emitted)
+        lines.append((name, f"#define {name} {' '.join(definition.body)}"))
+        queue.extend(t for t in definition.body if t in defs and t not in emitted)
 
 
 def _elsewhere_stubs(found: _Headers, typedefs: set[str]) -> list[str]:
@@ -339,27 +359,30 @@ def _elsewhere_stubs(found: _Headers, typedefs: set[str]) -> list[str]:
     never in a shadow, so a file that builds in this configuration does not see them."""
     defs = found.defs
     others: dict[str, list[MacroDef]] = {}
-    for d in found.inactive:
+    for definition in found.inactive:
         if (
-            d.name in defs
-            or d.name in HANDWRITTEN
-            or d.name in C_KEYWORDS
-            or d.name in typedefs
-            or d.name in found.if_idents
+            definition.name in defs
+            or definition.name in HANDWRITTEN
+            or definition.name in C_KEYWORDS
+            or definition.name in typedefs
+            or definition.name in found.if_idents
         ):
             continue
-        if not any(o.params == d.params and o.body == d.body for o in others.get(d.name, ())):
-            others.setdefault(d.name, []).append(d)
+        if not any(
+            o.params == definition.params and o.body == definition.body
+            for o in others.get(definition.name, ())
+        ):
+            others.setdefault(definition.name, []).append(definition)
     wide = Classifier({**defs, **others}, typedefs)
     elsewhere = []
     for name in sorted(others):
         cls, kept = wide.macro_class(name)
-        d = next((x for x in others[name] if wide.classify(x)[0] == cls), others[name][0])
+        definition = next((x for x in others[name] if wide.classify(x)[0] == cls), others[name][0])
         if cls in (PASTE, EXPORTING, NUMERIC, EXPR):
             # verbatim bodies would need their helpers; and a call of an unknown
             # function parses as it is (mutex_lock() is a macro only with lockdep)
             continue
-        stub = _stub_for(name, d, cls, kept)
+        stub = _stub_for(name, definition, cls, kept)
         if stub is not None:
             elsewhere.append(stub)
     return elsewhere
