@@ -156,27 +156,27 @@ class CondEvaluator:
             results.add(bool(value))
         return results.pop() if len(results) == 1 else None
 
-    def _pieces(self, toks: list[str]) -> list[str | None] | None:
+    def _pieces(self, tokens: list[str]) -> list[str | None] | None:
         """C text for each token (None: an unknown operand), or None if the line has
         something this evaluator does not model (function-like macros, ``?:``)."""
         pieces: list[str | None] = []  # None marks an unknown operand
         i = 0
-        while i < len(toks):
-            t = toks[i]
+        while i < len(tokens):
+            t = tokens[i]
             if t == "defined":
-                if i + 1 < len(toks) and toks[i + 1] == "(":
-                    name = toks[i + 2] if i + 2 < len(toks) else ""
+                if i + 1 < len(tokens) and tokens[i + 1] == "(":
+                    name = tokens[i + 2] if i + 2 < len(tokens) else ""
                     i += 4
                 else:
-                    name = toks[i + 1] if i + 1 < len(toks) else ""
+                    name = tokens[i + 1] if i + 1 < len(tokens) else ""
                     i += 2
-                d = self.defined(name)
-                pieces.append(None if d is None else str(int(d)))
+                definition = self.defined(name)
+                pieces.append(None if definition is None else str(int(definition)))
                 continue
             if t in ("IS_ENABLED", "IS_BUILTIN", "IS_MODULE", "IS_REACHABLE") and (
-                i + 3 < len(toks) and toks[i + 1] == "(" and toks[i + 3] == ")"
+                i + 3 < len(tokens) and tokens[i + 1] == "(" and tokens[i + 3] == ")"
             ):
-                name = toks[i + 2]
+                name = tokens[i + 2]
                 if self.config is None:
                     pieces.append(None)
                 else:
@@ -188,7 +188,7 @@ class CondEvaluator:
                 continue
             if re.match(r"[A-Za-z_]", t):
                 v = self._value(t)
-                if i + 1 < len(toks) and toks[i + 1] == "(":
+                if i + 1 < len(tokens) and tokens[i + 1] == "(":
                     return None  # a function-like macro we do not evaluate
                 pieces.append(None if v is None else f"({v})")
             elif re.match(r"\.?\d", t):
