@@ -316,44 +316,69 @@ class ModuleIndex:
         display: str,
         extraction: Extraction,
         deps: list[Dep],
-        encoded: list[Any] | None = None,
+        text: str | None = None,
     ) -> None:
         """Index what was just read from `path` (with the files it was read from);
-        `encoded`: its encoding, when the worker that read it made it already."""
-        try:
-            value = encode_extraction(extraction) if encoded is None else encoded
-        except Unencodable:
-            return
-        self._fresh[self._key(path, display)] = [[list(dep) for dep in deps], value]
+        `text`: its encoding as JSON, when the worker that read it wrote it already."""
+        if text is None:
+            try:
+                text = encoding_text(extraction)
+            except Unencodable:
+                return
+        self._fresh[self._key(path, display)] = [[list(dep) for dep in deps], _Text(text)]
         self._changed = True
 
     def save(self) -> None:
         """Write this run's entries when one was read again or one went away; on a run
         that only used the index, mark it used (eviction removes the least recently used
-        first) at most once an hour."""
+        first) at most once an hour. Written an entry at a time (the entries workers
+        encoded as they are), never as one document string."""
         if not self._changed and self._fresh.keys() == self._entries.keys():
             with contextlib.suppress(OSError):
                 if time.time_ns() - os.stat(self.file).st_mtime_ns > _TOUCH_NS:
                     os.utime(self.file)
             return
-        document = {"format": _FORMAT, "root": self.root, "entries": self._fresh}
-        payload = json.dumps(document, separators=(",", ":")).encode("ascii")
         folder = os.path.dirname(self.file)
         temp = None
         try:
             private_dir(folder)
             fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-")  # 0600
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
+            with os.fdopen(fd, "w", encoding="ascii") as handle:  # JSON escapes the rest
+                written = handle.write(
+                    f'{{"format":{json.dumps(_FORMAT)},"root":{json.dumps(self.root)},"entries":{{'
+                )
+                for number, (key, (deps, value)) in enumerate(self._fresh.items()):
+                    text = value.text if isinstance(value, _Text) else _dumps(value)
+                    row = f"{',' if number else ''}{json.dumps(key)}:[{_dumps(deps)},{text}]"
+                    written += handle.write(row)
+                written += handle.write("}}")
             os.replace(temp, self.file)
             temp = None
-            self.cache._stored_bytes += len(payload)
+            self.cache._stored_bytes += written
         except OSError:
             pass  # a read-only or full cache folder never fails the run
         finally:
             if temp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(temp)
+
+
+class _Text:
+    """An entry's value already written as JSON."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def encoding_text(extraction: Extraction) -> str:
+    """`encode_extraction` as JSON text (what a worker hands back)."""
+    return _dumps(encode_extraction(extraction))
 
 
 def _read_own_file(path: str) -> bytes | None:

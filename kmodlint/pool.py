@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import json
 import multiprocessing
 import os
 import signal
@@ -31,12 +32,7 @@ from kmodlint.cache import (
     set_work_dir,
 )
 from kmodlint.extract import Extraction, extract_binary
-from kmodlint.module_index import (
-    ModuleIndex,
-    Unencodable,
-    decode_extraction,
-    encode_extraction,
-)
+from kmodlint.module_index import ModuleIndex, Unencodable, decode_extraction, encoding_text
 
 # Below this many misses a pool costs more to start than it saves.
 _POOL_THRESHOLD = 64
@@ -46,11 +42,12 @@ def _extract_pair(pair: tuple[str, str]) -> Extraction:
     return extract_binary(*pair)
 
 
-def _extract_encoded(pair: tuple[str, str]) -> Extraction | list[Any]:
-    """In a worker: the extraction as the index encodes it (itself if it cannot be)."""
+def _extract_encoded(pair: tuple[str, str]) -> Extraction | str:
+    """In a worker: the extraction as the index writes it, JSON text (itself if it cannot
+    be encoded)."""
     extraction = extract_binary(*pair)
     try:
-        return encode_extraction(extraction)
+        return encoding_text(extraction)
     except Unencodable:
         return extraction
 
@@ -111,12 +108,12 @@ def _extract_all(
     done = len(inputs) - len(misses)
     try:
         for position, (result, deps) in zip(misses, fresh, strict=True):
-            encoded = None
-            if not isinstance(result, Extraction):
-                encoded, result = result, decode_extraction(result)
+            text = None
+            if isinstance(result, str):
+                text, result = result, decode_extraction(json.loads(result))
             results[position] = result
             if index is not None and deps:  # a result tied to no file could never be checked
-                index.put(*inputs[position], result, deps, encoded)
+                index.put(*inputs[position], result, deps, text)
             done += 1
             if progress:
                 progress(done, len(inputs))
