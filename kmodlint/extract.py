@@ -20,7 +20,6 @@ from kmodlint.frontends.compressed import (
     module_stem,
     plain_image,
 )
-from kmodlint.frontends.elf import inspect_module
 from kmodlint.model import InputProblem, Module
 from kmodlint.safe_io import MB, MODULE_LIMIT, describe_failure
 
@@ -71,6 +70,8 @@ def _extract(path: str, display: str, name: str) -> Extraction:
         image = inflate(raw, path)
     except DecompressError as exc:
         return Extraction(None, [InputProblem("invalid-elf", display, str(exc), module=name)])
+    from kmodlint.frontends.elf import inspect_module  # a run of C files never needs it
+
     module, problems = inspect_module(image, display, name)
     return Extraction(module, problems)
 

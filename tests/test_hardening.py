@@ -123,16 +123,16 @@ def test_a_crashing_if_is_one_line_and_the_good_module_is_still_checked(
 def test_a_crash_reading_a_binary_is_that_module_s_invalid_elf(
     env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kmodlint import extract
+    from kmodlint.frontends import elf  # extract.py imports it when it reads a binary
 
-    real = extract.inspect_module
+    real = elf.inspect_module
 
     def fragile(data: bytes, path: str, name: str):  # type: ignore[no-untyped-def]
         if name == "bad":
             raise IndexError("list index out of range")
         return real(data, path, name)
 
-    monkeypatch.setattr(extract, "inspect_module", fragile)
+    monkeypatch.setattr(elf, "inspect_module", fragile)
     tree = env / "tree"
     tree.mkdir()
     shutil.copy(GOOD_KO, tree / "mod1.ko")
