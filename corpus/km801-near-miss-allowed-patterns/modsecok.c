@@ -43,6 +43,36 @@ static struct platform_driver modsecok_driver = {
 	.remove = __exit_p(modsecok_remove),
 };
 
+/* thinkpad_acpi's tpacpi_is_lenovo(): always inlined, so no reference is left */
+static __always_inline int __init modsecok_boot_only(void)
+{
+	return 2;
+}
+
+int modsecok_level(void);
+int modsecok_level(void)
+{
+	return modsecok_boot_only();
+}
+
+/* qed_main.c's speed maps: __ro_after_init data (.data..ro_after_init) is not checked */
+static const u32 modsecok_speeds[] __initconst = { 1, 10 };
+
+struct modsecok_map {
+	const u32 *speeds;
+};
+
+static struct modsecok_map modsecok_maps[] __ro_after_init = {
+	{ .speeds = modsecok_speeds },
+};
+
+/* chromeos_laptop.c's style: __init after the return type's '*', on the line before */
+static struct modsecok_map * __init
+modsecok_pick(void)
+{
+	return modsecok_boot_only() ? &modsecok_maps[0] : NULL;
+}
+
 int __ref modsecok_late_setup(void);
 int __ref modsecok_late_setup(void)
 {
@@ -51,7 +81,7 @@ int __ref modsecok_late_setup(void)
 
 static int __init modsecok_init(void)
 {
-	pr_info("modsecok: %d\n", modsecok_setup() + boot_level);
+	pr_info("modsecok: %d %p\n", modsecok_setup() + boot_level, modsecok_pick());
 	return platform_driver_register(&modsecok_driver);
 }
 

@@ -522,32 +522,42 @@ def _section_uses(
 ) -> None:
     """The first use, in each emitted body or initializer, of each name the file marks
     __init/__exit (a use inside an inline helper is not followed: a false negative). A
-    definition written `__ref`/`__refdata`/`__refconst` (on its line or the one before) goes
-    to .ref.*, which modpost does not check; the stub kernel spells those as nothing."""
+    definition written with a section the stub kernel spells as nothing (on its line or the
+    one before) is skipped: `__ref*` (.ref.*), `__ro_after_init`, `__read_mostly`,
+    `__section(...)` go where modpost does not check, and an `__init`/`__exit` the parse
+    did not attach (`struct x * __init\nf(...)`) is not .text."""
+    emitted = set(roots)
     for name in dict.fromkeys(roots):
         for body, _params, coord, _static_init in bodies.get(name, ()):
-            if _written_ref(loc, coord, name):
+            if _written_elsewhere(loc, coord, name, name in marked):
                 continue
             seen: set[str] = set()
             for ident in uses[id(body)]:
                 used = ident.name
                 if used == name or used in seen or used not in marked:
                     continue
+                if used in bodies and used not in emitted:
+                    continue  # a static inline (__always_inline __init): no reference left
                 seen.add(used)
                 where = loc.loc(ident.coord, used) or loc.loc(coord, name)
                 if where is not None:
                     out.append((name, used, where))
 
 
-_REF_MARK = re.compile(r"\b__ref(?:data|const)?\b")
+_OTHER_SECTION = re.compile(
+    r"\b(?:__ref(?:data|const)?|__ro_after_init|__read_mostly|__section|__meminit\w*)\b"
+    r"|__attribute__\s*\(\(\s*(?:__)?section"
+)
+_INIT_EXIT = re.compile(r"\b(?:__init|__exit)\w*\b")
 
 
-def _written_ref(loc: Locator, coord: object, name: str) -> bool:
+def _written_elsewhere(loc: Locator, coord: object, name: str, attached: bool) -> bool:
     where = loc.loc(coord, name)
     lines = loc._source(where.path) if where is not None and where.line else None
     if where is None or where.line is None or lines is None:
         return False
-    return any(_REF_MARK.search(text) for text in lines[max(0, where.line - 2) : where.line])
+    text = "\n".join(lines[max(0, where.line - 2) : where.line])
+    return bool(_OTHER_SECTION.search(text) or (not attached and _INIT_EXIT.search(text)))
 
 
 # A C string literal, and the gaps cpp leaves between adjacent ones (whitespace, newlines,
