@@ -8,6 +8,7 @@ from typing import TypeVar
 _T = TypeVar("_T")
 OPENING = frozenset("([{")
 CLOSING = frozenset(")]}")
+PARENTHESES = (frozenset("("), frozenset(")"))
 
 
 def _text(item: object) -> str:
@@ -15,16 +16,21 @@ def _text(item: object) -> str:
 
 
 def closing_index(
-    tokens: Sequence[_T], start: int, text_of: Callable[[_T], str] = _text
+    tokens: Sequence[_T],
+    start: int,
+    text_of: Callable[[_T], str] = _text,
+    opening: frozenset[str] = OPENING,
+    closing: frozenset[str] = CLOSING,
 ) -> int | None:
-    """The index of the bracket that closes the one at *start*, any kind of bracket
-    counted (cpp's view: `(`, `[`, `{` nest alike); None when it never closes."""
+    """The index of the bracket that closes the one at *start*, every kind of bracket
+    counted (cpp's view: `(`, `[`, `{` nest alike; or only *opening*/*closing*); None when
+    it never closes. *tokens* may be a string: its characters are the tokens."""
     depth = 0
     for index in range(start, len(tokens)):
         text = text_of(tokens[index])
-        if text in OPENING:
+        if text in opening:
             depth += 1
-        elif text in CLOSING:
+        elif text in closing:
             depth -= 1
             if depth == 0:
                 return index

@@ -51,19 +51,13 @@ C_KEYWORDS = frozenset(
     ]
 )
 
-# The words that make a type (stubenv's classifier reads declarations by them).
-TYPE_KEYWORDS = frozenset(
+# The words of a base type (C11 6.7.2) ...
+BASE_TYPE_WORDS = frozenset(
+    ["void", "char", "short", "int", "long", "float", "double", "signed", "unsigned", "_Bool"]
+)
+# ... and those that make a type with them (stubenv's classifier reads declarations by them).
+TYPE_KEYWORDS = BASE_TYPE_WORDS | frozenset(
     [
-        "void",
-        "char",
-        "short",
-        "int",
-        "long",
-        "float",
-        "double",
-        "signed",
-        "unsigned",
-        "_Bool",
         "const",
         "volatile",
         "restrict",

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from kmodlint.cfront.lex.brackets import PARENTHESES, closing_index
 from kmodlint.cfront.lex.comments import splice_lines, strip_comments
 from kmodlint.cfront.lex.keywords import C_KEYWORDS, TYPE_KEYWORDS
 from kmodlint.cfront.lex.tokenizer import token_texts
@@ -69,21 +70,18 @@ _TYPEDEF_NAME_PAREN = re.compile(r"\(\s*([A-Za-z_]\w*)\s*\)\s*\(")
 _ATTR_RE = re.compile(r"__attribute(?:__)?\s*\(\(")
 
 
+def _closing_parenthesis(text: str, start: int) -> int:
+    """The index of the ')' closing the '(' at *start* (the text's length when none)."""
+    end = closing_index(text, start, opening=PARENTHESES[0], closing=PARENTHESES[1])
+    return len(text) if end is None else end
+
+
 def _drop_attributes(text: str) -> str:
     while True:
         m = _ATTR_RE.search(text)
         if not m:
             return text
-        depth = 0
-        j = m.end() - 2
-        while j < len(text):
-            if text[j] == "(":
-                depth += 1
-            elif text[j] == ")":
-                depth -= 1
-                if depth == 0:
-                    break
-            j += 1
+        j = _closing_parenthesis(text, m.end() - 2)
         text = text[: m.start()] + " " + text[j + 1 :]
 
 
@@ -143,16 +141,7 @@ def _drop_macro_calls(text: str, fn_macros: frozenset[str]) -> str:
     for m in reversed(list(re.finditer(r"\b([A-Za-z_]\w*)\s*\(", text))):
         if m.group(1) not in fn_macros:
             continue
-        depth = 0
-        j = m.end() - 1
-        while j < len(text):
-            if text[j] == "(":
-                depth += 1
-            elif text[j] == ")":
-                depth -= 1
-                if depth == 0:
-                    break
-            j += 1
+        j = _closing_parenthesis(text, m.end() - 1)
         out = out[: m.start()] + " " + out[j + 1 :]
     return out
 

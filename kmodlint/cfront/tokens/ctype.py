@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from kmodlint.cfront.lex.keywords import BASE_TYPE_WORDS
 from kmodlint.cfront.lex.tokenizer import Token
 
 _DROPPED = frozenset(
@@ -25,21 +26,7 @@ _DROPPED = frozenset(
         "__always_inline",
     ]
 )
-_BASE = frozenset(
-    [
-        "void",
-        "char",
-        "short",
-        "int",
-        "long",
-        "float",
-        "double",
-        "signed",
-        "unsigned",
-        "_Bool",
-        "bool",
-    ]
-)
+_BASE = BASE_TYPE_WORDS | {"bool"}
 _QUALIFIERS = frozenset(["const", "volatile", "restrict"])
 
 
