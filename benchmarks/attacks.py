@@ -656,6 +656,18 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def _command(pid: int) -> str:
+    """What process `pid` runs (its first words), to name an orphan."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            words = handle.read().split(b"\0")
+        with open(f"/proc/{pid}/stat") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return f"{pid}: gone"
+    return f"{pid} ({state}): " + " ".join(w.decode(errors="replace") for w in words[:4])[:80]
+
+
 def run_attack(name: str, build: Callable[[Path], Plan], work: Path, cache: Path) -> Result:
     root = work / name
     root.mkdir()
@@ -748,9 +760,10 @@ def run_attack(name: str, build: Callable[[Path], Plan], work: Path, cache: Path
     if signalled_at is not None:
         time.sleep(0.1)
         stopped = time.monotonic() - signalled_at
-        alive = [pid for pid in seen if os.path.exists(f"/proc/{pid}")]
+        # a zombie is dead already (only its exit status is left for init to collect)
+        alive = [c for c in map(_command, seen) if not c.endswith("gone") and "(Z)" not in c]
         if alive or stopped > 2.5:
-            problems.append(f"{len(alive)} orphans, stopped in {stopped:.1f} s")
+            problems.append(f"{len(alive)} orphans {alive}, stopped in {stopped:.1f} s")
         seconds = stopped  # what matters here: the time from the signal to the end
     return Result(name, status, lines, good, seconds, peak_mb, "; ".join(problems) or "ok")
 

@@ -290,7 +290,19 @@ def _stop(executor: ProcessPoolExecutor, earlier: set[multiprocessing.process.Ba
             if process.is_alive():
                 process.kill()  # cannot be caught: the join below is short
             process.join(5.0)
+    manager = getattr(executor, "_executor_manager_thread", None)  # shutdown forgets it
     executor.shutdown(wait=False)
+    if manager is not None:
+        manager.join(2.0)  # its workers are gone: it sees the pool broken and ends
+        # Python 3.11's exit handler (concurrent.futures.process._python_exit) wakes every
+        # pool's manager thread through a pipe that thread closes as it ends; the two can
+        # cross, and the EBADF is printed at exit as an "Exception ignored" traceback
+        # after a Ctrl-C or SIGTERM. This pool's thread has ended (or is abandoned): off
+        # the list the handler walks.
+        with contextlib.suppress(Exception):
+            from concurrent.futures import process as futures_process
+
+            futures_process._threads_wakeups.pop(manager, None)  # type: ignore[attr-defined]
 
 
 def _bare(function: Callable[[Any], Any], item: Any) -> tuple[Any, list[Dep]]:
