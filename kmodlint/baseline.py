@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from kmodlint.engine import Finding
+from kmodlint.diagnostics import Finding
 from kmodlint.fingerprint import identity as fingerprint_identity
 from kmodlint.safe_io import BASELINE_LIMIT, read_regular, write_atomic
 

@@ -20,7 +20,7 @@ from kmodlint import __version__
 # `explain` must start in a few tens of milliseconds (ruff's start-up is the yardstick),
 # and the C front end, the ELF reader and networkx cost hundreds.
 if TYPE_CHECKING:
-    from kmodlint.engine import Finding
+    from kmodlint.diagnostics import Finding
     from kmodlint.loading import LoadedSet
     from kmodlint.settings import Settings
 
@@ -554,9 +554,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _check(args: argparse.Namespace, loaded: LoadedSet, options: Settings) -> int:
     from kmodlint import baseline
+    from kmodlint.diagnostics import Severity
     from kmodlint.pipeline import rule_findings
     from kmodlint.reporters.escape import printable_lines
-    from kmodlint.rule import Severity
 
     # discovery (exclude) -> rules, ignores, severity, inline suppressions (pipeline.py)
     # -> --focus -> baseline -> report and exit status.

@@ -3,29 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from kmodlint.diagnostics import Finding
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import Rule, Severity, all_rules
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    code: str
-    name: str
-    severity: Severity
-    message: str
-    path: str
-    line: int | None
-    col: int | None
-    module: str | None
-    key: str
-    symbol: str | None
-    # the kernel table the finding was found against, in a kernel matrix (several --kernel)
-    kernel: str | None = None
-
-    def sort_key(self) -> tuple:
-        return (self.path, self.line or 0, self.col or 0, self.code, self.key, self.message)
+from kmodlint.rule import Rule, all_rules
 
 
 class SelectionError(ValueError):

@@ -11,7 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from kmodlint.engine import Finding
+from kmodlint.diagnostics import Finding
 
 VERSION_TAG = "kmodlint/v1"  # bump the suffix if the recipe below ever changes
 

@@ -26,8 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kmodlint.diagnostics import Finding
 from kmodlint.discover import KBUILD_NAMES, SOURCE_SUFFIXES, is_module_file
-from kmodlint.engine import Finding
 from kmodlint.model import Module, normalise_module_name
 from kmodlint.moduleset import ModuleSet
 from kmodlint.safe_io import SETTINGS_LIMIT, SOURCE_LIMIT, read_regular, read_regular_text

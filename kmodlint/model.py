@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kmodlint.diagnostics import Location
+
 
 class ExportKind(StrEnum):
     PLAIN = "EXPORT_SYMBOL"
@@ -26,13 +28,6 @@ class Target(StrEnum):
     LOCAL = "local"
     UNDEFINED = "undefined"
     UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    path: str
-    line: int | None = None
-    col: int | None = None
 
 
 @dataclass(slots=True)

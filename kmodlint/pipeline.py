@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kmodlint.engine import Finding
+from kmodlint.diagnostics import Finding
 from kmodlint.moduleset import ModuleSet
 from kmodlint.settings import Settings
 

@@ -4,32 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 
-from kmodlint.model import Location, Module
+from kmodlint.diagnostics import Hit, Severity
 from kmodlint.moduleset import ModuleSet
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        return {"error": 3, "warning": 2, "info": 1}[self.value]
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """What a check yields; the engine adds the rule's code, name and severity."""
-
-    module: Module | None
-    message: str
-    key: str = ""
-    symbol: str | None = None
-    location: Location | None = None
-    path: str | None = None  # for findings about an input with no module
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kmodlint.engine import Finding, SelectionError, resolve_selection
-from kmodlint.rule import Severity, all_rules
+from kmodlint.diagnostics import Finding, Severity
+from kmodlint.engine import SelectionError, resolve_selection
+from kmodlint.rule import all_rules
 from kmodlint.safe_io import SETTINGS_LIMIT, read_regular
 
 # Searched in this order in each folder, like ruff's .ruff.toml, ruff.toml, pyproject.toml.

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from kmodlint.engine import Finding
+from kmodlint.diagnostics import Finding
 from kmodlint.moduleset import ModuleSet
 from kmodlint.rule import find_rule
 from kmodlint.safe_io import SOURCE_LIMIT, read_regular_text

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmodlint.model import BINDING, Location, Module, Target
+from kmodlint.diagnostics import Hit, Location
+from kmodlint.model import BINDING, Module, Target
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import Hit, rule
+from kmodlint.rule import rule
 
 
 @rule(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from kmodlint.model import Location
+from kmodlint.diagnostics import Hit, Location
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import Hit, rule
+from kmodlint.rule import rule
 
 
 def _problems(name: str) -> Callable[[ModuleSet], Iterator[Hit]]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kmodlint.diagnostics import Hit
 from kmodlint.model import Module
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import Hit, rule
+from kmodlint.rule import rule
 
 # include/linux/license.h: license_is_gpl_compatible() (exact strcmp; 6.1 = 6.12).
 GPL_COMPATIBLE = frozenset(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
+from kmodlint.diagnostics import Hit
 from kmodlint.model import normalise_module_name
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import Hit, rule
+from kmodlint.rule import rule
 from kmodlint.typecompat import compatible
 
 

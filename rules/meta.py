@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kmodlint.diagnostics import Hit
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import Hit, rule
+from kmodlint.rule import rule
 
 
 @rule(

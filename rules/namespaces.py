@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kmodlint.diagnostics import Hit
 from kmodlint.moduleset import ModuleSet, is_ignored_undefined
-from kmodlint.rule import Hit, rule
+from kmodlint.rule import rule
 
 # 6.16+: EXPORT_SYMBOL_FOR_MODULES(sym, "a,b*") exports into the namespace "module:a,b*".
 _MODULE_NAMESPACE = "module:"

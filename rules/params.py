@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterator
 
 from kmodlint.cfront.preprocess.condition import ConditionError, value_of
+from kmodlint.diagnostics import Hit
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import Hit, rule
+from kmodlint.rule import rule
 from kmodlint.typecompat import KERNEL_TYPEDEFS, base_name
 
 # include/uapi/linux/stat.h and include/linux/stat.h

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kmodlint.model import Location, Module
+from kmodlint.diagnostics import Hit, Location
+from kmodlint.model import Module
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import Hit, rule
+from kmodlint.rule import rule
 from kmodlint.sectioncheck import secref_allowed, section_mismatch
 
 

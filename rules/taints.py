@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from kmodlint.diagnostics import Hit, Location
 from kmodlint.kernel.table import KernelTable
-from kmodlint.model import Location, Module
+from kmodlint.model import Module
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import Hit, rule
+from kmodlint.rule import rule
 
 from .licensing import GPL_COMPATIBLE
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from kmodlint.diagnostics import Hit
 from kmodlint.kernel.vermagic import same_magic
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import Hit, rule
+from kmodlint.rule import rule
 
 
 @rule(

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from kmodlint.baseline import apply as apply_baseline
 from kmodlint.baseline import write as write_baseline
-from kmodlint.engine import Finding
-from kmodlint.rule import Severity
+from kmodlint.diagnostics import Finding, Severity
 from tests.tree_support import STATIC_EXPORT, check, copy_case, findings, replace_line
 
 STATIC_LINE = 16  # modstatic.c: EXPORT_SYMBOL(modstatic_hidden);

@@ -128,9 +128,9 @@ def test_opt_in_rules_are_marked_in_the_catalogue_and_sarif() -> None:
 def test_sarif_keeps_two_findings_of_one_identity_apart() -> None:
     """The same `extern` declared in two files of one module: one baseline identity (counted),
     two code-scanning alerts."""
-    from kmodlint.engine import Finding
+    from kmodlint.diagnostics import Finding, Severity
     from kmodlint.reporters.sarif import format_sarif
-    from kmodlint.rule import Severity, all_rules
+    from kmodlint.rule import all_rules
 
     def extern_in(path: str) -> Finding:
         message = "externs should be avoided in .c files: 'far_away' belongs in a header"

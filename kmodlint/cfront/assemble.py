@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from kmodlint.cfront.facts import FileFacts
-from kmodlint.model import Export, ExportKind, Location, Module, SourceInfo, Target
+from kmodlint.diagnostics import Location
+from kmodlint.model import Export, ExportKind, Module, SourceInfo, Target
 
 _KINDS = {kind.value: kind for kind in ExportKind}
 

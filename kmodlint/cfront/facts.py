@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kmodlint.model import Location as Loc
+from kmodlint.diagnostics import Location as Loc
 
 TOKEN = "token"
 AST = "ast"

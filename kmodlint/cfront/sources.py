@@ -21,7 +21,8 @@ from kmodlint.cfront.frontend import (
 )
 from kmodlint.cfront.kbuild.grouping import KbuildResult, group_sources
 from kmodlint.cfront.kbuild.kconfig import config_macros
-from kmodlint.model import InputProblem, Location, Module
+from kmodlint.diagnostics import Location
+from kmodlint.model import InputProblem, Module
 from kmodlint.pool import run_cached
 from kmodlint.safe_io import SOURCE_LIMIT, read_regular_text
 

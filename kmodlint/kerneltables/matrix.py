@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kmodlint.engine import Finding
+from kmodlint.diagnostics import Finding
 from kmodlint.kernel.table import KernelTable
 from kmodlint.loading import LoadedSet
 from kmodlint.model import InputProblem, Module

@@ -13,7 +13,7 @@ import io
 import json
 import sys
 
-from kmodlint.engine import Finding
+from kmodlint.diagnostics import Finding
 from kmodlint.kerneltables.matrix import Matrix, build_matrix, kernel_loader
 from kmodlint.loading import LoadedSet
 from kmodlint.settings import Settings
@@ -26,7 +26,7 @@ def check_matrix(
 ) -> int:
     from kmodlint import baseline
     from kmodlint.cli import EXIT_FINDINGS, EXIT_OK, UsageError
-    from kmodlint.rule import Severity
+    from kmodlint.diagnostics import Severity
 
     if args.write_baseline:
         raise UsageError("--write-baseline takes one --kernel (not a kernel matrix)")

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from kmodlint import __version__
-from kmodlint.engine import Finding
+from kmodlint.diagnostics import Finding
 from kmodlint.fingerprint import fingerprint
 from kmodlint.reporters.colour import BOLD, RESET, SEVERITY_COLOURS
 from kmodlint.reporters.escape import printable, valid_unicode

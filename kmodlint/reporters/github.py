@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kmodlint.engine import Finding
+from kmodlint.diagnostics import Finding
 from kmodlint.fingerprint import relative_form
 from kmodlint.reporters.escape import printable
 

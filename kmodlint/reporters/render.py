@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from kmodlint.engine import Finding
+from kmodlint.diagnostics import Finding
 
 
 def render(

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from kmodlint import __version__
-from kmodlint.engine import Finding
+from kmodlint.diagnostics import Finding
 from kmodlint.fingerprint import VERSION_TAG, default_root, fingerprint, under_root
 from kmodlint.reporters.escape import raw_bytes, valid_unicode
 from kmodlint.rule import Rule

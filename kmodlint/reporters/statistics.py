@@ -6,7 +6,7 @@ from collections import Counter
 
 from tabulate import tabulate
 
-from kmodlint.engine import Finding
+from kmodlint.diagnostics import Finding
 
 
 def format_statistics(findings: list[Finding]) -> str:
