@@ -245,8 +245,8 @@ def _usage_errors() -> tuple[type[Exception], ...]:
     exception is being matched, so start-up pays nothing for it)."""
     from kmodlint.baseline import BaselineError
     from kmodlint.cfront.kbuild.kconfig import ConfigError
-    from kmodlint.engine import SelectionError
     from kmodlint.kernel.load import KernelSpecError
+    from kmodlint.selection import SelectionError
     from kmodlint.settings import SettingsError
 
     return (UsageError, KernelSpecError, SelectionError, ConfigError, SettingsError, BaselineError)
@@ -316,12 +316,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "explain":
         found = find_rule(args.rule)
         if found is None:
-            import difflib
+            from kmodlint.selection import did_you_mean, rule_words
 
-            names = [r.name for r in all_rules()] + [r.code for r in all_rules()]
-            close = difflib.get_close_matches(args.rule, names, n=1, cutoff=0.5)
-            close = close or [n for n in names if n.startswith(args.rule)][:1]
-            hint = f" (did you mean {close[0]}?)" if close else " (see `kmodlint rules`)"
+            names = rule_words()
+            near = did_you_mean(args.rule, names, cutoff=0.5)
+            near = near or next((n for n in names if n.startswith(args.rule)), None)
+            hint = f" (did you mean {near}?)" if near else " (see `kmodlint rules`)"
             raise UsageError(f"unknown rule '{args.rule}'{hint}")
         sys.stdout.write(f"# {found.code} {found.name} ({found.severity})\n\n{found.doc}\n")
         return EXIT_OK

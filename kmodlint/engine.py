@@ -9,36 +9,6 @@ from kmodlint.moduleset import ModuleSet
 from kmodlint.rule import Rule, all_rules
 
 
-class SelectionError(ValueError):
-    pass
-
-
-def resolve_selection(selectors: Iterable[str]) -> set[str]:
-    """Selectors are codes (`KM203`), prefixes (`KM2`), names (`gpl-only-symbol`) or ALL."""
-    rules = all_rules()
-    chosen: set[str] = set()
-    for raw in selectors:
-        selector = raw.strip()
-        if not selector:
-            continue
-        matched = {
-            r.code
-            for r in rules
-            if selector.upper() == "ALL"
-            or r.code.startswith(selector.upper())
-            or r.name == selector
-        }
-        if not matched:
-            names = sorted([r.name for r in rules] + [r.code for r in rules])
-            import difflib
-
-            hint = difflib.get_close_matches(selector, names, n=1)
-            suggestion = f" (did you mean {hint[0]}?)" if hint else ""
-            raise SelectionError(f"unknown rule selector '{selector}'{suggestion}")
-        chosen |= matched
-    return chosen
-
-
 def run_rules(
     ms: ModuleSet, select: set[str] | None = None, ignore: set[str] | None = None
 ) -> list[Finding]:

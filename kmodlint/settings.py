@@ -9,7 +9,6 @@ silently does not run.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import os
 import tomllib
@@ -18,9 +17,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kmodlint.diagnostics import Finding, Severity
-from kmodlint.engine import SelectionError, resolve_selection
 from kmodlint.rule import all_rules
 from kmodlint.safe_io import SETTINGS_LIMIT, read_regular
+from kmodlint.selection import SelectionError, hint, resolve_selection
 
 # Searched in this order in each folder, like ruff's .ruff.toml, ruff.toml, pyproject.toml.
 FILE_NAMES = (".kmodlint.toml", "kmodlint.toml", "pyproject.toml")
@@ -218,7 +217,7 @@ def _parse(table: dict[str, Any], path: str) -> Settings:
 
     for key in table:
         if key not in KNOWN_KEYS:
-            raise fail(f"unknown key '{key}'{_did_you_mean(key, KNOWN_KEYS)}")
+            raise fail(f"unknown key '{key}'{hint(key, KNOWN_KEYS)}")
 
     def strings(key: str, value: Any) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -255,8 +254,8 @@ def _parse(table: dict[str, Any], path: str) -> Settings:
     levels = [s.value for s in Severity]
     for selector, level in severity.items():
         if level not in levels:
-            hint = _did_you_mean(str(level), levels)
-            raise fail(f"severity.{selector}: '{level}' is not one of {', '.join(levels)}{hint}")
+            near = hint(str(level), levels)
+            raise fail(f"severity.{selector}: '{level}' is not one of {', '.join(levels)}{near}")
         for code in rules(f"severity.{selector}", [selector]):
             settings.severity[code] = Severity(level)
     for key in ("kernel", "config"):
@@ -274,11 +273,6 @@ def _parse(table: dict[str, Any], path: str) -> Settings:
             raise fail(f"'fail-on': '{value}' is not one of {', '.join(FAIL_ON)}")
         settings.fail_on = table["fail-on"]
     return settings
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    hint = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {hint[0]}?)" if hint else ""
 
 
 def resolve(

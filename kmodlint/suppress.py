@@ -170,13 +170,9 @@ def _codes(listed: str | None, where: str, notes: list[str]) -> dict[str, str]:
             continue
         rule = find_rule(written)
         if rule is None:
-            import difflib
+            from kmodlint.selection import hint, rule_words
 
-            from kmodlint.rule import all_rules
-
-            names = [r.name for r in all_rules()] + [r.code for r in all_rules()]
-            hint = difflib.get_close_matches(written, names, n=1)
-            more = f" (did you mean {hint[0]}?)" if hint else ""
+            more = hint(written, rule_words())
             notes.append(f"{where}: unknown rule '{written}' in kmodlint: ignore[…]{more}")
             continue
         codes[rule.code] = written
