@@ -408,7 +408,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "deps":
         from kmodlint.reporters.graph import format_deps
 
-        sys.stdout.write(format_deps(loaded, args.format, args.symbols))
+        ms = loaded.module_set
+        sys.stdout.write(format_deps(ms, loaded.relative, loaded.order, args.format, args.symbols))
         return EXIT_OK
     from kmodlint.reporters.symbols import format_symbols
 

@@ -7,7 +7,7 @@ import functools
 import json
 import re
 
-from kmodlint.reporters.graph import cap
+from kmodlint.reporters.picture import cap
 from tests.corpus_support import CORPUS, run_kmodlint
 
 TARGET = str(CORPUS / "targets" / "deb-6.1.0-56")
@@ -141,7 +141,7 @@ def test_output_is_deterministic() -> None:
 
 def test_kernel_modules_the_set_needs_are_named_in_the_kernel_box() -> None:
     # No corpus case imports from a kernel module, so the picture is built by hand.
-    from kmodlint.reporters.graph import Picture
+    from kmodlint.reporters.picture import Picture
     from kmodlint.reporters.stacking import stacking_text
 
     drawn = Picture(

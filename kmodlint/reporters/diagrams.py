@@ -7,7 +7,7 @@ bottom, like the text picture. Cycle edges are red; modules of a cycle are shade
 
 from __future__ import annotations
 
-from kmodlint.reporters.graph import Picture, cap
+from kmodlint.reporters.picture import Picture, cap
 
 _SYMBOLS_SHOWN = 3  # per edge label; diagrams get crowded fast
 _KERNEL_ID = "(kernel)"  # parentheses never occur in a module name

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 
-from kmodlint.reporters.graph import Picture, cap
+from kmodlint.reporters.picture import Picture, cap
 
 _MIN_WIDTH, _MAX_WIDTH = 40, 76  # inner width of a box
 _SYMBOLS_SHOWN = 8  # per edge, then "... and N more"
