@@ -198,7 +198,7 @@ def _run(
             initializer=_worker_signals,
             initargs=(initializer, initargs),
         )
-        previous: _Handler | None = None
+        previous: list[tuple[int, _Handler]] = []
         try:
             # Everything is submitted (and the workers forked) first: the SIGTERM handler
             # comes after, so no forked worker inherits it. Not executor.map: its
@@ -208,9 +208,9 @@ def _run(
             run_chunk = functools.partial(_run_chunk, call)
             chunks = [pending[i : i + chunksize] for i in range(0, len(pending), chunksize)]
             futures = [executor.submit(run_chunk, chunk) for chunk in chunks]
-            previous = _stop_on_sigterm()
+            previous = _stop_on_signals()
             for future in futures:
-                yield from future.result()
+                yield from _result(future)
         except BaseException:
             # Ctrl-C, SIGTERM, an error, or the consumer gone (GeneratorExit): the
             # queued work is dropped and the workers are killed now, not after the
@@ -221,7 +221,7 @@ def _run(
         else:
             executor.shutdown(wait=True)
         finally:
-            _restore_sigterm(previous)
+            _restore_signals(previous)
     else:
         # In this process the settings are already in place (the initializer repeats
         # what the caller did before calling).
@@ -239,25 +239,52 @@ def _worker_signals(initializer: Callable[..., None] | None, initargs: tuple[Any
         initializer(*initargs)
 
 
+# Set by the signal handler as well as raising: a KeyboardInterrupt raised while the main
+# thread happens to run a finalizer or weakref callback (a collected executor of an earlier
+# run) is printed as "Exception ignored" and lost; the result loop sees the flag instead.
+_stop_requested = threading.Event()
+
+
 def _raise_interrupt(signum: int, frame: object) -> None:
+    _stop_requested.set()
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _result(future: Any) -> Any:
+    """`future.result()`, waking every 0.1 s to honour a stop whose KeyboardInterrupt
+    was swallowed where it landed."""
+    while True:
+        if _stop_requested.is_set():
+            raise KeyboardInterrupt("stopped by a signal")
+        try:
+            return future.result(timeout=0.1)
+        except TimeoutError:
+            continue
 
 
 _Handler = Callable[[int, Any], Any] | int | None
 
 
-def _stop_on_sigterm() -> _Handler | None:
+def _stop_on_signals() -> list[tuple[int, _Handler]]:
     """SIGTERM (a CI job cancelled, `timeout`) stops a pool run as Ctrl-C does, so the
-    workers are stopped with it; returns the handler to restore. Only the main thread can
-    install one (a caller in another thread keeps the default)."""
+    workers are stopped with it, and Ctrl-C (when Python's default handles it) also sets
+    the stop flag; returns the handlers to restore. Only the main thread can install them
+    (a caller in another thread keeps the defaults)."""
     if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGTERM, _raise_interrupt)
+        return []
+    _stop_requested.clear()
+    saved: list[tuple[int, _Handler]] = [
+        (signal.SIGTERM, signal.signal(signal.SIGTERM, _raise_interrupt))
+    ]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        saved.append((signal.SIGINT, signal.signal(signal.SIGINT, _raise_interrupt)))
+    return saved
 
 
-def _restore_sigterm(previous: _Handler | None) -> None:
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
+def _restore_signals(saved: list[tuple[int, _Handler]]) -> None:
+    for number, previous in saved:
+        if previous is not None:
+            signal.signal(number, previous)
 
 
 # How long stopped workers get to exit before they are killed.
