@@ -875,6 +875,12 @@ def test_a_signal_stops_the_pool_within_2_s_and_leaves_no_worker(
 
     monkeypatch.setattr(pool, "_POOL_THRESHOLD", 1)
     before = signal.signal(signal.SIGTERM, unconverted)
+    # A suite started in the background by a shell without job control (`cmd &` in a
+    # script) inherits SIGINT ignored, and Python keeps it so: Ctrl-C cannot reach such a
+    # process at all. The test is about a process that Ctrl-C does reach.
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     items = list(range(200))  # 20 s of work for two workers
     timer = threading.Timer(0.8, interrupt)
     try:
@@ -887,6 +893,8 @@ def test_a_signal_stops_the_pool_within_2_s_and_leaves_no_worker(
     finally:
         timer.cancel()
         signal.signal(signal.SIGTERM, before)
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     assert took < 0.8 + 2
     assert len(workers) == 2
     # dead already; the executor's own thread may still be collecting their exit status
