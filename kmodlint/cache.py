@@ -338,9 +338,11 @@ def private_dir(path: str | os.PathLike[str]) -> None:
             os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask too
 
 
-def _read_key(path: str) -> bytes | None:
-    """The key, when it is a regular file of this user's that nobody else can read or
-    write (else someone else may know it)."""
+def read_own_file(path: str, forbidden_mode: int, limit: int) -> bytes | None:
+    """The bytes of `path` when it is a regular file of this user's, no mode bit of
+    `forbidden_mode` is set (0o077: nobody else may read or write it; 0o022: nobody else
+    may write it) and it holds at most `limit` bytes; None otherwise. Not a symlink, and
+    a FIFO never blocks. (The cache key and the binary index are read through it.)"""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
@@ -350,14 +352,29 @@ def _read_key(path: str) -> bytes | None:
         if (
             not stat_module.S_ISREG(info.st_mode)
             or info.st_uid != os.geteuid()
-            or info.st_mode & 0o077
-            or info.st_size != _KEY_BYTES
+            or info.st_mode & forbidden_mode
+            or info.st_size > limit
         ):
             return None
-        key = os.read(fd, _KEY_BYTES + 1)
-        return key if len(key) == _KEY_BYTES else None
+        chunks = []
+        total = 0
+        while chunk := os.read(fd, min(limit + 1, 16 << 20)):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # grew since the fstat
+                return None
+        return b"".join(chunks)
+    except OSError:
+        return None
     finally:
         os.close(fd)
+
+
+def _read_key(path: str) -> bytes | None:
+    """The key, when it is a regular file of this user's that nobody else can read or
+    write (else someone else may know it)."""
+    key = read_own_file(path, 0o077, _KEY_BYTES)
+    return key if key is not None and len(key) == _KEY_BYTES else None
 
 
 def cache_key(root: Path) -> bytes | None:

@@ -26,7 +26,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import stat as stat_module
 import sys
 import tempfile
 import time
@@ -34,7 +33,15 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
-from kmodlint.cache import _ENTRY_LIMIT, _TOUCH_NS, Cache, Dep, _unchanged, private_dir
+from kmodlint.cache import (
+    _ENTRY_LIMIT,
+    _TOUCH_NS,
+    Cache,
+    Dep,
+    _unchanged,
+    private_dir,
+    read_own_file,
+)
 from kmodlint.extract import Extraction
 from kmodlint.model import Export, ExportKind, InputProblem, Module, Target
 
@@ -386,29 +393,8 @@ def _read_own_file(path: str) -> bytes | None:
     write them (else someone else could have chosen what it says); None otherwise."""
     try:
         folder = os.stat(os.path.dirname(path))
-        if folder.st_uid != os.geteuid() or folder.st_mode & 0o022:
-            return None
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
-    try:
-        info = os.fstat(fd)
-        if (
-            not stat_module.S_ISREG(info.st_mode)
-            or info.st_uid != os.geteuid()
-            or info.st_mode & 0o022
-            or info.st_size > _ENTRY_LIMIT
-        ):
-            return None
-        chunks = []
-        total = 0
-        while chunk := os.read(fd, 16 << 20):
-            chunks.append(chunk)
-            total += len(chunk)
-            if total > _ENTRY_LIMIT:  # grew since the fstat
-                return None
-        return b"".join(chunks)
-    except OSError:
+    if folder.st_uid != os.geteuid() or folder.st_mode & 0o022:
         return None
-    finally:
-        os.close(fd)
+    return read_own_file(path, 0o022, _ENTRY_LIMIT)
