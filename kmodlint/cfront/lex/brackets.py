@@ -15,6 +15,28 @@ def _text(item: object) -> str:
     return item if isinstance(item, str) else item[1]  # type: ignore[index]
 
 
+def split_top_level(
+    tokens: Sequence[str], separator: str, keep_separator: bool = False
+) -> list[list[str]]:
+    """*tokens* cut at each *separator* outside every bracket (macro arguments at `,`,
+    statements at `;`); with *keep_separator* it ends its piece. *tokens* may be a string:
+    its characters are the tokens. Always at least one (maybe empty) piece."""
+    pieces: list[list[str]] = [[]]
+    depth = 0
+    for token in tokens:
+        if token in OPENING:
+            depth += 1
+        elif token in CLOSING:
+            depth -= 1
+        if token == separator and depth == 0:
+            if keep_separator:
+                pieces[-1].append(token)
+            pieces.append([])
+        else:
+            pieces[-1].append(token)
+    return pieces
+
+
 def closing_index(
     tokens: Sequence[_T],
     start: int,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from kmodlint.cfront.lex.brackets import closing_index
+from kmodlint.cfront.lex.brackets import closing_index, split_top_level
 from kmodlint.cfront.lex.keywords import C_KEYWORDS, TYPE_KEYWORDS
 from kmodlint.cfront.stubenv.read_headers import MacroDef
 
@@ -164,18 +164,7 @@ def _skip_group(tokens: list[str], i: int) -> int:
 
 def _split_statements(tokens: list[str]) -> list[list[str]]:
     """Top-level ';'-separated pieces of a body (a lone trailing ';' adds no piece)."""
-    items: list[list[str]] = [[]]
-    depth = 0
-    for t in tokens:
-        if t in "([{":
-            depth += 1
-        elif t in ")]}":
-            depth -= 1
-        if t == ";" and depth == 0:
-            items[-1].append(t)
-            items.append([])
-        else:
-            items[-1].append(t)
+    items = split_top_level(tokens, ";", keep_separator=True)
     return [it for it in items if it and it != [";"]]
 
 
@@ -202,17 +191,7 @@ class Classifier:
         pdef = next((x for x in self.defs[name] if x.params and "##" in x.body), None)
         if pdef is None or pdef.params is None:
             return None
-        args: list[list[str]] = [[]]
-        depth = 0
-        for t in arg_toks:
-            if t in "([{":
-                depth += 1
-            elif t in ")]}":
-                depth -= 1
-            if t == "," and depth == 0:
-                args.append([])
-            else:
-                args[-1].append(t)
+        args = split_top_level(arg_toks, ",")
         params = list(pdef.params)
         if params and params[-1].endswith("..."):
             return None

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from kmodlint.cfront.lex.brackets import PARENTHESES, closing_index
+from kmodlint.cfront.lex.brackets import PARENTHESES, closing_index, split_top_level
 from kmodlint.cfront.lex.comments import splice_lines, strip_comments
 from kmodlint.cfront.lex.keywords import C_KEYWORDS, TYPE_KEYWORDS
 from kmodlint.cfront.lex.tokenizer import token_texts
@@ -86,21 +86,7 @@ def _drop_attributes(text: str) -> str:
 
 
 def _split_top(text: str, sep: str) -> list[str]:
-    parts: list[str] = []
-    depth = 0
-    cur: list[str] = []
-    for ch in text:
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        if ch == sep and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur))
-    return parts
+    return ["".join(part) for part in split_top_level(text, sep)]
 
 
 def _top_groups(text: str) -> list[tuple[int, int]]:
