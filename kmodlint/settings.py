@@ -209,70 +209,84 @@ def load_settings(path: str) -> Settings:
 
 
 def _parse(table: dict[str, Any], path: str) -> Settings:
-    base = os.path.dirname(os.path.abspath(path))
-    settings = Settings(file=path, base=base)
-
-    def fail(message: str) -> SettingsError:
-        return SettingsError(f"{path}: {message}")
-
+    settings = Settings(file=path, base=os.path.dirname(os.path.abspath(path)))
+    reader = _TableReader(path)
     for key in table:
         if key not in KNOWN_KEYS:
-            raise fail(f"unknown key '{key}'{hint(key, KNOWN_KEYS)}")
-
-    def strings(key: str, value: Any) -> list[str]:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise fail(f"'{key}' must be a list of strings")
-        return value
-
-    def rules(key: str, value: Any) -> set[str]:
-        selectors = strings(key, value)
-        if any(not selector.strip() for selector in selectors):
-            # `select = [""]` would silently run no rule at all
-            raise fail(f"'{key}': an empty rule selector names no rule ({EMPTY_SELECTOR_HINT})")
-        try:
-            return resolve_selection(selectors)
-        except SelectionError as exc:
-            raise fail(f"'{key}': {exc}") from exc
-
+            raise reader.fail(f"unknown key '{key}'{hint(key, KNOWN_KEYS)}")
     layer = settings.file_layer
     for key in RULE_LISTS:
         if key in table:
-            rules(key, table[key])  # validated now, so the error names the file
+            reader.rules(key, table[key])  # validated now, so the error names the file
             setattr(layer, key.replace("-", "_"), table[key])
-    for key, target in (
-        ("per-file-ignores", settings.per_file_ignores),
-        ("per-module-ignores", settings.per_module_ignores),
-    ):
-        value = table.get(key, {})
-        if not isinstance(value, dict):
-            raise fail(f"'{key}' must be a table of glob = [rules]")
-        for glob, listed in value.items():
-            target[glob] = rules(f"{key}.{glob}", listed)
-    severity = table.get("severity", {})
-    if not isinstance(severity, dict):
-        raise fail("'severity' must be a table of rule = \"error|warning|info\"")
-    levels = [s.value for s in Severity]
-    for selector, level in severity.items():
-        if level not in levels:
-            near = hint(str(level), levels)
-            raise fail(f"severity.{selector}: '{level}' is not one of {', '.join(levels)}{near}")
-        for code in rules(f"severity.{selector}", [selector]):
-            settings.severity[code] = Severity(level)
+    reader.ignores(table, settings)
+    reader.severities(table.get("severity", {}), settings)
     for key in ("kernel", "config"):
         if key in table:
             value = table[key]
             if not isinstance(value, str):
-                raise fail(f"'{key}' must be a string (a path, or 'none')")
+                raise reader.fail(f"'{key}' must be a string (a path, or 'none')")
             # Relative to the settings file, so the file means the same from any cwd.
-            setattr(settings, key, value if value == "none" else os.path.join(base, value))
+            setattr(settings, key, value if value == "none" else os.path.join(settings.base, value))
     if "exclude" in table:
-        settings.exclude = strings("exclude", table["exclude"])
+        settings.exclude = reader.strings("exclude", table["exclude"])
     if "fail-on" in table:
         if table["fail-on"] not in FAIL_ON:
             value = str(table["fail-on"])
-            raise fail(f"'fail-on': '{value}' is not one of {', '.join(FAIL_ON)}")
+            raise reader.fail(f"'fail-on': '{value}' is not one of {', '.join(FAIL_ON)}")
         settings.fail_on = table["fail-on"]
     return settings
+
+
+class _TableReader:
+    """Checks the values of one settings file; every error names the file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def fail(self, message: str) -> SettingsError:
+        return SettingsError(f"{self.path}: {message}")
+
+    def strings(self, key: str, value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"'{key}' must be a list of strings")
+        return value
+
+    def rules(self, key: str, value: Any) -> set[str]:
+        selectors = self.strings(key, value)
+        if any(not selector.strip() for selector in selectors):
+            # `select = [""]` would silently run no rule at all
+            raise self.fail(
+                f"'{key}': an empty rule selector names no rule ({EMPTY_SELECTOR_HINT})"
+            )
+        try:
+            return resolve_selection(selectors)
+        except SelectionError as exc:
+            raise self.fail(f"'{key}': {exc}") from exc
+
+    def ignores(self, table: dict[str, Any], settings: Settings) -> None:
+        for key, target in (
+            ("per-file-ignores", settings.per_file_ignores),
+            ("per-module-ignores", settings.per_module_ignores),
+        ):
+            value = table.get(key, {})
+            if not isinstance(value, dict):
+                raise self.fail(f"'{key}' must be a table of glob = [rules]")
+            for glob, listed in value.items():
+                target[glob] = self.rules(f"{key}.{glob}", listed)
+
+    def severities(self, severity: Any, settings: Settings) -> None:
+        if not isinstance(severity, dict):
+            raise self.fail("'severity' must be a table of rule = \"error|warning|info\"")
+        levels = [s.value for s in Severity]
+        for selector, level in severity.items():
+            if level not in levels:
+                near = hint(str(level), levels)
+                raise self.fail(
+                    f"severity.{selector}: '{level}' is not one of {', '.join(levels)}{near}"
+                )
+            for code in self.rules(f"severity.{selector}", [selector]):
+                settings.severity[code] = Severity(level)
 
 
 def resolve(

@@ -34,7 +34,7 @@ import re
 import time
 import zlib
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -450,56 +450,68 @@ def _need_files(index: TreeIndex) -> None:
 def _walk_modules(index: TreeIndex, fresh: dict[str, set[str]] | None) -> None:
     """Each module's files: its sources, then what they include with quotes (next to the
     including file, else in the module's -I folders), read when not recorded yet."""
-    resolved: dict[tuple[str, str], str | None] = {}
+    walker = _IncludeWalker(index, fresh)
     kept: set[str] = set()
-
-    def record_of(rel: str) -> FileRecord | None:
-        record = index.files.get(rel)
-        if record is None:
-            scanned = _scan_file(index, rel, None, light=fresh is None)
-            if scanned is None:
-                return None
-            record = index.files[rel] = scanned.record
-            if fresh is not None:
-                fresh[rel] = scanned.idents
-        return record
-
-    def resolve(base: str, name: str) -> str | None:
-        if (base, name) not in resolved:
-            candidate = os.path.normpath(os.path.join(base, name))
-            if candidate.startswith(".." + os.sep) or os.path.isabs(candidate):
-                resolved[base, name] = None
-            elif candidate in index.files or os.path.isfile(index.path(candidate)):
-                resolved[base, name] = candidate
-            else:
-                resolved[base, name] = None
-        return resolved[base, name]
-
     index.closures = {}
     for module in index.grouping.modules:
+        closure = walker.closure(module.sources, module.include_dirs)
+        kept.update(closure)
+        index.closures[module_key(module)] = closure
+    for rel in [r for r in index.files if r not in kept]:
+        del index.files[rel]  # no longer part of any module
+
+
+class _IncludeWalker:
+    """Follows quoted includes from a module's sources, reading each file once per run
+    and resolving each (folder, include) pair once for all modules."""
+
+    def __init__(self, index: TreeIndex, fresh: dict[str, set[str]] | None) -> None:
+        self.index = index
+        self.fresh = fresh
+        self.resolved: dict[tuple[str, str], str | None] = {}
+
+    def closure(self, sources: Iterable[str], include_dirs: Iterable[str]) -> list[str]:
         closure: list[str] = []
-        pending = list(reversed(module.sources))
+        pending = list(reversed(list(sources)))
         seen: set[str] = set()
         while pending:
             rel = pending.pop()
             if rel in seen:
                 continue
             seen.add(rel)
-            record = record_of(rel)
+            record = self.record_of(rel)
             if record is None:
                 continue
             closure.append(rel)
-            here = os.path.dirname(rel)
+            folders = (os.path.dirname(rel), *include_dirs)
             for name in record.quoted:
-                found = next(
-                    (f for b in (here, *module.include_dirs) if (f := resolve(b, name))), None
-                )
+                found = next((f for b in folders if (f := self.resolve(b, name))), None)
                 if found is not None:
                     pending.append(found)
-        kept.update(closure)
-        index.closures[module_key(module)] = closure
-    for rel in [r for r in index.files if r not in kept]:
-        del index.files[rel]  # no longer part of any module
+        return closure
+
+    def record_of(self, rel: str) -> FileRecord | None:
+        record = self.index.files.get(rel)
+        if record is None:
+            scanned = _scan_file(self.index, rel, None, light=self.fresh is None)
+            if scanned is None:
+                return None
+            record = self.index.files[rel] = scanned.record
+            if self.fresh is not None:
+                self.fresh[rel] = scanned.idents
+        return record
+
+    def resolve(self, base: str, name: str) -> str | None:
+        if (base, name) not in self.resolved:
+            candidate = os.path.normpath(os.path.join(base, name))
+            found: str | None = None
+            inside = not (candidate.startswith(".." + os.sep) or os.path.isabs(candidate))
+            if inside and (
+                candidate in self.index.files or os.path.isfile(self.index.path(candidate))
+            ):
+                found = candidate
+            self.resolved[base, name] = found
+        return self.resolved[base, name]
 
 
 def _find_new_users(index: TreeIndex, symbols: set[str], skip: set[str]) -> None:

@@ -200,9 +200,19 @@ def _inspect(data: bytes, path: str, name: str) -> Module:
     return module
 
 
-def _read_image(data: bytes) -> _Image:
-    """The file header and section headers, checked as the loader checks them
-    (kernel/module/main.c: elf_validity_cache_copy, elf_validity_cache_secstrings)."""
+class _FileHeader(NamedTuple):
+    elf_class: int  # 32 or 64
+    prefix: str  # struct byte order
+    machine: int
+    shoff: int
+    shnum: int
+    shstrndx: int
+    entry: str  # struct format of one section header
+
+
+def _read_file_header(data: bytes) -> _FileHeader:
+    """The ELF file header, checked as the loader checks it
+    (kernel/module/main.c: elf_validity_cache_copy)."""
     if not data.startswith(b"\x7fELF"):
         raise ElfProblem("not an ELF file (bad magic)")
     if len(data) < 52:
@@ -240,6 +250,14 @@ def _read_image(data: bytes) -> _Image:
         raise ElfProblem("truncated: section header table lies past the end of the file")
     if shstrndx >= shnum:
         raise ElfProblem(f"section name table index {shstrndx} (e_shstrndx) is out of range")
+    return _FileHeader(elf_class, prefix, machine, shoff, shnum, shstrndx, entry)
+
+
+def _read_image(data: bytes) -> _Image:
+    """The file header and section headers, checked as the loader checks them
+    (kernel/module/main.c: elf_validity_cache_copy, elf_validity_cache_secstrings)."""
+    elf_class, prefix, machine, shoff, shnum, shstrndx, entry = _read_file_header(data)
+    shentsize = struct.calcsize(entry)
     raw_headers = struct.iter_unpack(prefix + entry, data[shoff : shoff + shnum * shentsize])
     # columns: sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link, sh_info, ...
     columns = list(zip(*raw_headers, strict=True))
