@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+from kmodlint.folders import ancestors
 from kmodlint.model import InputProblem, Module, normalise_module_name
 
 STALE = "stale-build"
@@ -67,17 +68,12 @@ def _source_of(binary: Module, product_of: dict[tuple[str, str], Module]) -> Mod
     below it that has no Kbuild/Makefile of its own (an `O=`-style output folder, a
     `built/` copy): the nearest such folder up from the binary."""
     name = normalise_module_name(binary.name)
-    folder = os.path.abspath(os.path.dirname(binary.path) or ".")
-    for _ in range(8):
+    for folder in ancestors(os.path.dirname(binary.path) or ".", 8):
         source = product_of.get((os.path.normcase(folder), name))
         if source is not None:
             return source
         if any(os.path.isfile(os.path.join(folder, f)) for f in ("Kbuild", "Makefile")):
             return None
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
     return None
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kmodlint.diagnostics import Finding, Severity
+from kmodlint.folders import ancestors
 from kmodlint.rule import all_rules
 from kmodlint.safe_io import SETTINGS_LIMIT, read_regular
 from kmodlint.selection import SelectionError, hint, resolve_selection
@@ -158,16 +159,12 @@ def _specificity(selectors: list[str]) -> dict[str, int]:
 def find_settings_file(paths: Iterable[str]) -> str | None:
     """The closest settings file above the first path that has one."""
     for given in paths:
-        folder = os.path.abspath(given if os.path.isdir(given) else os.path.dirname(given) or ".")
-        while True:
+        start = given if os.path.isdir(given) else os.path.dirname(given) or "."
+        for folder in ancestors(start):
             for name in FILE_NAMES:
                 candidate = os.path.join(folder, name)
                 if os.path.isfile(candidate) and _is_settings_file(candidate):
                     return candidate
-            parent = os.path.dirname(folder)
-            if parent == folder:
-                break
-            folder = parent
     return None
 
 

@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 from kmodlint.cache import Cache
 from kmodlint.cfront.kbuild.arch import is_kernel_tree
 from kmodlint.cfront.kbuild.grouping import KbuildModule, KbuildResult, group_sources
+from kmodlint.folders import ancestors
 from kmodlint.safe_io import SOURCE_LIMIT, read_regular
 
 FORMAT = 1
@@ -214,14 +215,11 @@ def kernel_tree_top(path: str) -> str | None:
     """The top of the kernel source tree *path* lies in: a folder with Kbuild, Makefile,
     arch/ (kbuild.is_kernel_tree) whose Makefile sets VERSION and PATCHLEVEL. A driver
     repository that happens to have the first three is not a kernel tree."""
-    current = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
-    while True:
-        if is_kernel_tree(current) and _sets_version(os.path.join(current, "Makefile")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
+    start = path if os.path.isdir(path) else os.path.dirname(path) or "."
+    for folder in ancestors(start):
+        if is_kernel_tree(folder) and _sets_version(os.path.join(folder, "Makefile")):
+            return folder
+    return None
 
 
 def _sets_version(makefile: str) -> bool:

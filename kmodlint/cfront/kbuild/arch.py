@@ -6,6 +6,7 @@ import os
 import platform
 import re
 
+from kmodlint.folders import ancestors
 from kmodlint.safe_io import MAKEFILE_LIMIT, read_regular_text
 
 # --------------------------------------------------------------------------- Kbuild reading
@@ -79,14 +80,7 @@ def is_kernel_tree(path: str) -> bool:
 
 
 def kernel_tree_of(directory: str) -> str | None:
-    current = os.path.abspath(directory)
-    while True:
-        if is_kernel_tree(current):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
+    return next((f for f in ancestors(directory) if is_kernel_tree(f)), None)
 
 
 def release_numbers(release: str | None) -> tuple[str, str, str] | None:

@@ -27,6 +27,7 @@ from kmodlint.cfront.kbuild.make import (
     MakeVariable,
     make_words,
 )
+from kmodlint.folders import ancestors
 from kmodlint.safe_io import SOURCE_LIMIT, read_regular_text
 
 _T = TypeVar("_T")
@@ -211,14 +212,7 @@ class _Grouper:
 
     def _nearest(self, table: Mapping[str, _T], directory: str) -> _T | None:
         """The entry of *table* for *directory* or its closest ancestor."""
-        current = os.path.abspath(directory)
-        while True:
-            if current in table:
-                return table[current]
-            parent = os.path.dirname(current)
-            if parent == current:
-                return None
-            current = parent
+        return next((table[f] for f in ancestors(directory) if f in table), None)
 
     def make_settings(self, directory: str) -> tuple[dict[str, str], dict[str, str]]:
         """(command-line variables, environment) for kbuild's reading of *directory*:
@@ -798,14 +792,11 @@ class _Grouping:
         drivers (a collection) is not governed."""
         if any(folder.startswith(v + os.sep) for v in self.read_dirs):
             return True
-        current = folder
-        while current == root or current.startswith(root + os.sep):
+        for current in ancestors(folder):
+            if not (current == root or current.startswith(root + os.sep)):
+                return False
             if self.is_package(current):
                 return True
-            parent = os.path.dirname(current)
-            if parent == current:
-                break
-            current = parent
         return False
 
     def is_package(self, top: str) -> bool:

@@ -29,6 +29,7 @@ from importlib import resources
 
 from kmodlint.cache import note_file, private_dir, recording, work_dir
 from kmodlint.cfront.shipped import shipped_copy
+from kmodlint.folders import ancestors
 
 SHIPPED = "stubenv"
 # How the shipped files are turned into the cached tree; part of the cache key.
@@ -359,15 +360,10 @@ def _find_in_ancestors(including: str, name: str, analysed: str) -> str | None:
     if ups:
         return _find_above(including, "/".join(parts[ups:]), ups, analysed)
     for start in (os.path.dirname(os.path.abspath(including)), os.path.dirname(analysed)):
-        d = start
-        for level in range(ANCESTOR_LEVELS):
-            for cand in _candidates(d, siblings=level < 2):
+        for level, folder in enumerate(ancestors(start, ANCESTOR_LEVELS)):
+            for cand in _candidates(folder, siblings=level < 2):
                 if os.path.isfile(os.path.join(cand, name)):
                     return cand
-            parent = os.path.dirname(d)
-            if parent == d:
-                break
-            d = parent
     return None
 
 
@@ -376,17 +372,12 @@ def _find_above(including: str, rest: str, ups: int, analysed: str) -> str | Non
     Makefile's -I must point for ``#include "../../rest"`` to work (only real directories
     count, as cpp resolves ``..`` on the file system)."""
     for start in (os.path.dirname(os.path.abspath(including)), os.path.dirname(analysed)):
-        d = start
-        for _ in range(ANCESTOR_LEVELS):
-            for base in _candidates(d):
+        for folder in ancestors(start, ANCESTOR_LEVELS):
+            for base in _candidates(folder):
                 if os.path.isfile(os.path.join(base, rest)):
                     inc = _descend(base, start, ups)
                     if inc is not None:
                         return inc
-            parent = os.path.dirname(d)
-            if parent == d:
-                break
-            d = parent
     return None
 
 
