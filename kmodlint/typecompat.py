@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 
+from kmodlint.cfront.lex.brackets import PARENTHESES, closing_index, split_top_level
+
 # Kernel typedefs that name the same C type on every architecture Linux supports:
 # include/uapi/asm-generic/int-ll64.h (u8..s64, __u8..__s64), include/linux/types.h (uint,
 # ulong, ushort, unchar, u_char, uintN_t, u_intN_t, bool) and include/uapi/linux/types.h
@@ -147,22 +149,6 @@ def _tokens(ctype: str) -> list[str]:
     return out
 
 
-def _split_top(tokens: list[str]) -> list[list[str]]:
-    """Split a parameter list's tokens at the commas of depth 0."""
-    parts: list[list[str]] = [[]]
-    depth = 0
-    for token in tokens:
-        if token in "([":
-            depth += 1
-        elif token in ")]":
-            depth -= 1
-        if token == "," and depth == 0:
-            parts.append([])
-        else:
-            parts[-1].append(token)
-    return parts
-
-
 def _parameter(tokens: list[str]) -> list[str]:
     """A parameter's type as the function type sees it: top-level qualifiers dropped, an
     array adjusted to a pointer (6.7.6.3p7)."""
@@ -188,14 +174,12 @@ def _shape(ctype: str) -> list[str]:
     while index < len(tokens):
         token = tokens[index]
         if token == "(":
-            depth, end = 0, index
-            for end in range(index, len(tokens)):
-                depth += {"(": 1, ")": -1}.get(tokens[end], 0)
-                if depth == 0:
-                    break
+            end = closing_index(tokens, index, opening=PARENTHESES[0], closing=PARENTHESES[1])
+            if end is None:  # unbalanced: the list runs to the last token
+                end = len(tokens) - 1
             inner = tokens[index + 1 : end]
             # a parameter list follows a type; a declarator group `(*)` does not matter here
-            params = [_parameter(p) for p in _split_top(inner)]
+            params = [_parameter(p) for p in split_top_level(inner, ",")]
             if params == [["void"]] or params == [[]]:
                 params = [["void"]]
             out.append("(")

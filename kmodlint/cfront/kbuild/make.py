@@ -11,7 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import zip_longest
 
@@ -98,17 +98,26 @@ def _find_close(text: str, start: int, opener: str, closer: str) -> int:
     return -1
 
 
+def _top_level(text: str) -> Iterator[tuple[int, str]]:
+    """Each character of *text* outside every `$(...)`/`${...}` (and plain bracket) group,
+    with its index: where make looks for a function's commas, an assignment's operator, a
+    rule's colon. The one bracket counter of the make interpreter."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char in "({":
+            depth += 1
+        elif char in ")}":
+            depth -= 1
+        elif depth == 0:
+            yield index, char
+
+
 def _split_args(text: str, limit: int | None = None) -> list[str]:
     """Split function arguments on top-level commas (at most *limit* pieces)."""
     args: list[str] = []
-    depth = 0
     start = 0
-    for i, c in enumerate(text):
-        if c in "({":
-            depth += 1
-        elif c in ")}":
-            depth -= 1
-        elif c == "," and depth == 0 and (limit is None or len(args) < limit - 1):
+    for i, c in _top_level(text):
+        if c == "," and (limit is None or len(args) < limit - 1):
             args.append(text[start:i])
             start = i + 1
     args.append(text[start:])
@@ -263,13 +272,8 @@ class MakeEvaluator:
         if m and m.group(1) in _FUNCTIONS:
             return _FUNCTIONS[m.group(1)](self, inner[m.end() :].lstrip(" \t"))
         # substitution reference $(var:a=b)
-        depth = 0
-        for i, c in enumerate(inner):
-            if c in "({":
-                depth += 1
-            elif c in ")}":
-                depth -= 1
-            elif c == ":" and depth == 0:
+        for i, c in _top_level(inner):
+            if c == ":":
                 rest = inner[i + 1 :]
                 if "=" in rest:
                     name = self.expand(inner[:i]).strip()
@@ -617,41 +621,24 @@ def _strip_comment(line: str) -> str:
 
 
 def _find_assignment(line: str) -> tuple[int, str] | None:
-    depth = 0
-    i = 0
-    while i < len(line):
-        c = line[i]
-        if c in "({":
-            depth += 1
-        elif c in ")}":
-            depth -= 1
-        elif depth == 0:
-            if c == ":":
-                if line.startswith("::=", i):
-                    return i, "::="
-                if line.startswith(":=", i):
-                    return i, ":="
-                return None  # a rule (or a target-specific variable)
-            if c == "=":
-                if i > 0 and line[i - 1] in "+?!":
-                    return i - 1, line[i - 1] + "="
-                return i, "="
-            if c == ";":
-                return None
-        i += 1
+    for i, c in _top_level(line):
+        if c == ":":
+            if line.startswith("::=", i):
+                return i, "::="
+            if line.startswith(":=", i):
+                return i, ":="
+            return None  # a rule (or a target-specific variable)
+        if c == "=":
+            if i > 0 and line[i - 1] in "+?!":
+                return i - 1, line[i - 1] + "="
+            return i, "="
+        if c == ";":
+            return None
     return None
 
 
 def _is_rule(line: str) -> bool:
-    depth = 0
-    for c in line:
-        if c in "({":
-            depth += 1
-        elif c in ")}":
-            depth -= 1
-        elif c == ":" and depth == 0:
-            return True
-    return False
+    return any(c == ":" for _, c in _top_level(line))
 
 
 # ---- make functions (each takes the evaluator and the raw argument text)
