@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from kmodlint.diagnostics import Location
+from kmodlint.source_facts import Definition, ExternDecl, Param
 
 
 class ExportKind(StrEnum):
@@ -131,9 +131,9 @@ class SourceInfo:
     modinfo_locations: dict[tuple[str, str], Location] = field(default_factory=dict)
     init: Location | None = None
     exit: Location | None = None
-    params: list[Any] = field(default_factory=list)  # cfront.facts.Param
-    externs: list[Any] = field(default_factory=list)  # cfront.facts.ExternDecl
-    definitions: dict[str, Any] = field(default_factory=dict)  # cfront.facts.Definition
+    params: list[Param] = field(default_factory=list)
+    externs: list[ExternDecl] = field(default_factory=list)
+    definitions: dict[str, Definition] = field(default_factory=dict)
     maybe_defined: set[str] = field(default_factory=set)  # declaration-macro arguments
     unparsed: dict[str, str] = field(default_factory=dict)  # file -> why the AST failed
     # Kbuild objects with no source (generated at build time or missing): what they define

@@ -4,20 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from kmodlint.diagnostics import Hit, Severity
 from kmodlint.moduleset import ModuleSet
 
+# What a rule decorates: the module set in, its hits out.
+Check = Callable[[ModuleSet], Iterable[Hit]]
 
-@dataclass(frozen=True, slots=True)
+
+class Mode(StrEnum):
+    """What a rule can judge: modules read from this kind of input. The values are
+    `model.Module.origin`'s, so the engine drops a hit on a module of another origin."""
+
+    BINARY = "binary"  # a .ko/.o file
+    SOURCE = "source"  # C sources grouped by Kbuild
+
+
+class Scope(StrEnum):
+    """What a rule's check needs to see (`kmodlint rules --format json` shows it)."""
+
+    MODULE = "module"  # each module on its own
+    SET = "set"  # the whole module set: resolution, other modules, the target kernel
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:
     code: str
     name: str
     severity: Severity
     summary: str
-    modes: tuple[str, ...]
-    scope: str  # "module" or "set"
-    check: Callable[[ModuleSet], Iterable[Hit]]
+    modes: tuple[Mode, ...]
+    scope: Scope
+    check: Check
     doc: str
     # False: opt-in, runs only when selected (KM950, as ruff's preview-style rules)
     default_enabled: bool = True
@@ -47,20 +66,33 @@ SEVERITY_POLICY = {
 def rule(
     code: str,
     name: str,
-    severity: str,
+    *,
+    severity: Severity,
     summary: str,
-    modes: tuple[str, ...] = ("binary",),
-    scope: str = "module",
+    modes: tuple[Mode, ...],
+    scope: Scope,
     default_enabled: bool = True,
-) -> Callable[[Callable[[ModuleSet], Iterable[Hit]]], Rule]:
-    def register(check: Callable[[ModuleSet], Iterable[Hit]]) -> Rule:
+) -> Callable[[Check], Rule]:
+    """Registers the decorated check as rule `code`. Everything after `code` and `name`
+    is keyword-only and only the opt-in flag has a default: each rule says what it reads
+    (`modes`) and what it needs to see (`scope`) rather than inheriting it."""
+
+    def register(check: Check) -> Rule:
         if code in REGISTRY or any(r.name == name for r in REGISTRY.values()):
             raise ValueError(f"rule {code} {name} registered twice")
         doc = _dedent(check.__doc__ or "")
         if "## Severity" not in doc:
-            doc += "\n\n## Severity\n" + SEVERITY_POLICY[Severity(severity)]
+            doc += "\n\n## Severity\n" + SEVERITY_POLICY[severity]
         registered = Rule(
-            code, name, Severity(severity), summary, modes, scope, check, doc, default_enabled
+            code=code,
+            name=name,
+            severity=severity,
+            summary=summary,
+            modes=modes,
+            scope=scope,
+            check=check,
+            doc=doc,
+            default_enabled=default_enabled,
         )
         REGISTRY[code] = registered
         return registered

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmodlint.diagnostics import Hit, Location
+from kmodlint.diagnostics import Hit, Location, Severity
 from kmodlint.model import BINDING, Module, Target
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import rule
+from kmodlint.rule import Mode, Scope, rule
 
 
 @rule(
     "KM101",
     "static-export",
-    "error",
-    "EXPORT_SYMBOL names a static (file-local) symbol",
-    modes=("binary", "source"),
+    severity=Severity.ERROR,
+    summary="EXPORT_SYMBOL names a static (file-local) symbol",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.MODULE,
 )
 def static_export(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -73,9 +74,10 @@ def static_export(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM102",
     "export-without-definition",
-    "error",
-    "the module exports a symbol it does not define",
-    modes=("binary", "source"),
+    severity=Severity.ERROR,
+    summary="the module exports a symbol it does not define",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.MODULE,
 )
 def export_without_definition(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -123,10 +125,10 @@ def export_without_definition(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM103",
     "duplicate-export",
-    "error",
-    "two modules of the set, or a module and the kernel, export the same name",
-    modes=("binary", "source"),
-    scope="set",
+    severity=Severity.ERROR,
+    summary="two modules of the set, or a module and the kernel, export the same name",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.SET,
 )
 def duplicate_export(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -196,9 +198,10 @@ def _export_location(module: Module, symbol: str) -> Location | None:
 @rule(
     "KM104",
     "init-exit-export",
-    "warning",
-    "EXPORT_SYMBOL of an __init or __exit symbol",
-    modes=("source",),
+    severity=Severity.WARNING,
+    summary="EXPORT_SYMBOL of an __init or __exit symbol",
+    modes=(Mode.SOURCE,),
+    scope=Scope.MODULE,
 )
 def init_exit_export(ms: ModuleSet) -> Iterator[Hit]:
     """

@@ -1,13 +1,13 @@
-"""KM9xx: inputs that could not be (fully) analysed. They are findings, so a user always
+"""KM90x: inputs that could not be (fully) analysed. They are findings, so a user always
 sees what was not checked; the run goes on past every one of them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from kmodlint.diagnostics import Hit, Location
+from kmodlint.diagnostics import Hit, Location, Severity
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import rule
+from kmodlint.rule import Mode, Scope, rule
 
 
 def _problems(name: str) -> Callable[[ModuleSet], Iterator[Hit]]:
@@ -30,22 +30,25 @@ def _problems(name: str) -> Callable[[ModuleSet], Iterator[Hit]]:
 def _register(
     code: str,
     name: str,
-    severity: str,
+    *,
+    severity: Severity,
     summary: str,
     doc: str,
-    modes: tuple[str, ...] = ("binary", "source"),
+    modes: tuple[Mode, ...] = (Mode.BINARY, Mode.SOURCE),
 ) -> None:
+    """A KM9xx rule reporting the input problems of its name; every one can come from
+    either kind of input, except where a rule says otherwise."""
     check = _problems(name)
     check.__doc__ = doc
-    rule(code, name, severity, summary, modes=modes, scope="module")(check)
+    rule(code, name, severity=severity, summary=summary, modes=modes, scope=Scope.MODULE)(check)
 
 
 _register(
     "KM901",
     "unparsable-source",
-    "info",
-    "a C file (or Kbuild line) was only partly analysed",
-    """
+    severity=Severity.INFO,
+    summary="a C file (or Kbuild line) was only partly analysed",
+    doc="""
     ## What it does
     Reports a C file that pycparser could not parse after preprocessing with kmodlint's
     stub kernel headers, and a Kbuild/Makefile line kmodlint could not understand. For a
@@ -70,14 +73,14 @@ _register(
     Regenerate the stub environment for your kernel with `--kernel-source DIR`, or
     accept the partial analysis.
     """,
-    modes=("source",),
+    modes=(Mode.SOURCE,),
 )
 _register(
     "KM902",
     "invalid-elf",
-    "error",
-    "a module file is not a valid relocatable ELF object",
-    """
+    severity=Severity.ERROR,
+    summary="a module file is not a valid relocatable ELF object",
+    doc="""
     ## What it does
     Reports a `.ko`/`.o` (possibly `.xz`/`.zst`/`.gz` compressed) that cannot be read as a
     module: empty, truncated, not ELF, not `ET_REL`, a corrupt compressed stream, or no
@@ -102,9 +105,9 @@ _register(
 _register(
     "KM903",
     "unreadable-path",
-    "error",
-    "a path given cannot be read",
-    """
+    severity=Severity.ERROR,
+    summary="a path given cannot be read",
+    doc="""
     ## What it does
     Reports a path that does not exist or cannot be read (permissions, I/O error). Key:
     the path.
@@ -126,9 +129,9 @@ _register(
 _register(
     "KM904",
     "unknown-input",
-    "warning",
-    "a path given is neither a module, a C source nor a folder",
-    """
+    severity=Severity.WARNING,
+    summary="a path given is neither a module, a C source nor a folder",
+    doc="""
     ## What it does
     Reports a file named on the command line that kmodlint has no front end for. Files of
     unknown type found while walking a folder are skipped quietly. Key: the path.
@@ -149,9 +152,9 @@ _register(
 _register(
     "KM905",
     "invalid-kernel-table",
-    "warning",
-    "the target kernel's export table is incomplete or partly unreadable",
-    """
+    severity=Severity.WARNING,
+    summary="the target kernel's export table is incomplete or partly unreadable",
+    doc="""
     ## What it does
     Reports problems with the `--kernel` input: Debian's placeholder System.map, unreadable
     Module.symvers rows, invalid `modules.builtin` lines, unreadable modules of a target
@@ -180,9 +183,9 @@ _register(
 _register(
     "KM906",
     "duplicate-module",
-    "warning",
-    "two inputs carry the same module name",
-    """
+    severity=Severity.WARNING,
+    summary="two inputs carry the same module name",
+    doc="""
     ## What it does
     Reports a module file whose name (with `-` and `_` equal) is already used by another
     input; only the first by path is analysed. Key: the path.
@@ -205,9 +208,9 @@ _register(
 _register(
     "KM907",
     "stale-build",
-    "info",
-    "a .ko beside its sources is older than them or disagrees with them",
-    """
+    severity=Severity.INFO,
+    summary="a .ko beside its sources is older than them or disagrees with them",
+    doc="""
     ## What it does
     A `.ko` in the folder of the Kbuild/Makefile that declares a module of the same name
     is that module's build product (kbuild writes `$(obj)/foo.ko` there), not a second

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmodlint.diagnostics import Hit
+from kmodlint.diagnostics import Hit, Severity
 from kmodlint.model import Module
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import rule
+from kmodlint.rule import Mode, Scope, rule
 
 # include/linux/license.h: license_is_gpl_compatible() (exact strcmp; 6.1 = 6.12).
 GPL_COMPATIBLE = frozenset(
@@ -40,9 +40,10 @@ def taints_proprietary(module: Module) -> bool:
 @rule(
     "KM201",
     "missing-license",
-    "error",
-    "the module has no MODULE_LICENSE",
-    modes=("binary", "source"),
+    severity=Severity.ERROR,
+    summary="the module has no MODULE_LICENSE",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.MODULE,
 )
 def missing_license(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -83,9 +84,10 @@ def missing_license(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM202",
     "unknown-license",
-    "warning",
-    "the licence string is not one the kernel knows",
-    modes=("binary", "source"),
+    severity=Severity.WARNING,
+    summary="the licence string is not one the kernel knows",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.MODULE,
 )
 def unknown_license(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -133,10 +135,10 @@ def unknown_license(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM203",
     "gpl-only-symbol",
-    "error",
-    "a non-GPL-compatible module uses an EXPORT_SYMBOL_GPL symbol",
-    modes=("binary", "source"),
-    scope="set",
+    severity=Severity.ERROR,
+    summary="a non-GPL-compatible module uses an EXPORT_SYMBOL_GPL symbol",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.SET,
 )
 def gpl_only_symbol(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -189,10 +191,10 @@ def gpl_only_symbol(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM204",
     "proprietary-import",
-    "error",
-    "a module using GPL-only symbols also uses a symbol of a proprietary module",
-    modes=("binary", "source"),
-    scope="set",
+    severity=Severity.ERROR,
+    summary="a module using GPL-only symbols also uses a symbol of a proprietary module",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.SET,
 )
 def proprietary_import(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -243,9 +245,10 @@ def proprietary_import(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM205",
     "missing-description",
-    "warning",
-    "the module has no MODULE_DESCRIPTION",
-    modes=("binary", "source"),
+    severity=Severity.WARNING,
+    summary="the module has no MODULE_DESCRIPTION",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.MODULE,
 )
 def missing_description(ms: ModuleSet) -> Iterator[Hit]:
     """

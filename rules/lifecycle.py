@@ -1,21 +1,23 @@
-"""KM6xx: module lifecycle and naming."""
+"""KM601, KM604: module lifecycle and naming (the other KM6xx: params.py, KM603 in
+linking.py; tests/test_registry.py holds the map of codes to files)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 
-from kmodlint.diagnostics import Hit
+from kmodlint.diagnostics import Hit, Severity
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import rule
+from kmodlint.rule import Mode, Scope, rule
 
 
 @rule(
     "KM601",
     "no-module-exit",
-    "warning",
-    "module_init without module_exit: the module can never be unloaded",
-    modes=("binary", "source"),
+    severity=Severity.WARNING,
+    summary="module_init without module_exit: the module can never be unloaded",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.MODULE,
 )
 def no_module_exit(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -57,9 +59,10 @@ def no_module_exit(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM604",
     "module-name-too-long",
-    "error",
-    "module name of 56 bytes or more (60 on 32-bit targets)",
-    modes=("binary", "source"),
+    severity=Severity.ERROR,
+    summary="module name of 56 bytes or more (60 on 32-bit targets)",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.MODULE,
 )
 def module_name_too_long(ms: ModuleSet) -> Iterator[Hit]:
     """

@@ -1,24 +1,25 @@
-"""KM3xx: how the modules of a set resolve and depend on each other."""
+"""KM3xx: how the modules of a set resolve and depend on each other; and KM603
+(extern-in-source), the source-side half of extern-mismatch."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
 
-from kmodlint.diagnostics import Hit
+from kmodlint.diagnostics import Hit, Severity
 from kmodlint.model import normalise_module_name
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import rule
+from kmodlint.rule import Mode, Scope, rule
 from kmodlint.typecompat import compatible
 
 
 @rule(
     "KM301",
     "unresolved-symbol",
-    "error",
-    "a used symbol is exported by nobody in the set or the kernel",
-    modes=("binary", "source"),
-    scope="set",
+    severity=Severity.ERROR,
+    summary="a used symbol is exported by nobody in the set or the kernel",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.SET,
 )
 def unresolved_symbol(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -69,10 +70,10 @@ def unresolved_symbol(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM302",
     "dependency-cycle",
-    "error",
-    "modules depend on each other in a loop",
-    modes=("binary", "source"),
-    scope="set",
+    severity=Severity.ERROR,
+    summary="modules depend on each other in a loop",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.SET,
 )
 def dependency_cycle(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -118,9 +119,10 @@ def dependency_cycle(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM304",
     "depends-mismatch",
-    "warning",
-    "the .modinfo depends= list differs from the modules the symbols really need",
-    scope="set",
+    severity=Severity.WARNING,
+    summary="the .modinfo depends= list differs from the modules the symbols really need",
+    modes=(Mode.BINARY,),
+    scope=Scope.SET,
 )
 def depends_mismatch(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -180,10 +182,10 @@ def depends_mismatch(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM303",
     "extern-mismatch",
-    "warning",
-    "an extern declaration's type differs from the definition another module exports",
-    modes=("source",),
-    scope="set",
+    severity=Severity.WARNING,
+    summary="an extern declaration's type differs from the definition another module exports",
+    modes=(Mode.SOURCE,),
+    scope=Scope.SET,
 )
 def extern_mismatch(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -260,9 +262,10 @@ def extern_mismatch(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM603",
     "extern-in-source",
-    "warning",
-    "an extern declaration or a prototype of an external function in a .c file",
-    modes=("source",),
+    severity=Severity.WARNING,
+    summary="an extern declaration or a prototype of an external function in a .c file",
+    modes=(Mode.SOURCE,),
+    scope=Scope.MODULE,
 )
 def extern_in_source(ms: ModuleSet) -> Iterator[Hit]:
     """

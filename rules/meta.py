@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmodlint.diagnostics import Hit
+from kmodlint.diagnostics import Hit, Severity
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import rule
+from kmodlint.rule import Mode, Scope, rule
 
 
 @rule(
     "KM950",
     "unused-suppression",
-    "warning",
-    "a kmodlint: ignore[…] comment suppresses nothing",
-    modes=("source",),
-    scope="set",
+    severity=Severity.WARNING,
+    summary="a kmodlint: ignore[…] comment suppresses nothing",
+    modes=(Mode.SOURCE,),
+    scope=Scope.SET,
     # opt-in: it reports on kmodlint's own comments, not on the driver
     default_enabled=False,
 )

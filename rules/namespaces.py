@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kmodlint.diagnostics import Hit
+from kmodlint.diagnostics import Hit, Severity
 from kmodlint.moduleset import ModuleSet, is_ignored_undefined
-from kmodlint.rule import rule
+from kmodlint.rule import Mode, Scope, rule
 
 # 6.16+: EXPORT_SYMBOL_FOR_MODULES(sym, "a,b*") exports into the namespace "module:a,b*".
 _MODULE_NAMESPACE = "module:"
@@ -27,10 +27,10 @@ def _module_namespace_allows(namespace: str, module_name: str) -> bool:
 @rule(
     "KM501",
     "missing-namespace-import",
-    "error",
-    "a namespaced symbol is used without MODULE_IMPORT_NS",
-    modes=("binary", "source"),
-    scope="set",
+    severity=Severity.ERROR,
+    summary="a namespaced symbol is used without MODULE_IMPORT_NS",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.SET,
 )
 def missing_namespace_import(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -93,10 +93,10 @@ def missing_namespace_import(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM502",
     "unused-namespace-import",
-    "warning",
-    "MODULE_IMPORT_NS of a namespace the module uses nothing from",
-    modes=("binary", "source"),
-    scope="set",
+    severity=Severity.WARNING,
+    summary="MODULE_IMPORT_NS of a namespace the module uses nothing from",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.SET,
 )
 def unused_namespace_import(ms: ModuleSet) -> Iterator[Hit]:
     """

@@ -1,14 +1,15 @@
-"""KM602, KM605: module parameters (module_param* in include/linux/moduleparam.h)."""
+"""KM602, KM605-607: module parameters (module_param* in include/linux/moduleparam.h)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from kmodlint.cfront.preprocess.condition import ConditionError, value_of
-from kmodlint.diagnostics import Hit
+from kmodlint.diagnostics import Hit, Severity
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import rule
+from kmodlint.rule import Mode, Scope, rule
+from kmodlint.source_facts import Param
 from kmodlint.typecompat import KERNEL_TYPEDEFS, base_name
 
 # include/uapi/linux/stat.h and include/linux/stat.h
@@ -104,9 +105,10 @@ def _verify_octal(mode: int, shown: str) -> str | None:
 @rule(
     "KM602",
     "writable-param",
-    "error",
-    "module_param permissions that VERIFY_OCTAL_PERMISSIONS rejects (the build fails)",
-    modes=("source",),
+    severity=Severity.ERROR,
+    summary="module_param permissions that VERIFY_OCTAL_PERMISSIONS rejects (the build fails)",
+    modes=(Mode.SOURCE,),
+    scope=Scope.MODULE,
 )
 def writable_param(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -143,11 +145,17 @@ def writable_param(ms: ModuleSet) -> Iterator[Hit]:
     module_param(debug, int, 0644);
     ```
     """
+    yield from _judge_params(ms, lambda param: _permission_problem(param.perm))
+
+
+def _judge_params(ms: ModuleSet, judge: Callable[[Param], str | None]) -> Iterator[Hit]:
+    """A hit on each module parameter `judge` has something to say about, at the
+    parameter: "module parameter 'name': <what judge says>"."""
     for module in ms.modules:
         if module.source is None:
             continue
         for param in module.source.params:
-            problem = _permission_problem(param.perm)
+            problem = judge(param)
             if problem:
                 yield Hit(
                     module,
@@ -236,9 +244,10 @@ def _param_type_for(ctype: str) -> str | None:
 @rule(
     "KM607",
     "decimal-permissions",
-    "warning",
-    "module_param permissions written as a decimal number",
-    modes=("source",),
+    severity=Severity.WARNING,
+    summary="module_param permissions written as a decimal number",
+    modes=(Mode.SOURCE,),
+    scope=Scope.MODULE,
 )
 def decimal_permissions(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -266,28 +275,28 @@ def decimal_permissions(ms: ModuleSet) -> Iterator[Hit]:
     module_param(debug, int, 0644);
     ```
     """
-    for module in ms.modules:
-        if module.source is None:
-            continue
-        for param in module.source.params:
-            text = param.perm.strip()
-            if _is_decimal(text) and _verify_octal(int(text), text) is None:
-                yield Hit(
-                    module,
-                    f"module parameter '{param.name}': permissions {text} are decimal "
-                    f"({int(text):04o} in octal; checkpatch: Use 4 digit octal (0777) not "
-                    f"decimal permissions); write {int(text):04o}",
-                    key=param.name,
-                    location=param.loc,
-                )
+    yield from _judge_params(ms, _decimal_problem)
+
+
+def _decimal_problem(param: Param) -> str | None:
+    """What checkpatch says of a decimal permission the build accepts (one it rejects is
+    writable-param's)."""
+    text = param.perm.strip()
+    if not _is_decimal(text) or _verify_octal(int(text), text) is not None:
+        return None
+    return (
+        f"permissions {text} are decimal ({int(text):04o} in octal; checkpatch: Use 4 digit "
+        f"octal (0777) not decimal permissions); write {int(text):04o}"
+    )
 
 
 @rule(
     "KM605",
     "param-type-mismatch",
-    "error",
-    "module_param's type argument does not match the C type of the variable",
-    modes=("source",),
+    severity=Severity.ERROR,
+    summary="module_param's type argument does not match the C type of the variable",
+    modes=(Mode.SOURCE,),
+    scope=Scope.MODULE,
 )
 def param_type_mismatch(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -328,9 +337,10 @@ def param_type_mismatch(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM606",
     "param-signedness-mismatch",
-    "warning",
-    "module_param's type argument and the variable differ only in signedness",
-    modes=("source",),
+    severity=Severity.WARNING,
+    summary="module_param's type argument and the variable differ only in signedness",
+    modes=(Mode.SOURCE,),
+    scope=Scope.MODULE,
 )
 def param_signedness_mismatch(ms: ModuleSet) -> Iterator[Hit]:
     """

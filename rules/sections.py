@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kmodlint.diagnostics import Hit, Location
+from kmodlint.diagnostics import Hit, Location, Severity
 from kmodlint.model import Module
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import rule
+from kmodlint.rule import Mode, Scope, rule
 from kmodlint.sectioncheck import secref_allowed, section_mismatch
 
 
 @rule(
     "KM801",
     "section-mismatch",
-    "warning",
-    "code or data that stays refers to __init/__exit code or data the kernel frees",
-    modes=("binary", "source"),
+    severity=Severity.WARNING,
+    summary="code or data that stays refers to __init/__exit code or data the kernel frees",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.MODULE,
 )
 def section_mismatch_rule(ms: ModuleSet) -> Iterator[Hit]:
     """

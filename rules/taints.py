@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from kmodlint.diagnostics import Hit, Location
+from kmodlint.diagnostics import Hit, Location, Severity
 from kmodlint.kernel.table import KernelTable
 from kmodlint.model import Module
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import rule
+from kmodlint.rule import Mode, Scope, rule
 
 from .licensing import GPL_COMPATIBLE
 
@@ -97,9 +97,10 @@ def _hits(ms: ModuleSet, code: str, fix: str) -> Iterator[Hit]:
 @rule(
     "KM701",
     "proprietary-taint",
-    "info",
-    "the loader will taint the kernel P: the licence is not GPL-compatible (opt-in)",
-    modes=("binary", "source"),
+    severity=Severity.INFO,
+    summary="the loader will taint the kernel P: the licence is not GPL-compatible (opt-in)",
+    modes=(Mode.BINARY, Mode.SOURCE),
+    scope=Scope.MODULE,
     default_enabled=False,
 )
 def proprietary_taint(ms: ModuleSet) -> Iterator[Hit]:
@@ -139,9 +140,12 @@ def proprietary_taint(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM702",
     "out-of-tree-taint",
-    "info",
-    "the loader will taint the kernel O: the module was built outside the kernel tree (opt-in)",
-    modes=("binary",),
+    severity=Severity.INFO,
+    summary=(
+        "the loader will taint the kernel O: the module was built outside the kernel tree (opt-in)"
+    ),
+    modes=(Mode.BINARY,),
+    scope=Scope.MODULE,
     default_enabled=False,
 )
 def out_of_tree_taint(ms: ModuleSet) -> Iterator[Hit]:
@@ -177,9 +181,12 @@ def out_of_tree_taint(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM703",
     "unsigned-module-taint",
-    "info",
-    "the loader will taint the kernel E: the module is unsigned and the kernel checks (opt-in)",
-    modes=("binary",),
+    severity=Severity.INFO,
+    summary=(
+        "the loader will taint the kernel E: the module is unsigned and the kernel checks (opt-in)"
+    ),
+    modes=(Mode.BINARY,),
+    scope=Scope.MODULE,
     default_enabled=False,
 )
 def unsigned_module_taint(ms: ModuleSet) -> Iterator[Hit]:
@@ -219,9 +226,10 @@ def unsigned_module_taint(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM704",
     "staging-taint",
-    "info",
-    "the loader will taint the kernel C: the module is from drivers/staging (opt-in)",
-    modes=("binary",),
+    severity=Severity.INFO,
+    summary="the loader will taint the kernel C: the module is from drivers/staging (opt-in)",
+    modes=(Mode.BINARY,),
+    scope=Scope.MODULE,
     default_enabled=False,
 )
 def staging_taint(ms: ModuleSet) -> Iterator[Hit]:
@@ -252,9 +260,10 @@ def staging_taint(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM705",
     "missing-retpoline",
-    "info",
-    "the kernel uses retpolines and the module was not built with them: the loader warns",
-    modes=("binary",),
+    severity=Severity.INFO,
+    summary="the kernel uses retpolines and the module was not built with them: the loader warns",
+    modes=(Mode.BINARY,),
+    scope=Scope.MODULE,
 )
 def missing_retpoline(ms: ModuleSet) -> Iterator[Hit]:
     """

@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from kmodlint.diagnostics import Hit
+from kmodlint.diagnostics import Hit, Severity
 from kmodlint.kernel.vermagic import same_magic
 from kmodlint.moduleset import ModuleSet
-from kmodlint.rule import rule
+from kmodlint.rule import Mode, Scope, rule
 
 
 @rule(
     "KM401",
     "vermagic-mismatch",
-    "error",
-    "vermagic differs from the target kernel (or the rest of the set) as the loader compares",
-    scope="set",
+    severity=Severity.ERROR,
+    summary=(
+        "vermagic differs from the target kernel (or the rest of the set) as the loader compares"
+    ),
+    modes=(Mode.BINARY,),
+    scope=Scope.SET,
 )
 def vermagic_mismatch(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -76,9 +79,10 @@ def vermagic_mismatch(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM402",
     "crc-mismatch",
-    "error",
-    "a __versions CRC differs from the exporter's CRC",
-    scope="set",
+    severity=Severity.ERROR,
+    summary="a __versions CRC differs from the exporter's CRC",
+    modes=(Mode.BINARY,),
+    scope=Scope.SET,
 )
 def crc_mismatch(ms: ModuleSet) -> Iterator[Hit]:
     """
@@ -151,9 +155,10 @@ def crc_mismatch(ms: ModuleSet) -> Iterator[Hit]:
 @rule(
     "KM403",
     "missing-crc",
-    "error",
-    "the exporter has a CRC for a symbol, the importer recorded none",
-    scope="set",
+    severity=Severity.ERROR,
+    summary="the exporter has a CRC for a symbol, the importer recorded none",
+    modes=(Mode.BINARY,),
+    scope=Scope.SET,
 )
 def missing_crc(ms: ModuleSet) -> Iterator[Hit]:
     """

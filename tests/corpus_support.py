@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import kmodlint
-from kmodlint.rule import find_rule
+from kmodlint.rule import Mode, find_rule
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 MODULE_SUFFIXES = (".ko", ".ko.xz", ".ko.zst", ".ko.gz")
@@ -162,9 +162,9 @@ def source_expectations(
         for code in annotation.rules:
             rule = find_rule(code)
             origin = f"{annotation.path}:{annotation.line}"
-            if rule is not None and "source" not in rule.modes:
+            if rule is not None and Mode.SOURCE not in rule.modes:
                 raise CaseError(f"{origin}: {code} does not run on sources")
-            binary = rule is not None and "binary" in rule.modes
+            binary = rule is not None and Mode.BINARY in rule.modes
             needs_reason = annotation.kind == "expect" and annotation.src_only and binary
             if needs_reason and "src-reason" not in config:
                 raise CaseError(

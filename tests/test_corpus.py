@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from kmodlint.rule import all_rules, find_rule
+from kmodlint.rule import Mode, all_rules, find_rule
 from tests.corpus_support import (
     CORPUS,
     binary_expectations,
@@ -140,7 +140,7 @@ def test_every_binary_rule_has_a_firing_case_and_a_near_miss() -> None:
         fired |= {code for (_module, code, _key) in expected}
     names = {case.name for case in CASES}
     for rule in all_rules():
-        if "binary" not in rule.modes or rule.code.startswith("KM9"):
+        if Mode.BINARY not in rule.modes or rule.code.startswith("KM9"):
             continue
         assert rule.code in fired, f"{rule.code} {rule.name}: no corpus case fires it"
         prefix = rule.code.lower()
@@ -229,7 +229,7 @@ def test_every_source_rule_has_a_firing_case_and_a_near_miss() -> None:
         fired |= {code for (_path, _line, code) in expected}
     names = {case.name for case in CASES}
     for rule in all_rules():
-        if "source" not in rule.modes or rule.code in (
+        if Mode.SOURCE not in rule.modes or rule.code in (
             "KM902",
             "KM903",
             "KM904",

@@ -12,10 +12,22 @@ from dataclasses import dataclass, field
 
 from kmodlint.diagnostics import Location as Loc
 
-TOKEN = "token"
-AST = "ast"
+# The facts a module carries into the model live outside the C front end (the model is
+# typed against them; a binary run never imports cfront): re-exported here for its code.
+from kmodlint.source_facts import AST, TOKEN, Definition, ExternDecl, Param, Via
 
-__all__ = ["AST", "TOKEN", "Definition", "ExternDecl", "FileFacts", "Loc", "ModinfoTag"]
+__all__ = [
+    "AST",
+    "TOKEN",
+    "Definition",
+    "ExternDecl",
+    "FileFacts",
+    "Loc",
+    "ModinfoTag",
+    "Param",
+    "SourceExport",
+    "Via",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,44 +36,7 @@ class SourceExport:
     kind: str  # "EXPORT_SYMBOL", "EXPORT_SYMBOL_GPL" or "EXPORT_SYMBOL_GPL_FUTURE"
     namespace: str | None
     loc: Loc
-    via: str = TOKEN
-
-
-@dataclass(frozen=True, slots=True)
-class Definition:
-    name: str
-    is_static: bool
-    is_function: bool
-    section: str | None  # "init" (__init/__initdata) or "exit" (__exit/__exitdata)
-    loc: Loc
-    ctype: str | None = None  # normalised C type, from the path named by `via`
-    via: str = TOKEN
-    # The token path's spelling of the type, kept when the AST's replaces it, so two
-    # declarations can always be compared the same way.
-    token_ctype: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ExternDecl:
-    """A declaration of a symbol defined elsewhere: `extern int x;`, a prototype."""
-
-    name: str
-    is_function: bool
-    explicit_extern: bool  # written with the `extern` keyword
-    loc: Loc
-    ctype: str | None = None
-    via: str = TOKEN
-    token_ctype: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    name: str  # the parameter's user-visible name
-    variable: str  # the C variable behind it
-    type_name: str  # module_param's type argument: int, uint, charp, bool, ...
-    perm: str  # the permission expression as written
-    loc: Loc
-    macro: str = "module_param"
+    via: Via = TOKEN
 
 
 @dataclass(frozen=True, slots=True)

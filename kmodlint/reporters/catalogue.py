@@ -16,8 +16,8 @@ def format_rules(rules: list[Rule], fmt: str) -> str:
                 "name": r.name,
                 "family": r.family,
                 "severity": r.severity.value,
-                "modes": list(r.modes),
-                "scope": r.scope,
+                "modes": [mode.value for mode in r.modes],
+                "scope": r.scope.value,
                 "summary": r.summary,
                 "default": r.default_enabled,
             }
@@ -31,7 +31,8 @@ def format_rules(rules: list[Rule], fmt: str) -> str:
     if fmt == "markdown":
         # README.md's rules table is this output (tests/test_registry.py checks it)
         with_modes = [
-            (c, n, s, ", ".join(r.modes), w) for (c, n, s, w), r in zip(table, rules, strict=True)
+            (c, n, s, ", ".join(mode.value for mode in r.modes), w)
+            for (c, n, s, w), r in zip(table, rules, strict=True)
         ]
         headers = ["code", "name", "severity", "reads", "fires when"]
         return _table(with_modes, headers, "github") + "\n"

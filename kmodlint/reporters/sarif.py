@@ -86,7 +86,7 @@ def _cut(text: str, limit: int = MAX_DESCRIPTION) -> str:
 
 def _tags(rule: Rule) -> list[str]:
     family = rule.check.__module__.rsplit(".", 1)[-1]  # rules/<family>.py
-    return ["kernel-module", family, *rule.modes]
+    return ["kernel-module", family, *(mode.value for mode in rule.modes)]
 
 
 def _results(findings: list[Finding], index: dict[str, int], base: Path) -> list[dict]:
