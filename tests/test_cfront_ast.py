@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kmodlint.cfront.ast.analyse import analyse_ast
+from kmodlint.cfront.ast.pycparser_adapter import parse_c
 from kmodlint.cfront.ast.walk import AstResult, ctype_of
 from kmodlint.cfront.preprocess.cpp import preprocess, stub_env_dir
 from kmodlint.cfront.preprocess.directives import lex
@@ -401,6 +402,14 @@ def test_parser_without_seeding_declares_the_typedefs_as_text() -> None:
     assert names[-2:] == ["counter", "f"]
     assert ctype_of(plain.ext[-1].decl.type) == ctype_of(seeded.ext[-1].decl.type) == "u8 (u32)"
     assert plain.ext[-1].decl.coord.line == seeded.ext[-1].decl.coord.line == 2
+
+
+def test_enum_typed_variables_keep_their_type() -> None:
+    """`static enum s v;` has the type `enum s`: under pycparser 3.12 (whose Enum takes a C23
+    underlying type) rebuilding the Enum node raised, and the type was silently lost."""
+    tree = parse_c("enum s { A, B };\nstatic enum s v = A;\nenum { C } anon;\n", "e.c")
+    assert ctype_of(tree.ext[1].type) == "enum s"
+    assert ctype_of(tree.ext[2].type).startswith("enum {")
 
 
 def test_stubgen_attribute_macros_and_asm_macros(tmp_path: Path) -> None:

@@ -151,7 +151,12 @@ def _type_copy(node: c_ast.Node) -> c_ast.Node:
         members = [_type_copy(d) for d in node.decls] if node.decls is not None else None
         return type(node)(None, members, coord=node.coord)
     if isinstance(node, c_ast.Enum):
-        return c_ast.Enum(node.name, None if node.name else node.values, coord=node.coord)
+        # copied, not rebuilt: pycparser 3.12's Enum takes a C23 underlying type as a third
+        # argument, and Enum(name, values, coord=...) raised there (the type was lost)
+        enum = copy.copy(node)
+        if node.name:
+            enum.values = None
+        return enum
     new = copy.copy(node)
     if isinstance(node, c_ast.IdentifierType):
         new.names = list(node.names)
