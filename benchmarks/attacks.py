@@ -212,6 +212,17 @@ def kbuild_doubling_variables(root: Path) -> Plan:
     return Plan(source_args(root), "Kbuild")
 
 
+def kbuild_doubling_in_eight_folders(root: Path) -> Plan:
+    """Eight folders that each spend one evaluation's whole make budget: the run's budget
+    (three evaluations' worth) stops the reading, so the run costs ~3 bombs, not 8."""
+    chain = "V0 := x\n" + "".join(f"V{i} = $(V{i - 1})$(V{i - 1})\n" for i in range(1, 31))
+    kbuild(root, "".join(f"obj-m += d{n}/\n" for n in range(8)))
+    for n in range(8):
+        (root / f"d{n}").mkdir()
+        (root / f"d{n}" / "Kbuild").write_text(chain + "obj-m += $(V30).o\n")
+    return Plan(source_args(root), "Kbuild")
+
+
 def kbuild_symlink_fan(root: Path) -> Plan:
     kbuild(root, "obj-m += x/ y/\n")
     (root / "x").symlink_to(".")
@@ -586,6 +597,7 @@ ATTACKS: dict[str, Callable[[Path], Plan]] = {
     "fifo-ko": fifo_ko,
     "kbuild-self-include-x5": kbuild_self_include,
     "kbuild-doubling-variables": kbuild_doubling_variables,
+    "kbuild-doubling-in-8-folders": kbuild_doubling_in_eight_folders,
     "kbuild-symlinks-to-dot": kbuild_symlink_fan,
     "kbuild-outside-root": kbuild_outside_root,
     "define-doubling-under-if": define_doubling_under_if,

@@ -956,6 +956,35 @@ def test_exponential_variable_expansion_stops_at_the_work_budget(tmp_path: Path)
     assert seconds < 20
 
 
+def test_many_expensive_folders_stop_at_the_runs_make_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten folders that each spend a large part of one evaluation's budget: the run's
+    shared budget (scaled down here, as MAKE_RUN_BUDGET is to MAKE_WORK_BUDGET) stops
+    the reading after a few; each folder left says so in one problem."""
+    from kmodlint.cfront.kbuild import make
+
+    chain = "V0 = abcdefgh\n" + "".join(f"V{i} = $(V{i - 1})$(V{i - 1})\n" for i in range(1, 11))
+    files = {"Makefile": "".join(f"obj-m += d{n}/\n" for n in range(10))}
+    for n in range(10):
+        files[f"d{n}/Makefile"] = f"obj-m += a{n}.o\n{chain}X := $(V10)\n"
+        files.update({f"d{n}/{k}": v for k, v in stubs(f"a{n}").items()})
+    root = tree(tmp_path, files)
+    one_folder = 330_000  # what each folder costs (321,437 measured)
+    monkeypatch.setattr(make, "MAKE_WORK_BUDGET", 2 * one_folder)
+    monkeypatch.setattr(make, "MAKE_RUN_BUDGET", 3 * one_folder)
+    result, _ = _timed_group(root)
+    stopped = [p for p in result.problems if "this run's make budget" in p[2]]
+    found = by_name(result)
+    assert 2 <= len(found) <= 4
+    # every folder whose module is missing says why (the one the budget ran out in may
+    # have listed its module already)
+    stopped_in = {os.path.basename(os.path.dirname(p[0])) for p in stopped}
+    assert {f"d{n}" for n in range(10) if f"a{n}" not in found} <= stopped_in
+    assert len(stopped) <= 10 - len(found) + 1
+    assert not [p for p in result.problems if p not in stopped]
+
+
 def test_subfolders_that_are_links_to_the_same_folder_are_visited_once(tmp_path: Path) -> None:
     """`obj-m += x/ y/` with x and y links to `.`: 2^depth visits of one folder before."""
     root = tree(tmp_path, {"Makefile": "obj-m += a.o x/ y/\n", **stubs("a")})

@@ -25,6 +25,7 @@ from kmodlint.cfront.kbuild.make import (
     MakeError,
     MakeEvaluator,
     MakeVariable,
+    RunBudget,
     make_words,
 )
 from kmodlint.folders import ancestors
@@ -140,6 +141,7 @@ class _Grouper:
         # does not set is off.
         self.kernel_config = config is not None and "CONFIG_MODULES" in config
         self.kernel_tree = kernel_tree
+        self.make_budget = RunBudget()  # shared by every make evaluation of the run
         self.defines = dict(defines or {})  # --define: highest priority, everywhere
         self.release = kernel_release
         # dkms.conf MAKE variables, by the folder holding the dkms.conf
@@ -257,6 +259,7 @@ class _Grouper:
             out_of_tree=not is_kernel_tree(srctree) and self.kernel_config,
             include_roots=self._include_roots(directory),
             kernel_tree=self.kernel_tree,
+            run_budget=self.make_budget,
         )
 
     def plan_from_makefile(self, directory: str, srctree: str, makefile: str) -> None:
@@ -279,6 +282,7 @@ class _Grouper:
             out_of_tree=self.kernel_config,
             include_roots=self._include_roots(directory),
             kernel_tree=self.kernel_tree,
+            run_budget=self.make_budget,
         )
         try:
             make.read_file(makefile)
@@ -594,7 +598,9 @@ class _Grouper:
             variables["core-y"] = MakeVariable("", recursive=False)
             variables["drivers-y"] = MakeVariable("", recursive=False)
             variables["libs-y"] = MakeVariable("lib/", recursive=False)
-            make = MakeEvaluator(variables, self.config, root, lambda *_: None)
+            make = MakeEvaluator(
+                variables, self.config, root, lambda *_: None, run_budget=self.make_budget
+            )
             try:
                 make.read_file(arch_makefile)
                 lib = " ".join(w for w in make_words(make.lookup("libs-y")) if w.endswith("/"))
