@@ -470,7 +470,8 @@ class Cache:
             # Eviction removes the least recently used first; mtime says when that was.
             with contextlib.suppress(OSError):
                 os.utime(self._file(key))
-        return value
+        found: object = value
+        return found
 
     def store(self, key: str, value: object, deps: list[Dep]) -> None:
         secret = self.secret

@@ -56,5 +56,5 @@ class Finding:
     # the kernel table the finding was found against, in a kernel matrix (several --kernel)
     kernel: str | None = None
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, str, str, str]:
         return (self.path, self.line or 0, self.col or 0, self.code, self.key, self.message)

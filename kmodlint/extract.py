@@ -214,4 +214,5 @@ def _inflate_zstd_with(zstandard: Any, raw: bytes, cap: int) -> bytes:
     image = decoder.decompress(raw)
     if not decoder.eof:
         raise _Truncated("")
-    return image
+    inflated: bytes = image
+    return inflated

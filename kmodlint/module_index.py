@@ -203,7 +203,7 @@ class IndexedModule(Module):
     __slots__ = ("_pending",)
     _pending: tuple[Any, Any, Any] | None
 
-    @property  # type: ignore[override]
+    @property
     def defined(self) -> dict[str, tuple[str, str, str]]:
         pending = getattr(self, "_pending", None)
         if pending is not None:
@@ -304,11 +304,11 @@ class ModuleIndex:
         try:
             deps, value = entry
             for dep in deps:
-                record: Dep = tuple(dep)  # type: ignore[assignment]
+                record: Dep = tuple(dep)
                 verdicts = self.cache._verdicts
-                verdict = verdicts.get(record[:6])  # type: ignore[arg-type]
+                verdict = verdicts.get(record[:6])
                 if verdict is None:
-                    verdict = verdicts[record[:6]] = _unchanged(record)  # type: ignore[index]
+                    verdict = verdicts[record[:6]] = _unchanged(record)
                 if not verdict:
                     return None
             extraction = decode_extraction(value)

@@ -133,7 +133,7 @@ class ModuleSet:
         ]
 
     @cached_property
-    def graph(self) -> nx.DiGraph:
+    def graph(self) -> nx.DiGraph[str]:
         """importer -> exporter, for modules of the set; edge attribute `symbols`."""
         import networkx as nx  # ~0.2 s: only runs that build the graph pay for it
 

@@ -329,7 +329,7 @@ def _stop(executor: ProcessPoolExecutor, earlier: set[multiprocessing.process.Ba
         with contextlib.suppress(Exception):
             from concurrent.futures import process as futures_process
 
-            futures_process._threads_wakeups.pop(manager, None)  # type: ignore[attr-defined]
+            futures_process._threads_wakeups.pop(manager, None)
 
 
 def _bare(function: Callable[[Any], Any], item: Any) -> tuple[Any, list[Dep]]:

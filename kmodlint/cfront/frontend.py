@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from kmodlint.cache import (
@@ -197,7 +197,7 @@ def _add_included_sources(
     job: SourceJob,
     macros: dict[str, str],
     includes: list[str],
-    read_include,
+    read_include: Callable[[str], str | None],
     headers: HeaderMacros,
 ) -> None:
     """`#include "echoaudio.c"`: the included file is compiled into this one, with all

@@ -20,7 +20,7 @@ import sys
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from kmodlint.frontends.sections import section_references
 from kmodlint.model import Export, ExportKind, InputProblem, Module, Target
@@ -159,7 +159,8 @@ class _Image:
         start, end = self.bounds(index)
         if offset < 0 or start + offset + 4 > end:
             return None
-        return struct.unpack_from(self.fmt_prefix + "I", self.data, start + offset)[0]
+        word: int = struct.unpack_from(self.fmt_prefix + "I", self.data, start + offset)[0]
+        return word
 
 
 def inspect_module(data: bytes, path: str, name: str) -> tuple[Module | None, list[InputProblem]]:
@@ -283,7 +284,9 @@ def _read_image(data: bytes) -> _Image:
     return _Image(data, elf_class, prefix, machine, sections, index_of, relocations_for)
 
 
-def _strings(data: bytes, start: int, size: int, offsets: Iterable[int], what: str) -> dict:
+def _strings(
+    data: bytes, start: int, size: int, offsets: Iterable[int], what: str
+) -> dict[int, str]:
     """offset -> the NUL-terminated string there, for a table whose last byte is a NUL
     and offsets inside it. The offsets are visited in order, so each byte of the table is
     scanned once however many names point into the same run; their total length is
@@ -438,7 +441,7 @@ def _names(data: bytes, start: int, size: int, offsets: Sequence[int], what: str
 _NONES = itertools.repeat(None)
 
 
-def _rows(fmt: str, raw: bytes, what: str) -> Iterable[tuple]:
+def _rows(fmt: str, raw: bytes, what: str) -> Iterable[tuple[Any, ...]]:
     if len(raw) % struct.calcsize(fmt):
         raise ElfProblem(
             f"the {what} table's size ({len(raw)} bytes) is not a whole number of "
@@ -520,7 +523,7 @@ def _read_symbol_facts(image: _Image, symbols: _Symbols, module: Module) -> None
         if kind is None:
             continue
         if kind.__class__ is bool:
-            undefined[name] = kind  # type: ignore[assignment]
+            undefined[name] = kind
         elif not name.startswith(_MACHINERY_PREFIXES):
             defined[name] = kind  # type: ignore[assignment]
     # module_init()/module_exit() emit the aliases init_module/cleanup_module

@@ -66,7 +66,7 @@ def _tar_files(member: tuple[str, bytes], wanted: Callable[[str], bool]) -> dict
         import zstandard
 
         reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(blob))
-        stream: io.RawIOBase | io.BufferedIOBase = io.BufferedReader(reader)  # type: ignore[arg-type]
+        stream: io.RawIOBase | io.BufferedIOBase = io.BufferedReader(reader)
         mode = "r|"
     elif name.endswith(".xz"):
         stream, mode = io.BytesIO(blob), "r|xz"

@@ -106,4 +106,4 @@ def lenient_stream(stream: object) -> str | None:
         reconfigure(errors=STREAM_ERRORS)
     except (OSError, ValueError):
         return None
-    return errors
+    return str(errors)

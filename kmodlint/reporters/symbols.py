@@ -16,14 +16,15 @@ def _crc(value: int | None) -> str | None:
     return None if value is None else f"0x{value:08x}"
 
 
-def _taints(module: Module, kernel: KernelTable | None) -> list:
+def _taints(module: Module, kernel: KernelTable | None) -> list[Any]:
     # rules are imported late (start-up); mypy reads rules/ as its own package
     from kmodlint.rules.taints import predicted_taints  # type: ignore[import-not-found]
 
-    return predicted_taints(module, kernel)
+    taints: list[Any] = predicted_taints(module, kernel)
+    return taints
 
 
-def module_record(module: Module, kernel: KernelTable | None = None) -> dict:
+def module_record(module: Module, kernel: KernelTable | None = None) -> dict[str, Any]:
     record: dict[str, Any] = {
         "name": module.name,
         "path": module.path,
@@ -81,11 +82,14 @@ def module_record(module: Module, kernel: KernelTable | None = None) -> dict:
 
 
 def format_symbols(
-    modules: list[Module], fmt: str, files: dict | None = None, kernel: KernelTable | None = None
+    modules: list[Module],
+    fmt: str,
+    files: dict[str, Any] | None = None,
+    kernel: KernelTable | None = None,
 ) -> str:
     """`files`: counts of the C files read (with a full tree, skipped by the configuration)."""
     if fmt == "json":
-        document: dict = {"modules": [module_record(m, kernel) for m in modules]}
+        document: dict[str, Any] = {"modules": [module_record(m, kernel) for m in modules]}
         if files is not None:
             document["files"] = files
         # names from the input may hold a non-UTF-8 file name's bytes (lone surrogates):

@@ -53,7 +53,8 @@ class _KernelParser(c_parser.CParser):
 
     @property
     def _scope_stack(self) -> list[dict[str, bool]]:
-        return self.__dict__["_kmodlint_scopes"]
+        scopes: list[dict[str, bool]] = self.__dict__["_kmodlint_scopes"]
+        return scopes
 
     @_scope_stack.setter
     def _scope_stack(self, value: list[dict[str, bool]]) -> None:
@@ -72,7 +73,7 @@ class _KernelParser(c_parser.CParser):
                     coord = self._tok_coord(tok)
             except Exception:
                 pass
-        super()._parse_error(msg, coord)  # type: ignore[arg-type]
+        super()._parse_error(msg, coord)
         raise AssertionError("pycparser's _parse_error returned")  # it always raises
 
     @classmethod

@@ -454,7 +454,9 @@ class Classifier:
             i += 1
         return out
 
-    def _decl_shape(self, rest: list[str], kept: list[str], params: set[str]) -> tuple[str, list]:
+    def _decl_shape(
+        self, rest: list[str], kept: list[str], params: set[str]
+    ) -> tuple[str, list[str]]:
         semi = ["semi"] if rest[-1] in (";", "}") else []
         rest = self._strip_attrs(rest, "") or rest
         if rest[0] in ("typeof", "__typeof__", "__typeof") and len(rest) > 1 and rest[1] == "(":
