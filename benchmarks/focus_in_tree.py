@@ -107,7 +107,7 @@ def folders_run_about(
     tree: Path, folders: list[str], focus: str, config: str, kernel: str, cache: str
 ) -> tuple[list[Row], str]:
     """The findings of `check FOLDERS` that `--focus FOCUS` would keep, in this process
-    (the same steps as cli._check up to the focus filter), and what that run read."""
+    (the same steps as pipeline.check up to the focus filter), and what that run read."""
     from kmodlint import settings
     from kmodlint.focus import Focus
     from kmodlint.loading import load_set

@@ -20,15 +20,13 @@ from kmodlint import __version__
 # `explain` must start in a few tens of milliseconds (ruff's start-up is the yardstick),
 # and the C front end, the ELF reader and networkx cost hundreds.
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kmodlint.diagnostics import Finding
-    from kmodlint.loading import LoadedSet
-    from kmodlint.settings import Settings
+    from kmodlint.pipeline import CheckReport
+    from kmodlint.request import Request
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-class UsageError(Exception):
-    pass
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -194,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # a latin-1 or ASCII locale cannot hold "—" or a file name's bytes: escaped, not a crash
     lenient = [(stream, lenient_stream(stream)) for stream in (sys.stdout, sys.stderr)]
     guard = _StdoutGuard(sys.stdout)
-    sys.stdout = guard  # type: ignore[assignment]
+    sys.stdout = guard
     try:
         status = _dispatch(args)
         if guard.broken:
@@ -246,6 +244,7 @@ def _usage_errors() -> tuple[type[Exception], ...]:
     from kmodlint.baseline import BaselineError
     from kmodlint.cfront.kbuild.kconfig import ConfigError
     from kmodlint.kernel.load import KernelSpecError
+    from kmodlint.request import UsageError
     from kmodlint.selection import SelectionError
     from kmodlint.settings import SettingsError
 
@@ -300,8 +299,6 @@ def _silence_stdout() -> None:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from kmodlint.rule import all_rules, find_rule
-
     if args.command == "cache":
         return _clean_cache(args.cache_dir)
     if args.command == "kernels":
@@ -310,102 +307,50 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run(args)
     if args.command == "rules":
         from kmodlint.reporters.catalogue import format_rules
+        from kmodlint.rule import all_rules
 
         sys.stdout.write(format_rules(all_rules(), args.format))
         return EXIT_OK
     if args.command == "explain":
-        found = find_rule(args.rule)
-        if found is None:
-            from kmodlint.selection import did_you_mean, rule_words
+        return _explain(args.rule)
+    return _analyse(args)
 
-            names = rule_words()
-            near = did_you_mean(args.rule, names, cutoff=0.5)
-            near = near or next((n for n in names if n.startswith(args.rule)), None)
-            hint = f" (did you mean {near}?)" if near else " (see `kmodlint rules`)"
-            raise UsageError(f"unknown rule '{args.rule}'{hint}")
-        sys.stdout.write(f"# {found.code} {found.name} ({found.severity})\n\n{found.doc}\n")
-        return EXIT_OK
-    kernels = _kernels(args)  # several: a kernel matrix (kerneltables/matrix.py)
-    options = _settings(args)
+
+def _explain(name: str) -> int:
+    from kmodlint.rule import find_rule
+
+    found = find_rule(name)
+    if found is None:
+        from kmodlint.request import UsageError
+        from kmodlint.selection import did_you_mean, rule_words
+
+        names = rule_words()
+        near = did_you_mean(name, names, cutoff=0.5)
+        near = near or next((n for n in names if n.startswith(name)), None)
+        hint = f" (did you mean {near}?)" if near else " (see `kmodlint rules`)"
+        raise UsageError(f"unknown rule '{name}'{hint}")
+    sys.stdout.write(f"# {found.code} {found.name} ({found.severity})\n\n{found.doc}\n")
+    return EXIT_OK
+
+
+def _analyse(args: argparse.Namespace) -> int:
+    """`check`, `deps`, `symbols`: the request to the pipeline, its report printed."""
+    from kmodlint import pipeline
+    from kmodlint.progress import Progress
+
+    request = build_request(args)
+    options = pipeline.resolve_settings(request)
     if args.show_settings:
         from kmodlint import settings
 
         sys.stdout.write(settings.describe(options))
         return EXIT_OK
-    _check_usage(args)
-    if options.config and options.config != "none":
-        from kmodlint.cfront.kbuild.kconfig import read_config
-
-        # an unusable --config (or settings `config`): missing, a FIFO or /dev/zero, a
-        # gzip bomb, no CONFIG_ lines. Said now (exit 2), not after the modules and the
-        # kernel's tables were read; the file is small, reading it twice costs nothing
-        read_config(options.config, keep_unset=True)
-    from kmodlint.settings import origin_note
-
-    origin = origin_note(options)
-    if origin and not args.quiet:  # the first note: which file decides what is checked
-        from kmodlint.reporters.escape import printable_lines
-
-        print(f"kmodlint: {printable_lines(origin)}", file=sys.stderr)
-    from kmodlint.focus import plan_focus
-    from kmodlint.loading import load_set
-    from kmodlint.progress import Progress
-
-    focused, args.focus = getattr(args, "focus", False), None
-    paths = args.paths
-    if focused:
-        # pre-commit names every file explicitly, so `exclude` applies to named files here
-        # (ruff's --force-exclude), and to the project files found as context.
-        args.focus = plan_focus(
-            [p for p in args.paths if not options.is_excluded(p)],
-            options.kernel,
-            options.config,
-            dict(args.define),
-            args.cache_dir,
-            use_cache=not args.no_cache,
-        )
-        paths = [p for p in args.focus.context if not options.is_excluded(p)]
+    notes = _note_printer(args.quiet)
     progress = Progress(enabled=not args.quiet)  # draws only on a terminal, for long runs
-    try:
-        # inside a kernel tree, --focus groups the tree from its index (focus.py)
-        loaded = (args.focus.load if args.focus else load_set)(
-            paths,
-            kernel_spec=options.kernel,
-            jobs=_cap_jobs(args.jobs),
-            use_cache=not args.no_cache,
-            cache_dir=args.cache_dir,
-            config_spec=options.config,
-            kernel_source=args.kernel_source,
-            use_ast=not args.no_ast,
-            exclude=options.is_excluded if options.any_exclude else None,
-            progress=progress,
-            defines=dict(args.define),
-        )
-    finally:
-        progress.close()
-    if not args.quiet:
-        from kmodlint.reporters.escape import printable_lines
-
-        # notes name files of the tree: their control characters are shown escaped
-        for note in [args.focus.note] if args.focus else []:
-            print(f"kmodlint: {printable_lines(note)}", file=sys.stderr)
-        for note in loaded.notes:
-            print(f"kmodlint: {printable_lines(note)}", file=sys.stderr)
-    # --focus: pre-commit names whatever changed (a README too); nothing to check is fine
-    if _nothing_found(loaded) and not args.focus:
-        shown = " ".join(args.paths)
-        raise UsageError(
-            f"no module found in {shown}: no .ko file (a folder's .o files are build "
-            "intermediates: name one to check it), and no C file a Kbuild/Makefile builds as a "
-            "module (or a lone module .c)"
-        )
-    if args.command == "check" and len(kernels) > 1:
-        from kmodlint.kerneltables.matrix_report import check_matrix
-
-        return check_matrix(args, loaded, options, kernels)
-    if args.command == "check":
-        return _check(args, loaded, options)
-    if args.command == "deps":
+    if request.command == "check":
+        return _print_check(args, pipeline.check(request, options, notes, progress))
+    loaded = pipeline.load_inputs(request, options, notes, progress).loaded
+    if request.command == "deps":
         from kmodlint.reporters.graph import format_deps
 
         ms = loaded.module_set
@@ -426,20 +371,112 @@ def _dispatch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _kernels(args: argparse.Namespace) -> list[str]:
-    """The --kernel values, table patterns expanded; args.kernel becomes the first."""
-    if not args.kernel:
-        args.kernel = None
+def build_request(args: argparse.Namespace) -> Request:
+    """The pipeline's request from `check`, `deps` or `symbols` arguments. Raises
+    UsageError for several kernels outside `check` (or with --focus) and for a selector
+    naming no rule, in that order."""
+    from kmodlint.request import Request
+
+    focus = bool(getattr(args, "focus", False))
+    kernels = _kernels(args.kernel, args.command, focus)  # several: a kernel matrix
+    return Request(
+        command=args.command,
+        paths=tuple(args.paths),
+        kernels=tuple(kernels),
+        config=args.config,
+        settings_file=args.settings,
+        isolated=args.isolated,
+        select=_selectors(args, "select"),
+        extend_select=_selectors(args, "extend_select") or (),
+        ignore=_selectors(args, "ignore") or (),
+        extend_ignore=_selectors(args, "extend_ignore") or (),
+        fail_on=getattr(args, "fail_on", None),
+        defines=tuple(args.define),
+        jobs=args.jobs,
+        use_cache=not args.no_cache,
+        cache_dir=args.cache_dir,
+        kernel_source=args.kernel_source,
+        use_ast=not args.no_ast,
+        focus=focus,
+        baseline=getattr(args, "baseline", None),
+        write_baseline=getattr(args, "write_baseline", None),
+        output=getattr(args, "output", None),
+    )
+
+
+def _kernels(values: list[str] | None, command: str, focus: bool) -> list[str]:
+    """The --kernel values, table patterns expanded."""
+    if not values:
         return []
     from kmodlint.kerneltables.names import expand
+    from kmodlint.request import UsageError
 
-    kernels = expand(args.kernel)
-    args.kernel = kernels[0]
-    if len(kernels) > 1 and (args.command != "check" or getattr(args, "focus", False)):
+    kernels = expand(values)
+    if len(kernels) > 1 and (command != "check" or focus):
         raise UsageError(
             f"several kernels ({', '.join(kernels)}) make a matrix: `check` only, without --focus"
         )
     return kernels
+
+
+def _selectors(args: argparse.Namespace, option: str) -> tuple[str, ...] | None:
+    """--select etc.: None when not given; a value naming no rule (`--select ''`, an unset
+    shell variable) is a usage error, not a silent "no rule" or "default rules"."""
+    value = getattr(args, option, None)
+    if value is None:
+        return None
+    parts = tuple(part for part in value.split(",") if part.strip())
+    if not parts:
+        from kmodlint.request import UsageError
+        from kmodlint.settings import EMPTY_SELECTOR_HINT
+
+        flag = "--" + option.replace("_", "-")
+        raise UsageError(f"{flag} '{value}' names no rule ({EMPTY_SELECTOR_HINT})")
+    return parts
+
+
+def _note_printer(quiet: bool) -> Callable[[str], None]:
+    """Where the pipeline's notes go: stderr, one `kmodlint:` line each (nowhere with -q)."""
+
+    def note(text: str) -> None:
+        if quiet:
+            return
+        from kmodlint.reporters.escape import printable_lines
+
+        # notes name files of the tree: their control characters are shown escaped
+        print(f"kmodlint: {printable_lines(text)}", file=sys.stderr)
+
+    return note
+
+
+def _print_check(args: argparse.Namespace, report: CheckReport) -> int:
+    """The check report on stdout or in --output, and the exit status it gives."""
+    if report.baseline_written is not None:
+        print(
+            f"kmodlint: wrote {report.baseline_written} finding(s) to {args.write_baseline}",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    if report.matrix is not None:
+        from kmodlint.kerneltables.matrix_report import format_report
+
+        text = format_report(report.matrix, report.findings, args.format, args.statistics)
+        if args.output is None:
+            sys.stdout.write(text)
+        else:
+            _write_output(args.output, text)
+    else:
+        _report(args, report.findings, report.modules_checked)
+    return _exit_status(report.findings, report.fail_on)
+
+
+def _exit_status(findings: list[Finding], fail_on: str) -> int:
+    if fail_on == "never":
+        return EXIT_OK
+    from kmodlint.diagnostics import Severity
+
+    threshold = Severity(fail_on).rank
+    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in findings) else EXIT_OK
 
 
 def _clean_cache(cache_dir: str | None) -> int:
@@ -456,134 +493,6 @@ def _clean_cache(cache_dir: str | None) -> int:
     return EXIT_OK
 
 
-def _check_usage(args: argparse.Namespace) -> None:
-    """What makes a run pointless, found before the analysis starts (which can take
-    minutes on a tree): a path that does not exist, a --kernel-source without headers, a
-    --baseline that cannot be read, an --output that cannot be written."""
-    import os
-
-    for path in args.paths:
-        if not os.path.lexists(path):
-            raise UsageError(f"{path}: no such file or directory")
-    source = getattr(args, "kernel_source", None)
-    if source:
-        from kmodlint.cfront.stubenv.read_headers import ARCH, header_roots
-
-        if not os.path.isdir(source):
-            raise UsageError(f"--kernel-source {source}: not a directory")
-        if not header_roots([source], ARCH):
-            raise UsageError(
-                f"--kernel-source {source}: no kernel headers in it (expected include/linux/, "
-                "as in a kernel source tree or a linux-headers-* folder)"
-            )
-    reference = getattr(args, "baseline", None)
-    if reference and not os.path.isfile(reference):
-        raise UsageError(f"--baseline {reference}: not a readable file")
-    for option in ("output", "write_baseline"):
-        target = getattr(args, option, None)
-        if not target:
-            continue
-        flag = "--" + option.replace("_", "-")
-        folder = os.path.dirname(os.path.abspath(target))
-        if os.path.isdir(target):
-            raise UsageError(f"{flag} {target}: is a directory")
-        if not os.path.isdir(folder):
-            raise UsageError(f"{flag} {target}: the folder {folder} does not exist")
-        if not os.access(folder, os.W_OK) or (
-            os.path.exists(target) and not os.access(target, os.W_OK)
-        ):
-            raise UsageError(f"{flag} {target}: not writable")
-
-
-def _nothing_found(loaded: LoadedSet) -> bool:
-    """No module and nothing said about any input: the paths hold nothing to check."""
-    return not loaded.module_set.modules and not loaded.module_set.problems
-
-
-def _split(value: str | None) -> list[str]:
-    return [part for part in (value or "").split(",") if part.strip()]
-
-
-def _selectors(args: argparse.Namespace, option: str) -> list[str] | None:
-    """--select etc.: None when not given; a value naming no rule (`--select ''`, an unset
-    shell variable) is a usage error, not a silent "no rule" or "default rules"."""
-    value = getattr(args, option, None)
-    if value is None:
-        return None
-    parts = _split(value)
-    if not parts:
-        from kmodlint.settings import EMPTY_SELECTOR_HINT
-
-        flag = "--" + option.replace("_", "-")
-        raise UsageError(f"{flag} '{value}' names no rule ({EMPTY_SELECTOR_HINT})")
-    return parts
-
-
-def _cap_jobs(jobs: int | None) -> int | None:
-    """-j beyond the CPUs this process may run on only adds processes competing for them
-    (-j 300 started 302 processes on 2 cores): capped there, silently."""
-    if jobs is None:
-        return None
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(jobs, cpus))
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    """The settings file (unless --isolated) with the command line on top."""
-    from kmodlint import settings
-    from kmodlint.settings import Layer
-
-    cli = Layer(
-        select=_selectors(args, "select"),
-        extend_select=_selectors(args, "extend_select") or [],
-        ignore=_selectors(args, "ignore") or [],
-        extend_ignore=_selectors(args, "extend_ignore") or [],
-    )
-    return settings.resolve(
-        args.paths,
-        args.settings,
-        args.isolated,
-        cli,
-        args.kernel,
-        args.config,
-        getattr(args, "fail_on", None),
-    )
-
-
-def _check(args: argparse.Namespace, loaded: LoadedSet, options: Settings) -> int:
-    from kmodlint import baseline
-    from kmodlint.diagnostics import Severity
-    from kmodlint.pipeline import rule_findings
-    from kmodlint.reporters.escape import printable_lines
-
-    # discovery (exclude) -> rules, ignores, severity, inline suppressions (pipeline.py)
-    # -> --focus -> baseline -> report and exit status.
-    outcome = rule_findings(loaded.module_set, options)
-    findings = outcome.findings
-    if args.focus:
-        # after suppressions: whether a suppression was used is judged on the whole set
-        findings = args.focus.select(findings, loaded.module_set)
-    for note in outcome.notes if not args.quiet else []:
-        print(f"kmodlint: {printable_lines(note)}", file=sys.stderr)
-    if args.write_baseline:
-        count = baseline.write(args.write_baseline, findings)
-        print(f"kmodlint: wrote {count} finding(s) to {args.write_baseline}", file=sys.stderr)
-        return EXIT_OK
-    if args.baseline:
-        filtered = baseline.apply(args.baseline, findings)
-        findings = filtered.new
-        if filtered.gone and not args.quiet:
-            print(f"kmodlint: {filtered.note(args.baseline)}", file=sys.stderr)
-    _report(args, findings, len(loaded.module_set.modules))
-    if options.fail_on == "never":
-        return EXIT_OK
-    threshold = Severity(options.fail_on).rank
-    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in findings) else EXIT_OK
-
-
 def _report(args: argparse.Namespace, findings: list[Finding], modules_checked: int) -> None:
     from kmodlint.reporters.render import render
 
@@ -592,13 +501,18 @@ def _report(args: argparse.Namespace, findings: list[Finding], modules_checked: 
         return
     import io
 
-    from kmodlint.safe_io import write_atomic
-
     # rendered whole first, then written atomically: a failure (a full disk, a crash while
     # rendering) leaves the previous file or none, never an empty or partial report
     report = io.StringIO()
     render(findings, modules_checked, args.format, args.color, args.statistics, report)
+    _write_output(args.output, report.getvalue())
+
+
+def _write_output(path: str, report: str) -> None:
+    from kmodlint.request import UsageError
+    from kmodlint.safe_io import write_atomic
+
     try:
-        write_atomic(args.output, report.getvalue())
+        write_atomic(path, report)
     except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc

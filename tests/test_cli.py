@@ -145,3 +145,33 @@ def test_jobs_are_capped_at_the_cpus_this_process_may_use(
     with pytest.raises(SystemExit):
         cli.main(["check", "--help"])
     assert "(default and most: the CPU count; 1: none)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_arguments_become_one_typed_request() -> None:
+    """cli.py only parses: the pipeline gets a frozen Request, and --focus stays a bool."""
+    import dataclasses
+
+    from kmodlint import cli
+    from kmodlint.request import Request, UsageError
+
+    parser = cli.build_parser()
+    kernel = ["--kernel", "debian-12/6.1.0-5*"]
+    options = ["--select", "KM3,KM4", "--define", "X=1", "--no-cache", "-j", "3"]
+    args = parser.parse_args(["check", "a.c", "b.c", *kernel, *options, "--baseline", "k.json"])
+    request = cli.build_request(args)
+    assert isinstance(request, Request)
+    assert request.paths == ("a.c", "b.c")
+    assert len(request.kernels) > 1  # the pattern expanded: a matrix
+    assert request.kernel == request.kernels[0]
+    assert (request.select, request.ignore, request.defines) == (("KM3", "KM4"), (), (("X", "1"),))
+    assert (request.jobs, request.use_cache, request.baseline) == (3, False, "k.json")
+    assert request.focus is False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        request.focus = True  # type: ignore[misc]
+    focused = cli.build_request(parser.parse_args(["check", "--focus", "a.c", "--kernel", "none"]))
+    assert focused.focus is True and focused.kernels == ("none",)
+    deps = parser.parse_args(["deps", "--kernel", "debian-12/6.1.0-5*"])
+    with pytest.raises(UsageError, match="make a matrix: `check` only"):
+        cli.build_request(deps)
+    with pytest.raises(UsageError, match="--ignore '' names no rule"):
+        cli.build_request(parser.parse_args(["check", "--ignore", ""]))

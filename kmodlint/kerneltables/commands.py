@@ -35,7 +35,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run(args: argparse.Namespace) -> int:
-    from kmodlint.cli import UsageError
+    from kmodlint.request import UsageError
 
     if args.action == "list":
         return _list(args.format)

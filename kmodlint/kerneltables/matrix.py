@@ -12,7 +12,6 @@ with the right GPL-ness and namespace (`ok`).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import re
 from collections.abc import Callable
@@ -255,7 +254,9 @@ def _loader_order(template: str) -> int:
     return _REASON_ORDER.index(code) if code else len(REASONS)
 
 
-def kernel_loader(args: argparse.Namespace) -> Callable[[str], KernelTable]:
+def kernel_loader(
+    jobs: int | None, use_cache: bool, cache_dir: str | None
+) -> Callable[[str], KernelTable]:
     """load_kernel for the matrix's other kernels, reading a /lib/modules tree's modules
     with the run's workers and cache."""
     from pathlib import Path
@@ -265,10 +266,10 @@ def kernel_loader(args: argparse.Namespace) -> Callable[[str], KernelTable]:
     from kmodlint.pool import extract_all
 
     cache = None
-    if not args.no_cache:
-        cache = Cache(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
+    if use_cache:
+        cache = Cache(Path(cache_dir) if cache_dir else default_cache_dir())
 
     def read_tree(files: list[tuple[str, str]]) -> list[tuple[Module | None, list[InputProblem]]]:
-        return [(e.module, e.problems) for e in extract_all(files, args.jobs, cache)]
+        return [(e.module, e.problems) for e in extract_all(files, jobs, cache)]
 
     return lambda spec: load_kernel(spec, read_tree)

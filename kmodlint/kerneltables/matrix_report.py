@@ -1,4 +1,4 @@
-"""`check --kernel A --kernel B ...`: run the matrix and report it.
+"""`check --kernel A --kernel B ...`: the kernel matrix's report (`pipeline.py` runs it).
 
 text: the findings every kernel shares (once), the modules x kernels table (a row per
 kernel, a column per module), and "loads on N of M kernels". json: the usual findings
@@ -8,46 +8,27 @@ findings, each naming its kernel (message prefix; SARIF `properties.kernel`).
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
-import sys
 
 from kmodlint.diagnostics import Finding
-from kmodlint.kerneltables.matrix import Matrix, build_matrix, kernel_loader
-from kmodlint.loading import LoadedSet
-from kmodlint.settings import Settings
+from kmodlint.kerneltables.matrix import Matrix
 
 CELL_WIDTH = 60
 
 
-def check_matrix(
-    args: argparse.Namespace, loaded: LoadedSet, options: Settings, kernels: list[str]
-) -> int:
-    from kmodlint import baseline
-    from kmodlint.cli import EXIT_FINDINGS, EXIT_OK, UsageError
-    from kmodlint.diagnostics import Severity
-
-    if args.write_baseline:
-        raise UsageError("--write-baseline takes one --kernel (not a kernel matrix)")
-    matrix = build_matrix(loaded, options, kernels, kernel_loader(args))
-    findings = matrix.findings
-    if args.baseline:
-        findings = baseline.apply(args.baseline, findings).new
-    out = io.StringIO()
-    if args.format == "json":
-        out.write(_json(matrix, findings))
-    elif args.format in ("sarif", "github"):
+def format_report(matrix: Matrix, findings: list[Finding], fmt: str, statistics: bool) -> str:
+    """The whole report in `fmt` (text, json, sarif, github); *findings* are the matrix's
+    after --baseline."""
+    if fmt == "json":
+        return _json(matrix, findings)
+    if fmt in ("sarif", "github"):
         from kmodlint.reporters.render import render
 
-        render(findings, len(matrix.modules), args.format, "never", args.statistics, out)
-    else:
-        out.write(format_text(matrix, findings))
-    _write(args, out.getvalue())
-    if options.fail_on == "never":
-        return EXIT_OK
-    threshold = Severity(options.fail_on).rank
-    return EXIT_FINDINGS if any(f.severity.rank >= threshold for f in findings) else EXIT_OK
+        out = io.StringIO()
+        render(findings, len(matrix.modules), fmt, "never", statistics, out)
+        return out.getvalue()
+    return format_text(matrix, findings)
 
 
 def format_text(matrix: Matrix, findings: list[Finding]) -> str:
@@ -140,16 +121,3 @@ def _json(matrix: Matrix, findings: list[Finding]) -> str:
         "loads_on": matrix.kernels_loading_all(),
     }
     return json.dumps(document, indent=2) + "\n"
-
-
-def _write(args: argparse.Namespace, report: str) -> None:
-    if args.output is None:
-        sys.stdout.write(report)
-        return
-    from kmodlint.cli import UsageError
-    from kmodlint.safe_io import write_atomic
-
-    try:
-        write_atomic(args.output, report)
-    except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
