@@ -39,7 +39,8 @@ def _run_family(name: str, seconds: float, batch: int, save: str | None, out: An
     family = FAMILIES[name]
     stats: dict[str, Any] = {"tried": 0, "handled": 0, "max_seconds": 0.0, "slowest": ""}
     stats["failures"] = []
-    deadline = time.monotonic() + seconds
+    # without --long (seconds 0): one batch of the family's example count, no deadline
+    deadline = time.monotonic() + seconds if seconds > 0 else float("inf")
 
     @settings(
         max_examples=batch,
@@ -71,13 +72,34 @@ def _run_family(name: str, seconds: float, batch: int, save: str | None, out: An
             sys.setrecursionlimit(1000)  # as a command-line run starts, for every input
 
     sys.setrecursionlimit(1000)
-    while time.monotonic() < deadline:
+    while True:
         one()
-        if seconds <= 0:
+        if seconds <= 0 or time.monotonic() >= deadline:
             break
     stats["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     stats["children_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     out.put((name, stats))
+
+
+def _mixed_trees() -> str | None:
+    """Run from a second checkout (a worktree) of an editable install, `kmodlint` comes from
+    the checkout (the current directory is first on sys.path) but `kmodlint.rules` from the
+    installed tree (setuptools maps it to the top-level rules/): two commits in one process.
+    A long run on 2026-12-03 lost three families to that (ImportError, not kmodlint's)."""
+    import importlib.util
+
+    package = importlib.util.find_spec("kmodlint")
+    rules = importlib.util.find_spec("kmodlint.rules")
+    if package is None or rules is None or not package.origin or not rules.origin:
+        return "kmodlint or kmodlint.rules cannot be found"
+    package_root = os.path.dirname(os.path.dirname(os.path.realpath(package.origin)))
+    rules_root = os.path.dirname(os.path.dirname(os.path.realpath(rules.origin)))
+    if package_root != rules_root:
+        return (
+            f"kmodlint comes from {package_root} but kmodlint.rules from {rules_root}: run "
+            "from the checkout that is installed, or link kmodlint/rules to the checkout's rules/"
+        )
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown families: {', '.join(unknown)} (known: {', '.join(FAMILIES)})")
     if args.save:
         os.makedirs(args.save, exist_ok=True)
+    mixed = _mixed_trees()
+    if mixed:
+        parser.error(mixed)
     # each family gets an equal share of the wall-clock time, `jobs` at a time
     waves = -(-len(names) // max(1, args.jobs))
     share = args.minutes * 60 / waves if args.long else 0.0
