@@ -1,14 +1,23 @@
 """Three-valued evaluation of the headers' ``#if`` lines (true, false, unknown) against the
-configuration and the macros every header defines alike; the arithmetic is the one ``#if``
-evaluator's (``preprocess/condition.py``).
+configuration and the macros every header defines alike. The evaluation, with its unknowns,
+is the one ``#if`` evaluator's (``preprocess/condition.py``); this module says which names
+are known and what they hold.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
+from typing import TypeVar
 
-from kmodlint.cfront.lex.tokenizer import token_texts
-from kmodlint.cfront.preprocess.condition import ConditionError, value_of
+from kmodlint.cfront.preprocess.condition import (
+    UNKNOWN,
+    ConditionError,
+    PPNumber,
+    Result,
+    Unknown,
+    truth_or_unknown,
+    value_or_unknown,
+)
 
 # What is known while evaluating header conditionals (besides the kernel configuration).
 # MODULE is not one of them: built-in-only code (``postcore_initcall`` from linux/init.h's
@@ -74,8 +83,17 @@ KNOWN_FALSE = frozenset(
 )
 
 
+_T = TypeVar("_T")
+
+
 class CondEvaluator:
-    """Three-valued evaluation of header ``#if`` lines: True, False or None (unknown)."""
+    """Three-valued evaluation of header ``#if`` lines: True, False or None (unknown).
+
+    It is the evaluator's `Names`: what the configuration sets, what every build of the
+    target has alike (KNOWN_TRUE, KNOWN_FALSE) and the value of an object-like macro every
+    header defines alike are known; any other name is UNKNOWN, and so is a call of a
+    function-like macro other than ``KERNEL_VERSION()``. Each unknown is its own: an
+    answer is known only when it is the same whatever each of them holds."""
 
     def __init__(
         self, config: dict[str, str] | None, macros: dict[str, list[str]] | None = None
@@ -84,28 +102,20 @@ class CondEvaluator:
         # object-like macros every header defines the same way (GCC_VERSION,
         # ACPI_MACHINE_WIDTH): their integer value, when the body has one, is known
         self.macros = macros or {}
-        self._macro_values: dict[str, int | None] = {}
+        # the value of such a macro, once for the whole header scan (the table is fixed)
+        self._macro_values: dict[str, Result] = {}
         self._busy: set[str] = set()
 
-    def _macro_value(self, name: str) -> int | None:
-        if name in self._macro_values:
-            return self._macro_values[name]
-        if name in self._busy or len(self._busy) > 16:
-            return None
-        self._busy.add(name)
-        try:
-            value = self.integer(" ".join(self.macros[name]))
-        finally:
-            self._busy.discard(name)
-        self._macro_values[name] = value
-        return value
+    def evaluate(self, expr: str) -> bool | None:
+        """Whether cpp takes ``#if expr``, or None when that depends on what is unknown
+        (or the line is no expression this evaluator reads)."""
+        truth = _guarded(lambda: truth_or_unknown(expr, self))
+        return None if isinstance(truth, Unknown) else truth
 
     def integer(self, expr: str) -> int | None:
         """The value of a constant integer expression without unknowns, or None."""
-        pieces = self._pieces(token_texts(expr))
-        if pieces is None or None in pieces or not pieces:
-            return None
-        return _c_value("".join(p for p in pieces if p is not None))
+        result = _guarded(lambda: value_or_unknown(expr, self))
+        return None if isinstance(result, Unknown) else result.number
 
     def defined(self, name: str) -> bool | None:
         if name in KNOWN_TRUE:
@@ -116,95 +126,60 @@ class CondEvaluator:
             return name in self.config
         return None
 
-    def _value(self, name: str) -> int | None:
+    # -- the evaluator's Names --------------------------------------------------------
+
+    def value(self, name: str) -> Result:
         if name in KNOWN_TRUE:
-            return KNOWN_TRUE[name]
+            return PPNumber(KNOWN_TRUE[name])
         if name in KNOWN_FALSE:
-            return 0
+            return PPNumber(0)
         if name.startswith("CONFIG_") and self.config is not None:
             raw = self.config.get(name)
             if raw is None:
-                return 0
+                return PPNumber(0)
             try:
-                return int(raw, 0)
+                number = int(raw, 0)
             except ValueError:
-                return 1
+                return PPNumber(1)  # a string option: defined, so nonzero
+            # read back as a C constant: past INTMAX_MAX (an address) it is unsigned
+            return _guarded(lambda: value_or_unknown(str(number), self))
         if name in self.macros:
             return self._macro_value(name)
-        return None
+        return UNKNOWN
 
-    def evaluate(self, expr: str) -> bool | None:
-        pieces = self._pieces(token_texts(expr))
-        if pieces is None:
-            return None
-        # An unknown operand may hold any value: the result is known only when it is the same
-        # for 0, 1 and every constant of the line (and its neighbours), so that
-        # ``WIDTH == 64`` / ``#elif WIDTH == 32`` with WIDTH unknown stay unknown.
-        samples = {0, 1}
-        for p in pieces:
-            if p is not None and re.fullmatch(r"-?\d\w*", p.strip().strip("()")):
-                try:
-                    c = int(p.strip().strip("()"), 0)
-                except ValueError:
-                    continue
-                samples |= {c - 1, c, c + 1}
-        results = set()
-        for unknown in sorted(samples):
-            value = _c_value("".join(f"({unknown})" if p is None else p for p in pieces))
-            if value is None:
-                return None
-            results.add(bool(value))
-        return results.pop() if len(results) == 1 else None
+    def _macro_value(self, name: str) -> Result:
+        if name in self._macro_values:
+            return self._macro_values[name]
+        if name in self._busy or len(self._busy) > 16:
+            return UNKNOWN  # a macro defined through itself, or too deep to follow
+        self._busy.add(name)
+        try:
+            value = _guarded(lambda: value_or_unknown(" ".join(self.macros[name]), self))
+        finally:
+            self._busy.discard(name)
+        self._macro_values[name] = value
+        return value
 
-    def _pieces(self, tokens: list[str]) -> list[str | None] | None:
-        """C text for each token (None: an unknown operand), or None if the line has
-        something this evaluator does not model (function-like macros, ``?:``)."""
-        pieces: list[str | None] = []  # None marks an unknown operand
-        i = 0
-        while i < len(tokens):
-            t = tokens[i]
-            if t == "defined":
-                if i + 1 < len(tokens) and tokens[i + 1] == "(":
-                    name = tokens[i + 2] if i + 2 < len(tokens) else ""
-                    i += 4
-                else:
-                    name = tokens[i + 1] if i + 1 < len(tokens) else ""
-                    i += 2
-                definition = self.defined(name)
-                pieces.append(None if definition is None else str(int(definition)))
-                continue
-            if t in ("IS_ENABLED", "IS_BUILTIN", "IS_MODULE", "IS_REACHABLE") and (
-                i + 3 < len(tokens) and tokens[i + 1] == "(" and tokens[i + 3] == ")"
-            ):
-                name = tokens[i + 2]
-                if self.config is None:
-                    pieces.append(None)
-                else:
-                    y = name in self.config
-                    m = name + "_MODULE" in self.config
-                    val = {"IS_BUILTIN": y, "IS_MODULE": m}.get(t, y or m)
-                    pieces.append(str(int(val)))
-                i += 4
-                continue
-            if re.match(r"[A-Za-z_]", t):
-                v = self._value(t)
-                if i + 1 < len(tokens) and tokens[i + 1] == "(":
-                    return None  # a function-like macro we do not evaluate
-                pieces.append(None if v is None else f"({v})")
-            elif re.match(r"\.?\d", t):
-                pieces.append(re.sub(r"[uUlL]+$", "", t))
-            elif t in ("?", ":", "'") or t.startswith(("'", '"')):
-                return None
-            else:
-                pieces.append(f" {t} ")
-            i += 1
-        return pieces
+    def is_defined(self, name: str) -> bool | Unknown:
+        definition = self.defined(name)
+        return UNKNOWN if definition is None else definition
+
+    def config_test(self, test: str, option: str) -> bool | Unknown:
+        if self.config is None:
+            return UNKNOWN
+        builtin = option in self.config
+        module = option + "_MODULE" in self.config
+        # IS_REACHABLE is IS_ENABLED here: the headers serve modules and built-in code alike
+        return {"IS_BUILTIN": builtin, "IS_MODULE": module}.get(test, builtin or module)
+
+    def call(self, name: str) -> Result:
+        return UNKNOWN
 
 
-def _c_value(text: str) -> int | None:
-    """A constant expression's value with C's operators and integer semantics (the one
-    `#if` evaluator, cfront/preprocess/condition.py), or None when it cannot be evaluated."""
+def _guarded(evaluation: Callable[[], _T]) -> _T | Unknown:
+    """An evaluation's answer, UNKNOWN when it cannot be made (no expression the evaluator
+    reads, undefined arithmetic, nesting deeper than Python's stack)."""
     try:
-        return value_of(text, {})
-    except (ConditionError, ValueError, OverflowError, RecursionError):
-        return None
+        return evaluation()
+    except (ConditionError, RecursionError):
+        return UNKNOWN
