@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kmodlint.cfront.facts import FileFacts
+from kmodlint.cfront.facts import FileFacts, SourceExport
 from kmodlint.diagnostics import Location
 from kmodlint.model import Export, ExportKind, Module, SourceInfo, Target
 
@@ -58,7 +58,7 @@ def build_module(name: str, location: Location, files: list[FileFacts]) -> Modul
     return module
 
 
-def _export(export, info: SourceInfo) -> Export:
+def _export(export: SourceExport, info: SourceInfo) -> Export:
     definition = info.definitions.get(export.symbol)
     if definition is not None:
         target = Target.LOCAL if definition.is_static else Target.GLOBAL

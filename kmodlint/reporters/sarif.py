@@ -11,6 +11,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from kmodlint import __version__
@@ -45,7 +46,7 @@ def format_sarif(findings: list[Finding], rules: list[Rule], root: Path | None =
     return json.dumps(log, indent=2) + "\n"
 
 
-def _descriptor(rule: Rule) -> dict:
+def _descriptor(rule: Rule) -> dict[str, Any]:
     doc = rule.doc.strip() or rule.summary
     return {
         "id": rule.code,
@@ -58,8 +59,8 @@ def _descriptor(rule: Rule) -> dict:
     }
 
 
-def _default_configuration(rule: Rule) -> dict:
-    configuration: dict = {"level": LEVELS[rule.severity.value]}
+def _default_configuration(rule: Rule) -> dict[str, Any]:
+    configuration: dict[str, Any] = {"level": LEVELS[rule.severity.value]}
     if not rule.default_enabled:
         configuration["enabled"] = False  # runs only when selected
     return configuration
@@ -89,7 +90,7 @@ def _tags(rule: Rule) -> list[str]:
     return ["kernel-module", family, *(mode.value for mode in rule.modes)]
 
 
-def _results(findings: list[Finding], index: dict[str, int], base: Path) -> list[dict]:
+def _results(findings: list[Finding], index: dict[str, int], base: Path) -> list[dict[str, Any]]:
     """One result per finding. Two findings with one identity (the same `extern` in two
     files of a module) get `:2`, `:3`… after the fingerprint, in report order, so code
     scanning keeps them as separate alerts (as its own line-hash fingerprints do)."""
@@ -105,8 +106,8 @@ def _results(findings: list[Finding], index: dict[str, int], base: Path) -> list
     return results
 
 
-def _result(finding: Finding, index: dict[str, int], base: Path) -> dict:
-    result: dict = {"ruleId": finding.code}
+def _result(finding: Finding, index: dict[str, int], base: Path) -> dict[str, Any]:
+    result: dict[str, Any] = {"ruleId": finding.code}
     if finding.code in index:  # always, unless a rule was registered after the catalogue
         result["ruleIndex"] = index[finding.code]
     result |= {
@@ -130,7 +131,7 @@ def _result(finding: Finding, index: dict[str, int], base: Path) -> dict:
     return result
 
 
-def _physical(finding: Finding, base: Path) -> dict:
+def _physical(finding: Finding, base: Path) -> dict[str, Any]:
     relative = None if finding.path == "-" else under_root(finding.path, base)
     # URIs percent-encode the file name's own bytes (a non-UTF-8 name as it is on disk)
     if relative is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from kmodlint.cfront.lex.comments import JOINED, blank_comments
 from kmodlint.cfront.lex.tokenizer import Token, tokenize
@@ -168,7 +169,7 @@ def _include(
 # short program: runs of plain #defines become one dict, applied with one update.
 _COND, _DEFINES, _FUNCTION, _UNDEF, _INCLUDE_OP = range(5)
 _CONDITIONALS = frozenset(("if", "ifdef", "ifndef", "elif", "elifdef", "elifndef", "else", "endif"))
-Program = list[tuple]
+Program = list[tuple[Any, ...]]  # (opcode, operands...): see _ProgramBuilder
 
 
 def _compile_header(text: str) -> Program:

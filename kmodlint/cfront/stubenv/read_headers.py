@@ -233,7 +233,7 @@ class _HeaderReader:
                 if v is True and top[1] is False:
                     top[1] = True
                 elif v is not False:
-                    top[1] = None if top[1] is not True else True
+                    top[1] = None  # top[1] is not True here (the branch above)
         elif directive == "else":
             top = stack[-1]
             top[0] = {True: False, None: None, False: True}[top[1]]
