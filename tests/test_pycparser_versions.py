@@ -50,8 +50,9 @@ def installed() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def wheels(request: pytest.FixtureRequest) -> Path:
-    folder = Path(request.config.cache.mkdir("pycparser-wheels"))
+def wheels(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cache = getattr(request.config, "cache", None)  # none under -p no:cacheprovider
+    folder = Path(cache.mkdir("pycparser-wheels")) if cache else tmp_path_factory.mktemp("whl")
     missing = [v for v in SUPPORTED if not list(folder.glob(f"pycparser-{v}-*.whl"))]
     for version in missing:  # one per pip run: pip resolves the pins of one run together
         command = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(folder)]
