@@ -36,17 +36,18 @@ class Taint:
 
 def predicted_taints(module: Module, kernel: KernelTable | None) -> list[Taint]:
     """What kernel/module/main.c will print and taint when `module` loads into `kernel`,
-    as far as the module and the kernel's configuration tell. Sources say only what their
-    text decides (the licence); signing, retpoline=Y, intree=Y and staging=Y are added
-    when the module is built and installed."""
+    as far as the module and the kernel's configuration tell. Sources say what their text
+    and place decide: the licence, and the intree=Y/staging=Y tags modpost will add (the
+    source loader adds them: cfront/sources._add_build_tags); signing and retpoline=Y come
+    with the build and the install."""
     found: list[Taint] = []
     binary = module.source is None
     licenses = module.licenses
-    if binary and module.first_info("intree") is None:
+    if module.first_info("intree") is None:
         found.append(Taint("O", "KM702", "loading out-of-tree module taints kernel."))
     if binary and kernel is not None and kernel.retpoline and not module.first_info("retpoline"):
         found.append(Taint("", "KM705", "loading module not compiled with retpoline compiler."))
-    if binary and module.first_info("staging") is not None:
+    if module.first_info("staging") is not None:
         found.append(
             Taint(
                 "C",
@@ -144,7 +145,7 @@ def proprietary_taint(ms: ModuleSet) -> Iterator[Hit]:
     summary=(
         "the loader will taint the kernel O: the module was built outside the kernel tree (opt-in)"
     ),
-    modes=(Mode.BINARY,),
+    modes=(Mode.BINARY, Mode.SOURCE),
     scope=Scope.MODULE,
     default_enabled=False,
 )
@@ -152,9 +153,11 @@ def out_of_tree_taint(ms: ModuleSet) -> Iterator[Hit]:
     """
     ## What it does
     Predicts the `O` (out-of-tree module) taint: the module's `.modinfo` has no `intree`
-    tag. Binaries only: for sources, kbuild decides at build time (a folder built with
-    `M=` gets no tag, the same folder inside a kernel tree does). Opt-in: every module
-    built with `M=` (DKMS, vendor drivers) carries it. Key: empty.
+    tag. Sources: a module whose Kbuild lies in no kernel source tree (no folder above it
+    with Kbuild, Makefile and arch/) can only be built with `M=`, so modpost will not add
+    the tag; one inside a kernel tree is taken as built there (the same folder built with
+    `M=` would get no tag). Opt-in: every module built with `M=` (DKMS, vendor drivers)
+    carries it. Key: empty.
 
     ## Why is this bad?
     Nothing is wrong with the module; the taint tells whoever reads an oops that code the
@@ -236,7 +239,10 @@ def staging_taint(ms: ModuleSet) -> Iterator[Hit]:
     """
     ## What it does
     Predicts the `C` (staging driver) taint: the module's `.modinfo` has `staging=Y`.
-    Binaries only. Opt-in: staging drivers know they are. Key: empty.
+    Binaries; for sources under a kernel tree's `drivers/staging` (where modpost adds the
+    tag), `symbols` predicts the `C` taint but this rule does not run (the corpus, one flat
+    folder per case, cannot hold a kernel tree's drivers/staging to show it firing).
+    Opt-in: staging drivers know they are. Key: empty.
 
     ## Why is this bad?
     Nothing new about the module: staging code is not up to the kernel's standards yet,

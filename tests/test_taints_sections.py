@@ -69,3 +69,37 @@ def test_taint_rules_are_opt_in_but_the_retpoline_warning(tmp_path: Path) -> Non
         "check", str(built), "--kernel", str(TARGET), "--isolated", "--extend-select", "KM7"
     )
     assert "[KM702 out-of-tree-taint]" in loud.stdout and loud.returncode == 0
+
+
+def _module_tree(root: Path, folder: str, name: str) -> None:
+    (root / folder).mkdir(parents=True)
+    (root / folder / "Makefile").write_text(f"obj-m += {name}.o\n")
+    (root / folder / f"{name}.c").write_text(
+        '#include <linux/module.h>\nMODULE_LICENSE("GPL");\nMODULE_DESCRIPTION("d");\n'
+    )
+
+
+def test_sources_predict_the_tags_modpost_adds(tmp_path: Path) -> None:
+    """modpost's add_header() writes intree=Y unless the build is external and staging=Y
+    under drivers/staging: a module in no kernel tree gets O (KM702), one in a kernel tree
+    none, one in its drivers/staging the C taint (in `symbols`; KM704 runs on binaries)."""
+    tree = tmp_path / "linux"
+    (tree / "arch" / "x86").mkdir(parents=True)
+    (tree / "Kbuild").write_text("obj-y += drivers/\n")
+    (tree / "Makefile").write_text("VERSION = 6\nPATCHLEVEL = 1\n")
+    _module_tree(tree, "drivers/staging/oldcard", "oldcard")
+    _module_tree(tree, "drivers/net/goodcard", "goodcard")
+    _module_tree(tmp_path / "dkms-pkg", "src", "vendorcard")
+    flags: dict[str, str] = {}
+    found: dict[str, list[str]] = {}
+    for path in (tree / "drivers" / "staging", tree / "drivers" / "net", tmp_path / "dkms-pkg"):
+        common = (str(path), "--kernel", "none", "--isolated", "--format", "json")
+        symbols = json.loads(run_kmodlint("symbols", *common).stdout)
+        flags.update(
+            {m["name"]: "".join(t["flag"] for t in m["taints"]) for m in symbols["modules"]}
+        )
+        run = run_kmodlint("check", *common, "--select", "KM702")
+        for finding in json.loads(run.stdout)["findings"]:
+            found.setdefault(finding["module"], []).append(finding["code"])
+    assert flags == {"oldcard": "C", "goodcard": "", "vendorcard": "O"}
+    assert found == {"vendorcard": ["KM702"]}

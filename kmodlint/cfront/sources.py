@@ -19,6 +19,7 @@ from kmodlint.cfront.frontend import (
     install_configs,
     register_config,
 )
+from kmodlint.cfront.kbuild.arch import kernel_tree_of
 from kmodlint.cfront.kbuild.grouping import KbuildResult, group_sources
 from kmodlint.cfront.kbuild.kconfig import config_macros
 from kmodlint.diagnostics import Location
@@ -105,6 +106,7 @@ def load_sources(
     )
     by_job = dict(zip(all_jobs, extractions, strict=True))
     generated_in = 0
+    tree_tops: dict[str, str | None] = {}
     for name, location, plan_jobs, generated in plans:
         facts: list[FileFacts] = []
         for job in plan_jobs:
@@ -118,6 +120,7 @@ def load_sources(
                 result.files_with_ast += int(extraction.facts.ast_parsed)
         if facts or not plan_jobs:
             module = build_module(name, location, facts)
+            _add_build_tags(module, location.path, tree_tops)
             if generated and module.source is not None:
                 module.source.generated_parts = list(generated)
                 generated_in += 1
@@ -134,6 +137,24 @@ def load_sources(
             "their other parts' unresolved uses and undefined exports are not reported"
         )
     return result
+
+
+def _add_build_tags(module: Module, kbuild_path: str, tree_tops: dict[str, str | None]) -> None:
+    """The `.modinfo` tags modpost will add to the module's `.mod.c` that the sources
+    decide (scripts/mod/modpost.c: add_header()): `intree=Y` unless the build is external
+    (`-e`, KBUILD_EXTMOD): a module whose Kbuild lies in no kernel source tree can only be
+    built with `M=`; and `staging=Y` when its path in the tree starts with drivers/staging.
+    A folder inside a kernel tree is taken as built there (`M=` on it would drop intree)."""
+    folder = os.path.dirname(os.path.abspath(kbuild_path))
+    if folder not in tree_tops:
+        tree_tops[folder] = kernel_tree_of(folder)
+    top = tree_tops[folder]
+    if top is None:
+        return
+    module.modinfo.append(("intree", "Y"))
+    name = os.path.relpath(os.path.join(folder, module.name), top).replace(os.sep, "/")
+    if name.startswith("drivers/staging"):
+        module.modinfo.append(("staging", "Y"))
 
 
 def _discovery_notes(grouping: KbuildResult, result: SourceSet) -> list[str]:
