@@ -63,10 +63,10 @@ def _preprocess_and_parse(
             except c_parser.ParseError as exc:
                 # A kernel typedef name the file uses as an ordinary identifier (a label,
                 # a member, a variable): forget that typedef and parse again.
-                m = re.search(r"before: ([A-Za-z_]\w*)$", str(exc))
-                if attempt == TYPEDEF_RETRIES or not m or m.group(1) not in typedefs:
+                match = re.search(r"before: ([A-Za-z_]\w*)$", str(exc))
+                if attempt == TYPEDEF_RETRIES or not match or match.group(1) not in typedefs:
                     raise
-                typedefs = typedefs - {m.group(1)}
+                typedefs = typedefs - {match.group(1)}
     except c_parser.ParseError as exc:
         return AstResult(False, _one_line(f"pycparser: {exc}"))
     except RecursionError:

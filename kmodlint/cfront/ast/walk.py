@@ -173,9 +173,9 @@ def _type_copy(node: c_ast.Node) -> c_ast.Node:
 
 def ctype_of(type_node: c_ast.Node) -> str:
     """The normalised C type of a declaration: no names, storage, inline or markers."""
-    t = _strip_markers(_type_copy(type_node))
-    _TypeCleaner().visit(t)
-    text = _GEN.visit(c_ast.Typename(None, [], None, t))
+    cleaned = _strip_markers(_type_copy(type_node))
+    _TypeCleaner().visit(cleaned)
+    text = _GEN.visit(c_ast.Typename(None, [], None, cleaned))
     return re.sub(r"\s+", " ", text).replace("( ", "(").replace(" )", ")").strip()
 
 
@@ -251,8 +251,8 @@ class Locator:
         src = self._source(path)
         if src is not None and 0 < line <= len(src):
             text = src[line - 1]
-            m = re.search(rf"\b{re.escape(word)}\b", text) if word else None
-            col = m.start() + 1 if m else len(text) - len(text.lstrip()) + 1
+            match = re.search(rf"\b{re.escape(word)}\b", text) if word else None
+            col = match.start() + 1 if match else len(text) - len(text.lstrip()) + 1
         return Loc(path, line, col)
 
 
@@ -639,7 +639,7 @@ def _record_export(decl: c_ast.Decl, loc: Locator, result: AstResult) -> None:
     line = where.line or 0
     if src is not None and 0 < line <= len(src):
         text = src[line - 1]
-        m = re.search(r"\bEXPORT_\w+", text)
-        col = m.start() + 1 if m else len(text) - len(text.lstrip()) + 1
+        match = re.search(r"\bEXPORT_\w+", text)
+        col = match.start() + 1 if match else len(text) - len(text.lstrip()) + 1
         where = Loc(where.path, where.line, col)
     result.exports.append(SourceExport(sym, kind, namespace, where, via=AST))

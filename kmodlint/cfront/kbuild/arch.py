@@ -63,9 +63,9 @@ def kernel_source_tree(spec: str | None) -> str | None:
             head = read_regular_text(makefile, MAKEFILE_LIMIT)[:4096]
         except OSError:
             continue
-        m = re.match(r"\s*include\s+(\S+)/Makefile\s*$", head)
-        if m and os.path.isdir(os.path.join(m.group(1), "include", "linux")):
-            return os.path.abspath(m.group(1))
+        match = re.match(r"\s*include\s+(\S+)/Makefile\s*$", head)
+        if match and os.path.isdir(os.path.join(match.group(1), "include", "linux")):
+            return os.path.abspath(match.group(1))
         if os.path.isdir(os.path.join(folder, "include", "linux")):
             return os.path.abspath(folder)
     return None
@@ -85,5 +85,5 @@ def kernel_tree_of(directory: str) -> str | None:
 
 def release_numbers(release: str | None) -> tuple[str, str, str] | None:
     """VERSION, PATCHLEVEL, SUBLEVEL of a kernel release string ("6.1.0-56-amd64")."""
-    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", release or "")
-    return (m.group(1), m.group(2), m.group(3) or "0") if m else None
+    match = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", release or "")
+    return (match.group(1), match.group(2), match.group(3) or "0") if match else None

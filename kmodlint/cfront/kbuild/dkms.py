@@ -66,10 +66,10 @@ def kernel_make_calls(text: str, here: str) -> list[tuple[str, dict[str, str]]]:
         target: str | None = None
         variables: dict[str, str] = {}
         for word in words:
-            m = _VAR_WORD.fullmatch(word)
-            if not m:
+            match = _VAR_WORD.fullmatch(word)
+            if not match:
                 continue
-            name, value = m.group(1), m.group(2).strip()
+            name, value = match.group(1), match.group(2).strip()
             if name in ("M", "KBUILD_EXTMOD", "SUBDIRS"):
                 target = value
             elif name not in _NOT_DRIVER_VARS:
@@ -155,10 +155,10 @@ def _make_commands(text: str, known: dict[str, str]) -> list[str]:
     *known* (shell variables expanded as far as they are known)."""
     commands: list[str] = []
     for _, line in makefile_lines(text):
-        m = _DKMS_ASSIGN.match(line)
-        if not m:
+        match = _DKMS_ASSIGN.match(line)
+        if not match:
             continue
-        name, index, raw = m.group(1), m.group(2), m.group(3).strip()
+        name, index, raw = match.group(1), match.group(2), match.group(3).strip()
         words = _shell_words(raw)
         value = words[0] if len(words) == 1 else raw.strip("\"'")
         if name == "MAKE" and index in (None, "[0]", "[$i]"):
@@ -174,10 +174,10 @@ def _assigned_words(command: str) -> list[tuple[str, str]]:
     found = []
     for piece in re.split(r";|&&|\|\||\n", command):
         for word in _shell_words(piece.strip().lstrip("( ")):
-            m = _VAR_WORD.fullmatch(word)
-            if not m or any(c in m.group(2) for c in ("\0", "$(", "`")):
+            match = _VAR_WORD.fullmatch(word)
+            if not match or any(c in match.group(2) for c in ("\0", "$(", "`")):
                 continue  # needs the shell (or a dkms variable not known here)
-            found.append((m.group(1), m.group(2)))
+            found.append((match.group(1), match.group(2)))
     return found
 
 

@@ -356,31 +356,31 @@ class _Grouper:
         if depth == 0 and os.path.basename(kbuild) == "Makefile" and not is_kernel_tree(srctree):
             # the top of a driver: `make` there runs its recipes first
             self.plan_from_makefile(directory, srctree, kbuild)
-        d = self.read_dir(directory, srctree, kbuild, extra)
-        make = d.make
+        dir_result = self.read_dir(directory, srctree, kbuild, extra)
+        make = dir_result.make
         # flags
         subdir_flags = " ".join([inherited, self._flag_text(make, "subdir-ccflags")]).strip()
         dir_flags = " ".join(
             [subdir_flags, self._flag_text(make, "ccflags"), self._safe(make, "EXTRA_CFLAGS")]
         )
-        self._count_skipped(directory, d)
+        self._count_skipped(directory, dir_result)
         builtin_suffixes = ("-objs", "-y") + (("-m",) if self.config is None else ())
-        for word in d.obj_y:
+        for word in dir_result.obj_y:
             if word.endswith("/") or not word.endswith(".o"):
                 continue
             for part in self._parts(make, word, builtin_suffixes, directory, set()):
                 self.result.builtin_sources.add(part)
                 self.named.add(os.path.abspath(part))
 
-        for word in d.obj_m:
+        for word in dir_result.obj_m:
             if word.endswith("/") or not word.endswith(".o"):
                 continue
-            self._add_module(make, word, directory, d.kbuild_path, dir_flags, srctree)
+            self._add_module(make, word, directory, dir_result.kbuild_path, dir_flags, srctree)
 
         self._note_named(directory, make)
-        for word in d.obj_y + d.obj_m:
+        for word in dir_result.obj_y + dir_result.obj_m:
             if word.endswith("/"):
-                self._descend(directory, word, d, srctree, subdir_flags, depth)
+                self._descend(directory, word, dir_result, srctree, subdir_flags, depth)
 
     def _first_visit(self, directory: str, kbuild: str | None) -> str | None:
         """The Kbuild/Makefile to read in *directory*, or None when it was visited already

@@ -292,9 +292,9 @@ class MakeEvaluator:
             self._depth -= 1
 
     def _reference(self, inner: str) -> str:
-        m = re.match(r"([a-z-]+)[ \t]", inner)
-        if m and m.group(1) in _FUNCTIONS:
-            return _FUNCTIONS[m.group(1)](self, inner[m.end() :].lstrip(" \t"))
+        match = re.match(r"([a-z-]+)[ \t]", inner)
+        if match and match.group(1) in _FUNCTIONS:
+            return _FUNCTIONS[match.group(1)](self, inner[match.end() :].lstrip(" \t"))
         # substitution reference $(var:a=b)
         for i, c in _top_level(inner):
             if c == ":":
@@ -381,10 +381,10 @@ class MakeEvaluator:
             # `modules:` recipe runs $(KMAKE) after an ifeq block)
             self._conditional(keyword, line, conds, path, number)
             return in_rule, None
-        m = _DEFINE.match(line)
-        if m:
-            name = self.expand(m.group(1)).strip()
-            return in_rule, (name, m.group(2) or "=", [])
+        match = _DEFINE.match(line)
+        if match:
+            name = self.expand(match.group(1)).strip()
+            return in_rule, (name, match.group(2) or "=", [])
         if conds and not conds[-1].active:
             return in_rule, None
         return self._statement(line, conds, path, number, in_rule), None
@@ -459,10 +459,10 @@ class MakeEvaluator:
             if len(parts) != 2:
                 raise MakeError(f"cannot understand condition: {arg[:60]}")
             return parts[0], parts[1]
-        m = re.fullmatch(r"""(["'])(.*?)\1\s*(["'])(.*?)\3""", arg)
-        if not m:
+        match = re.fullmatch(r"""(["'])(.*?)\1\s*(["'])(.*?)\3""", arg)
+        if not match:
             raise MakeError(f"cannot understand condition: {arg[:60]}")
-        return m.group(2), m.group(4)
+        return match.group(2), match.group(4)
 
     def _statement(
         self, line: str, conds: list[_Cond], path: str, number: int, in_rule: bool

@@ -154,9 +154,9 @@ def _shadow_text(rel: str, body: list[str]) -> str:
     guard = "__KMODLINT_SHADOW_" + re.sub(r"\W", "_", rel)
     out = [f"#ifndef {guard}", f"#define {guard}"]
     for line in body:
-        m = _DEFINE_NAME.match(line)
-        if m:
-            out += [f"#ifndef {m.group(1)}", line, "#endif"]
+        match = _DEFINE_NAME.match(line)
+        if match:
+            out += [f"#ifndef {match.group(1)}", line, "#endif"]
         else:
             out.append(line)
     out.append("#endif")
@@ -172,15 +172,15 @@ def _union_text(shadows: list[tuple[str, list[str]]], elsewhere: str = "") -> st
     seen: dict[str, str] = {}
     for _, body in shadows:
         for line in body:
-            m = _DEFINE_NAME.match(line)
-            if m and m.group(1) not in seen:
-                seen[m.group(1)] = line
+            match = _DEFINE_NAME.match(line)
+            if match and match.group(1) not in seen:
+                seen[match.group(1)] = line
     out = [seen[k] for k in sorted(seen)]
     for line in elsewhere.splitlines():
-        m = _DEFINE_NAME.match(line)
-        if m and m.group(1) not in seen:
-            seen[m.group(1)] = line
-            out += [f"#ifndef {m.group(1)}", line, "#endif"]
+        match = _DEFINE_NAME.match(line)
+        if match and match.group(1) not in seen:
+            seen[match.group(1)] = line
+            out += [f"#ifndef {match.group(1)}", line, "#endif"]
     return "\n".join(out) + "\n"
 
 
@@ -244,8 +244,8 @@ def cpp_command(
     cmd += ["-nostdinc", "-std=gnu11", "-w", "-Ulinux", "-Uunix", "-Ui386"]
     # Kbuild's LINUXINCLUDE (the kernel headers) comes before a Makefile's own -I flags
     cmd += ["-I", os.path.join(env, "include")]
-    for d in include_dirs:
-        cmd += ["-I", d]
+    for folder in include_dirs:
+        cmd += ["-I", folder]
     cmd += ["-I", os.path.dirname(os.path.abspath(path)) or "."]
     # configuration first (the prelude's conditionals may test it), then the prelude
     cmd += _define_args(defines, path)
@@ -513,8 +513,8 @@ def _preprocess(
         if proc.returncode == 0:
             return _noted(proc.stdout.decode("utf-8", "replace"), missing_dir)
         stderr = proc.stderr.decode("utf-8", "replace")
-        m = _MISSING.search(stderr)
-        if not m:
+        match = _MISSING.search(stderr)
+        if not match:
             if _only_error_directives(stderr):
                 # An ``#error`` line stops the build, not cpp: the output is complete. Most
                 # fire because a value the stub kernel leaves undefined reads as 0 in the
@@ -522,7 +522,7 @@ def _preprocess(
                 # another architecture; either way the text is what the file says.
                 return _noted(proc.stdout.decode("utf-8", "replace"), missing_dir)
             raise PreprocessError("cpp: " + _first_error(stderr))
-        including, name = m.group(1), m.group(2)
+        including, name = match.group(1), match.group(2)
         found = _find_in_ancestors(including, name, analysed)
         if found and found not in extra and found not in include_dirs:
             extra.append(found)

@@ -202,19 +202,19 @@ class Classifier:
         body = pdef.body
         i = 0
         while i < len(body):
-            t = body[i]
-            if t == "#" and i + 1 < len(body) and body[i + 1] in subst:
+            token = body[i]
+            if token == "#" and i + 1 < len(body) and body[i + 1] in subst:
                 out.append('""')
                 i += 2
                 continue
-            if t == "##" and out and i + 1 < len(body):
+            if token == "##" and out and i + 1 < len(body):
                 nxt = subst.get(body[i + 1], [body[i + 1]])
                 if nxt:
                     out[-1] = out[-1] + nxt[0]
                     out.extend(nxt[1:])
                 i += 2
                 continue
-            out.extend(subst.get(t, [t]))
+            out.extend(subst.get(token, [token]))
             i += 1
         return out
 
@@ -279,27 +279,27 @@ class Classifier:
         kept: list[str] = []
         i = 0
         while i < len(tokens):
-            t = tokens[i]
-            if t in ATTRIBUTE_WORDS:
+            token = tokens[i]
+            if token in ATTRIBUTE_WORDS:
                 i += 1
                 if i < len(tokens) and tokens[i] == "(":
                     i = _skip_group(tokens, i)
                 continue
-            if t in KEPT_KEYWORDS or t in KEYWORD_SPELLINGS:
-                kept.append(KEYWORD_SPELLINGS.get(t, t))
+            if token in KEPT_KEYWORDS or token in KEYWORD_SPELLINGS:
+                kept.append(KEYWORD_SPELLINGS.get(token, token))
                 i += 1
                 continue
-            if t in params and t == "__VA_ARGS__" and len(tokens) == 1:
+            if token in params and token == "__VA_ARGS__" and len(tokens) == 1:
                 break
-            if self.is_macro(t) and t != definition.name:
-                cls, kw = self.macro_class(t)
+            if self.is_macro(token) and token != definition.name:
+                cls, kw = self.macro_class(token)
                 if cls == EMPTY:
                     kept.extend(kw)
                     i += 1
                     if (
                         i < len(tokens)
                         and tokens[i] == "("
-                        and self.defs.get(t, [definition])[0].params
+                        and self.defs.get(token, [definition])[0].params
                     ):
                         i = _skip_group(tokens, i)
                     continue
@@ -439,18 +439,18 @@ class Classifier:
         out: list[str] = []
         i = 0
         while i < len(tokens):
-            t = tokens[i]
-            if t in ATTRIBUTE_WORDS or (
-                t != name and self.is_macro(t) and self.macro_class(t)[0] == EMPTY
+            token = tokens[i]
+            if token in ATTRIBUTE_WORDS or (
+                token != name and self.is_macro(token) and self.macro_class(token)[0] == EMPTY
             ):
                 i += 1
-                known = self.defs.get(t)
+                known = self.defs.get(token)
                 first = known[0] if known else None
-                fn = t in ATTRIBUTE_WORDS or bool(first is not None and first.params)
+                fn = token in ATTRIBUTE_WORDS or bool(first is not None and first.params)
                 if fn and i < len(tokens) and tokens[i] == "(":
                     i = _skip_group(tokens, i)
                 continue
-            out.append(t)
+            out.append(token)
             i += 1
         return out
 
@@ -517,22 +517,22 @@ class Classifier:
         saw = False
         i = 0
         while i < len(rest):
-            t = rest[i]
-            if t.startswith('"'):
+            token = rest[i]
+            if token.startswith('"'):
                 saw = True
-            elif t == "#" and i + 1 < len(rest) and rest[i + 1] in params:
+            elif token == "#" and i + 1 < len(rest) and rest[i + 1] in params:
                 saw = True
                 i += 1
-            elif t in ("KBUILD_MODNAME", "KBUILD_BASENAME") or t in params:
+            elif token in ("KBUILD_MODNAME", "KBUILD_BASENAME") or token in params:
                 pass
             elif (
-                re.match(r"[A-Za-z_]", t)
+                re.match(r"[A-Za-z_]", token)
                 and i + 2 < len(rest)
                 and rest[i + 1] == "##"
                 and rest[i + 2] in params
             ):
                 i += 2  # PREFIX_##param: a string macro chosen by name
-            elif self.is_macro(t) and self.macro_class(t)[0] == STRING:
+            elif self.is_macro(token) and self.macro_class(token)[0] == STRING:
                 saw = True
                 if i + 1 < len(rest) and rest[i + 1] == "(":
                     i = _skip_group(rest, i + 1) - 1
@@ -542,12 +542,12 @@ class Classifier:
         return saw
 
     def _is_numeric(self, rest: list[str], params: set[str]) -> bool:
-        for t in rest:
+        for token in rest:
             if (
-                re.match(r"\d", t)
-                or t in params
-                or t in "()+-*/%<>&|^~!?:,"
-                or t
+                re.match(r"\d", token)
+                or token in params
+                or token in "()+-*/%<>&|^~!?:,"
+                or token
                 in (
                     "<<",
                     ">>",
@@ -561,24 +561,24 @@ class Classifier:
                 )
             ):
                 continue
-            if self.is_macro(t) and self.macro_class(t)[0] in (NUMERIC, PASTE):
+            if self.is_macro(token) and self.macro_class(token)[0] in (NUMERIC, PASTE):
                 continue
             return False
         return True
 
     def _is_paste(self, rest: list[str], params: set[str]) -> bool:
         pasted = False
-        for i, t in enumerate(rest):
+        for i, token in enumerate(rest):
             nxt = rest[i + 1] if i + 1 < len(rest) else ""
-            if t == "##":
+            if token == "##":
                 prev = rest[i - 1] if i else ""
                 if prev != "," and nxt != "__VA_ARGS__":
                     pasted = True
                 continue
-            if t in params or t in ("(", ")", ","):
+            if token in params or token in ("(", ")", ","):
                 continue
-            if re.match(r"[A-Za-z_]", t) and t not in C_KEYWORDS:
-                if self.is_macro(t) and self.macro_class(t)[0] in (PASTE, NUMERIC):
+            if re.match(r"[A-Za-z_]", token) and token not in C_KEYWORDS:
+                if self.is_macro(token) and self.macro_class(token)[0] in (PASTE, NUMERIC):
                     pasted = pasted or nxt == "("
                 elif nxt == "(":
                     return False

@@ -78,11 +78,11 @@ def _closing_parenthesis(text: str, start: int) -> int:
 
 def _drop_attributes(text: str) -> str:
     while True:
-        m = _ATTR_RE.search(text)
-        if not m:
+        match = _ATTR_RE.search(text)
+        if not match:
             return text
-        j = _closing_parenthesis(text, m.end() - 2)
-        text = text[: m.start()] + " " + text[j + 1 :]
+        j = _closing_parenthesis(text, match.end() - 2)
+        text = text[: match.start()] + " " + text[j + 1 :]
 
 
 def _split_top(text: str, sep: str) -> list[str]:
@@ -109,9 +109,9 @@ def _declarator_name(part: str) -> str | None:
     ``name(...)``, ``name[...]`` or plain ``name``; groups after a macro name that more
     text follows (``__printf(2, 3) void (*name)(...)``) are not declarators."""
     for start, end in _top_groups(part):
-        m = _TYPEDEF_NAME_PTR.match(part, start) or _TYPEDEF_NAME_PAREN.match(part, start)
-        if m:  # typedef int (*name)(...);  typedef void (name)(...);
-            return m.group(1)
+        match = _TYPEDEF_NAME_PTR.match(part, start) or _TYPEDEF_NAME_PAREN.match(part, start)
+        if match:  # typedef int (*name)(...);  typedef void (name)(...);
+            return match.group(1)
         before = re.search(r"([A-Za-z_]\w*)\s*$", part[:start])
         rest = part[end:].strip()
         if before and before.group(1) not in C_KEYWORDS and (not rest or rest[0] in "(["):
@@ -124,11 +124,11 @@ def _declarator_name(part: str) -> str | None:
 def _drop_macro_calls(text: str, fn_macros: frozenset[str]) -> str:
     """``text`` without the invocations of function-like macros (``__aligned(8)``)."""
     out = text
-    for m in reversed(list(re.finditer(r"\b([A-Za-z_]\w*)\s*\(", text))):
-        if m.group(1) not in fn_macros:
+    for match in reversed(list(re.finditer(r"\b([A-Za-z_]\w*)\s*\(", text))):
+        if match.group(1) not in fn_macros:
             continue
-        j = _closing_parenthesis(text, m.end() - 1)
-        out = out[: m.start()] + " " + out[j + 1 :]
+        j = _closing_parenthesis(text, match.end() - 1)
+        out = out[: match.start()] + " " + out[j + 1 :]
     return out
 
 
@@ -190,12 +190,12 @@ class _HeaderReader:
         return all(s[0] is not False for s in self.stack)
 
     def line(self, line: str) -> None:
-        m = _DIRECTIVE_RE.match(line)
-        if not m:
+        match = _DIRECTIVE_RE.match(line)
+        if not match:
             if self.active():
                 self.code.append(line)
             return
-        directive, rest = m.group(1), m.group(2).strip()
+        directive, rest = match.group(1), match.group(2).strip()
         if directive in ("if", "ifdef", "ifndef", "elif"):
             self.scan.if_idents.update(t for t in token_texts(rest) if re.match(r"[A-Za-z_]", t))
         if directive in ("if", "ifdef", "ifndef", "elif", "else", "endif"):
@@ -259,12 +259,12 @@ class _HeaderReader:
 
 def _read_code(scan: HeaderScan, joined: str, fn_macros: frozenset[str]) -> None:
     """The top-level macro invocations and the typedef names of the header's active code."""
-    for m in _INVOCATION_RE.finditer(joined):
-        args = [a.strip() for a in _split_top(m.group(2), ",")]
-        scan.invocations.append((m.group(1), args))
-    for m in re.finditer(r"\btypedef\b", joined):
+    for match in _INVOCATION_RE.finditer(joined):
+        args = [a.strip() for a in _split_top(match.group(2), ",")]
+        scan.invocations.append((match.group(1), args))
+    for match in re.finditer(r"\btypedef\b", joined):
         depth = 0
-        j = m.end()
+        j = match.end()
         while j < len(joined):
             ch = joined[j]
             if ch in "({[":
@@ -274,7 +274,7 @@ def _read_code(scan: HeaderScan, joined: str, fn_macros: frozenset[str]) -> None
             elif ch == ";" and depth <= 0:
                 break
             j += 1
-        scan.typedefs.update(typedef_names(joined[m.start() : j], fn_macros))
+        scan.typedefs.update(typedef_names(joined[match.start() : j], fn_macros))
 
 
 def macro_made_typedefs(
@@ -328,10 +328,10 @@ def object_macros(roots: Iterable[str]) -> dict[str, list[str]]:
             )
         except OSError:
             continue
-        for m in _OBJECT_DEFINE.finditer(text):
-            if m.group(1).startswith("CONFIG_"):
+        for match in _OBJECT_DEFINE.finditer(text):
+            if match.group(1).startswith("CONFIG_"):
                 continue
-            bodies.setdefault(m.group(1), set()).add(tuple(token_texts(m.group(2))))
+            bodies.setdefault(match.group(1), set()).add(tuple(token_texts(match.group(2))))
     return {k: list(next(iter(v))) for k, v in bodies.items() if len(v) == 1}
 
 
@@ -374,8 +374,8 @@ def tested_names(dirs: Iterable[str]) -> set[str]:
                     continue  # a generator input, not a checked file: unreadable adds nothing
                 if b"#" not in text:
                     continue
-                for m in _IF_LINE.finditer(text.replace(b"\\\n", b"")):
-                    names.update(t.decode("ascii") for t in _IDENT.findall(m.group(1)))
+                for match in _IF_LINE.finditer(text.replace(b"\\\n", b"")):
+                    names.update(t.decode("ascii") for t in _IDENT.findall(match.group(1)))
     return names
 
 
