@@ -41,12 +41,14 @@ def _difference(before: Any, after: Any) -> str:
     return text
 
 
-def compare(before: dict[str, Any], after: dict[str, Any], ignore: set[str]) -> list[str]:
+def compare(
+    before: dict[str, Any], after: dict[str, Any], ignore: set[str], shared_only: bool = False
+) -> list[str]:
     """The report's lines; empty when the documents agree."""
     lines: list[str] = []
     old, new = _modules(before), _modules(after)
     for side, only in (("before", old.keys() - new.keys()), ("after", new.keys() - old.keys())):
-        if only:
+        if only and not shared_only:
             examples = ", ".join(f"{p}:{n}" for p, n in sorted(only)[:5])
             lines.append(f"{len(only)} modules only {side}: {examples}")
     fields: dict[str, list[str]] = defaultdict(list)
@@ -58,7 +60,7 @@ def compare(before: dict[str, Any], after: dict[str, Any], ignore: set[str]) -> 
     for field, examples in sorted(fields.items()):
         lines.append(f"field {field!r} differs in {len(examples)} modules, e.g.")
         lines.extend(f"    {example}" for example in examples[:3])
-    if before.get("files") != after.get("files") and "files" not in ignore:
+    if before.get("files") != after.get("files") and "files" not in ignore and not shared_only:
         lines.append(f"files: {before.get('files')} -> {after.get('files')}")
     return lines
 
@@ -70,9 +72,14 @@ def main() -> int:
     parser.add_argument(
         "--ignore", action="append", default=[], help="a module field not to compare"
     )
+    parser.add_argument(
+        "--shared-only",
+        action="store_true",
+        help="compare the modules both hold (one side a subset run: a folder of the other's tree)",
+    )
     args = parser.parse_args()
     before, after = (json.loads(p.read_text("utf-8")) for p in (args.before, args.after))
-    lines = compare(before, after, set(args.ignore))
+    lines = compare(before, after, set(args.ignore), args.shared_only)
     shared = len(_modules(before).keys() & _modules(after).keys())
     print(f"{args.before} ({len(before.get('modules', []))} modules)")
     print(f"{args.after} ({len(after.get('modules', []))} modules), {shared} in both")
