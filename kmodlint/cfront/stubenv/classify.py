@@ -461,11 +461,12 @@ class Classifier:
         rest = self._strip_attrs(rest, "") or rest
         if rest[0] in ("typeof", "__typeof__", "__typeof") and len(rest) > 1 and rest[1] == "(":
             end = _skip_group(rest, 1)
-            if all(t == "*" for t in rest[end:]):
+            if all(token == "*" for token in rest[end:]):
                 return (TYPE, [])
         if all(
-            t in TYPE_KEYWORDS or t in self.typedefs or t == "*" or t in params for t in rest
-        ) and not any(t in params for t in rest):
+            token in TYPE_KEYWORDS or token in self.typedefs or token == "*" or token in params
+            for token in rest
+        ) and not any(token in params for token in rest):
             return (TYPE, [])
         if rest[-1] == ")":
             # find the opening parenthesis of the last group
