@@ -439,3 +439,21 @@ def test_a_file_including_itself_is_bounded_and_said_once(
         "more than 2000 quoted includes applied (a header including itself?): the token scan "
         "read the file partly"
     ]
+
+
+def test_a_self_including_file_cpp_refuses_too_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by tests/fuzz: with the AST, a file including itself hit both the token scan's
+    include budget and cpp's include depth: two lines for one file. Now the AST's line
+    says both."""
+    from kmodlint import cli
+
+    src = tmp_path / "fuzzed.c"
+    src.write_text("#include <linux/module.h>\n" + '#include "fuzzed.c"\n' * 3)
+    args = ["check", str(tmp_path), "--kernel", "none", "--config", "none", "--isolated"]
+    cli.main([*args, "--no-cache", "--format", "json"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    about_it = [f["message"] for f in findings if f["code"] == "KM901"]
+    assert len(about_it) == 1
+    assert "not parsed as C" in about_it[0] and "quoted includes" in about_it[0]

@@ -117,14 +117,15 @@ def _analyse_source(job: SourceJob) -> SourceExtraction:
         _merge_ast(facts, job)
     problems = []
     if lexed.include_budget_hit:
-        problems.append(
-            InputProblem(
-                "unparsable-source",
-                job.path,
-                f"more than {MAX_INCLUDES} quoted includes applied (a header including itself?): "
-                "the token scan read the file partly",
-            )
+        budget = (
+            f"more than {MAX_INCLUDES} quoted includes applied (a header including itself?): "
+            "the token scan read the file partly"
         )
+        if facts.ast_error:
+            # one bad file, one line: the AST's failure (reported by the loader) says both
+            facts.ast_error = f"{facts.ast_error}; and {budget}"
+        else:
+            problems.append(InputProblem("unparsable-source", job.path, budget))
     return SourceExtraction(facts, problems)
 
 
