@@ -445,6 +445,24 @@ class Cache:
         return self.directory / key[:2] / key
 
     def load(self, key: str) -> object | None:
+        raw = self._verified(key)
+        if raw is None:
+            return None
+        try:
+            found: object = pickle.loads(raw)
+        except Exception:  # a damaged value under a good MAC cannot happen; a miss anyway
+            return None
+        return found
+
+    def holds(self, key: str) -> bool:
+        """Whether `load(key)` would find a current entry, without unpickling its value:
+        a run asks this of every item first and loads each value only when its turn
+        comes, so a tree's results are never all in memory at once."""
+        return self._verified(key) is not None
+
+    def _verified(self, key: str) -> bytes | None:
+        """The pickled value of the entry `key`, when it is signed with this user's key
+        and every file it was computed from is unchanged."""
         secret = self.secret
         if secret is None:
             return None
@@ -459,6 +477,8 @@ class Cache:
             deps, value = pickle.loads(payload)
         except Exception:  # an entry of an older layout: a miss, never an error
             return None
+        if not isinstance(value, bytes):
+            return None  # the layout before values were pickled on their own
         last_use = info.st_mtime_ns
         for dep in deps:
             verdict = self._verdicts.get(dep[:6])
@@ -470,15 +490,16 @@ class Cache:
             # Eviction removes the least recently used first; mtime says when that was.
             with contextlib.suppress(OSError):
                 os.utime(self._file(key))
-        found: object = value
-        return found
+        return value
 
     def store(self, key: str, value: object, deps: list[Dep]) -> None:
         secret = self.secret
         if secret is None:
             return  # no key to sign with: an unsigned entry would only ever be a miss
         target = self._file(key)
-        payload = pickle.dumps((deps, value), protocol=pickle.HIGHEST_PROTOCOL)
+        # the value pickled on its own: `holds` checks an entry without unpickling it
+        value_bytes = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((deps, value_bytes), protocol=pickle.HIGHEST_PROTOCOL)
         temp = None
         try:
             private_dir(target.parent)

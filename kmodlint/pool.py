@@ -9,6 +9,7 @@ give the same answers. KMODLINT_MP_START=spawn|forkserver|fork picks the start m
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import gc
@@ -18,7 +19,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import Any
@@ -118,9 +119,7 @@ def _extract_all(
             if progress:
                 progress(done, len(inputs))
     except BaseException:
-        close = getattr(fresh, "close", None)  # stop the pool's workers now
-        if close is not None:
-            close()
+        fresh.close()  # stop the pool's workers now
         raise
     if index is not None and cache is not None:
         index.save()
@@ -138,33 +137,51 @@ def run_cached(
     progress: Callable[[int, int], None] | None = None,
     initializer: Callable[..., None] | None = None,
     initargs: tuple[Any, ...] = (),
-) -> list[Any]:
-    """`function` over `items` in input order: cached results first, the misses in a
-    process pool when there are enough of them. `initializer(*initargs)` runs in each
-    worker before its first item (the settings `function` reads from its module)."""
-    results: list[Any] = [None] * len(items)
-    misses: list[int] = []
-    for index, key in enumerate(keys):
-        cached = cache.load(key) if cache and key else None
-        if isinstance(cached, result_type):
-            results[index] = cached
-        else:
-            misses.append(index)
-    pending = [items[i] for i in misses]
-    if not pending:
-        return results
+) -> Iterator[Any]:
+    """`function` over `items`, yielded in input order as each result is ready: the
+    cache's entries where current, the misses from a process pool when there are enough
+    of them. Only each item's verdict (cached or not) is kept ahead, never a value, so
+    the caller can let every result go once used: a tree's results are never all held
+    at once (issue 13). `initializer(*initargs)` runs in each worker before its first
+    item (the settings `function` reads from its module)."""
+    cached = [bool(cache and key and cache.holds(key)) for key in keys]
+    misses = [index for index, hit in enumerate(cached) if not hit]
     # What the workers write (cpp's stub environment) goes where the user put the cache,
     # or to a temporary folder of this run (--no-cache, an unwritable cache).
-    work = choose_work_dir(cache.root if cache else None)
+    work = choose_work_dir(cache.root if cache else None) if misses else None
     previous = current_work_dir()
-    set_work_dir(work)
+    if work is not None:
+        set_work_dir(work)
+    setup = (work, initializer, initargs)
+    pending = [items[i] for i in misses]
+    fresh = _run(function, pending, jobs, 8, cache is not None, _init_worker, setup)
+    done = len(items) - len(misses)
     try:
-        setup = (work, initializer, initargs)
-        fresh = _run(function, pending, jobs, 8, cache is not None, _init_worker, setup)
-        _collect(fresh, misses, results, keys, cache, progress, len(items))
+        for index, item in enumerate(items):
+            key = keys[index]
+            if cached[index]:
+                value = cache.load(key) if cache and key else None
+                if isinstance(value, result_type):
+                    yield value
+                    continue
+                # gone since it was checked (another run evicted it): computed here
+                result, deps = recorded(function, item)
+            else:
+                result, deps = next(fresh)
+                done += 1
+                if progress:
+                    progress(done, len(items))
+            if cache and key and deps:  # a result tied to no file could never be checked
+                cache.store(key, result, deps)
+            yield result
     finally:
-        set_work_dir(previous)  # a later run in this process chooses its own
-    return results
+        # interrupted, or the consumer stopped early: the pool's generator is closed now,
+        # so it stops its workers at once rather than when it is collected
+        fresh.close()
+        if work is not None:
+            set_work_dir(previous)  # a later run in this process chooses its own
+    if cache and misses:
+        cache.maybe_evict()
 
 
 def _init_worker(
@@ -185,7 +202,7 @@ def _run(
     record: bool,
     initializer: Callable[..., None] | None,
     initargs: tuple[Any, ...],
-) -> Iterator[tuple[Any, list[Dep]]]:
+) -> Generator[tuple[Any, list[Dep]], None, None]:
     """(result, files it read) per item, in order; the files only when `record`."""
     call: Callable[[Any], tuple[Any, list[Dep]]]
     call = functools.partial(recorded, function) if record else functools.partial(_bare, function)
@@ -207,10 +224,12 @@ def _run(
             # InvalidStateError for each); here they are simply failed once.
             run_chunk = functools.partial(_run_chunk, call)
             chunks = [pending[i : i + chunksize] for i in range(0, len(pending), chunksize)]
-            futures = [executor.submit(run_chunk, chunk) for chunk in chunks]
+            futures = collections.deque(executor.submit(run_chunk, chunk) for chunk in chunks)
             previous = _stop_on_signals()
-            for future in futures:
-                yield from _result(future)
+            while futures:
+                # off the queue before its results are yielded: a consumer that lets each
+                # result go frees it (the executor keeps no finished work)
+                yield from _result(futures.popleft())
         except BaseException:
             # Ctrl-C, SIGTERM, an error, or the consumer gone (GeneratorExit): the
             # queued work is dropped and the workers are killed now, not after the
@@ -339,35 +358,3 @@ def _bare(function: Callable[[Any], Any], item: Any) -> tuple[Any, list[Dep]]:
 def _mp_context() -> BaseContext | None:
     method = os.environ.get("KMODLINT_MP_START")
     return multiprocessing.get_context(method) if method else None
-
-
-def _collect(
-    fresh: Iterable[tuple[Any, list[Dep]]],
-    misses: list[int],
-    results: list[Any],
-    keys: Sequence[str | None],
-    cache: Cache | None,
-    progress: Callable[[int, int], None] | None,
-    total: int,
-) -> None:
-    """Store results as they arrive (in input order) with the files each was computed
-    from, reporting each one to `progress`."""
-    done = total - len(misses)
-    try:
-        for index, (result, deps) in zip(misses, fresh, strict=True):
-            results[index] = result
-            key = keys[index]
-            if cache and key and deps:  # a result not tied to any file could never be checked
-                cache.store(key, result, deps)
-            done += 1
-            if progress:
-                progress(done, total)
-    except BaseException:
-        # interrupted here rather than inside the pool's generator: close it now, so it
-        # stops its workers at once (not when the traceback lets it be collected)
-        close = getattr(fresh, "close", None)
-        if close is not None:
-            close()
-        raise
-    if cache:
-        cache.maybe_evict()

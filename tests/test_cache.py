@@ -301,3 +301,89 @@ def test_header_only_cpp_reads_is_an_input_too(tmp_path, cache_dir, capsys, call
     os.utime(header, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert _export_kinds(drv, cache_dir, capsys) == ["EXPORT_SYMBOL_GPL"]
     assert len(calls) == 2
+
+
+class _Result:
+    """A result that can be watched being freed (a weak reference to it dies)."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+
+def _make_result(path: str) -> _Result:
+    read_recorded(path)  # the file the result is computed from: its cache entry's stamp
+    return _Result(int(Path(path).stem))
+
+
+def _numbered_files(folder: Path, count: int) -> list[str]:
+    for number in range(count):
+        (folder / f"{number}.c").write_text(f"int x{number};\n")
+    return [str(folder / f"{number}.c") for number in range(count)]
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_run_cached_lets_each_result_go_once_used(tmp_path, monkeypatch, warm: bool) -> None:
+    """Issue 13: a tree's results are never all held at once; with a cache (warm) each
+    entry is loaded only when its turn comes, cold each is handed on as computed."""
+    import gc
+    import weakref
+
+    items = _numbered_files(tmp_path, 6)
+    cache = Cache(tmp_path / "cache")
+    keys = [cache.key(item) for item in items]
+    loads: list[str] = []
+    if warm:
+        list(kmodlint.pool.run_cached(_make_result, items, keys, 1, cache, _Result))
+        real_load = Cache.load
+
+        def load(self: Cache, key: str) -> object | None:
+            loads.append(key)
+            return real_load(self, key)
+
+        monkeypatch.setattr(Cache, "load", load)
+    alive: list[weakref.ref[_Result]] = []
+    results = kmodlint.pool.run_cached(_make_result, items, keys, 1, cache, _Result)
+    for position, result in enumerate(results):
+        assert result.value == position
+        assert len(loads) == (position + 1 if warm else 0)  # loaded at its turn, not ahead
+        alive.append(weakref.ref(result))
+        del result
+        gc.collect()
+        # the generator still holds the one it just handed on, none before it
+        assert [ref() for ref in alive[:-1]] == [None] * position
+
+
+def test_an_entry_gone_between_check_and_load_is_computed_then(tmp_path, monkeypatch) -> None:
+    (item,) = _numbered_files(tmp_path, 1)
+    cache = Cache(tmp_path / "cache")
+    key = cache.key(item)
+    assert key is not None
+    list(kmodlint.pool.run_cached(_make_result, [item], [key], 1, cache, _Result))
+    real_holds = Cache.holds
+
+    def holds_then_evicted(self: Cache, key: str) -> bool:
+        found = real_holds(self, key)
+        self._file(key).unlink()  # another run evicts it right after this one's check
+        return found
+
+    monkeypatch.setattr(Cache, "holds", holds_then_evicted)
+    results = kmodlint.pool.run_cached(_make_result, [item], [key], 1, cache, _Result)
+    assert [result.value for result in results] == [0]
+    assert Cache(cache.root).load(key) is not None  # computed here and stored again
+
+
+def test_an_entry_of_the_layout_before_holds_is_a_miss(tmp_path) -> None:
+    """Entries pickled as (deps, value) before values were pickled on their own."""
+    import pickle
+
+    from kmodlint.cache import _mac
+
+    cache = Cache(tmp_path / "cache")
+    key = "cd" + "0" * 62
+    cache.store(key, "value", [])
+    assert cache.holds(key) and Cache(cache.root).load(key) == "value"
+    secret = cache.secret
+    assert secret is not None
+    payload = pickle.dumps(([], "value"))
+    cache._file(key).write_bytes(_mac(secret, key, payload) + payload)
+    assert not Cache(cache.root).holds(key) and Cache(cache.root).load(key) is None

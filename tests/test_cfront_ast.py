@@ -636,3 +636,22 @@ def test_a_macro_bomb_stops_at_cpps_output_bound(tmp_path: Path) -> None:
     assert not res.ok
     assert res.error == "cpp: output over 8 MB (a macro bomb?), not parsed"
     assert time.monotonic() - start < 60
+
+
+def test_a_header_prototype_is_one_extern_of_the_module_however_many_files_include_it(
+    tmp_path: Path,
+) -> None:
+    """Issue 13: each file that includes a header brings its declarations; the module keeps
+    each once (the copies were most of a whole tree's memory)."""
+    from kmodlint.cfront.sources import load_sources
+
+    (tmp_path / "Kbuild").write_text("obj-m += two.o\ntwo-y := a.o b.o c.o\n")
+    (tmp_path / "two.h").write_text("int shared_fn(int x);\nextern int shared_var;\n")
+    for name in ("a", "b", "c"):
+        body = f'#include "two.h"\nint {name}_fn(void) {{ return shared_fn(shared_var); }}\n'
+        (tmp_path / f"{name}.c").write_text(body)
+    files = [str(tmp_path / f"{name}.c") for name in ("a", "b", "c")]
+    (module,) = load_sources([str(tmp_path)], files, None, 1, None).modules
+    assert module.source is not None
+    declared = [(e.name, e.loc.line) for e in module.source.externs]
+    assert sorted(declared) == [("shared_fn", 1), ("shared_var", 2)]

@@ -887,7 +887,7 @@ def test_a_signal_stops_the_pool_within_2_s_and_leaves_no_worker(
         start = time.monotonic()
         timer.start()
         with pytest.raises(KeyboardInterrupt):
-            pool.run_cached(_slow, items, [None] * len(items), 2, None, int)
+            list(pool.run_cached(_slow, items, [None] * len(items), 2, None, int))
         took = time.monotonic() - start
         assert signal.getsignal(signal.SIGTERM) is unconverted  # restored after the run
     finally:
@@ -926,7 +926,7 @@ def test_a_stop_whose_keyboard_interrupt_was_swallowed_still_stops_the_pool(
     try:
         timer.start()
         with pytest.raises(KeyboardInterrupt):
-            pool.run_cached(_slow, list(range(200)), [None] * 200, 2, None, int)
+            list(pool.run_cached(_slow, list(range(200)), [None] * 200, 2, None, int))
     finally:
         timer.cancel()
     assert time.monotonic() - start < 0.8 + 2

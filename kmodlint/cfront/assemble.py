@@ -5,6 +5,7 @@ from __future__ import annotations
 from kmodlint.cfront.facts import FileFacts, SourceExport
 from kmodlint.diagnostics import Location
 from kmodlint.model import Export, ExportKind, Module, SourceInfo, Target
+from kmodlint.source_facts import ExternDecl
 
 _KINDS = {kind.value: kind for kind in ExportKind}
 
@@ -13,14 +14,17 @@ def build_module(name: str, location: Location, files: list[FileFacts]) -> Modul
     module = Module(name=name, path=location.path, origin="source")
     info = SourceInfo(location=location, files=[f.path for f in files])
     module.source = info
+    # A header's declarations come with every file that includes it: each kept once
+    # (a module's files share their headers; the copies were most of a tree's memory).
+    externs: dict[ExternDecl, None] = {}
     for facts in files:
+        externs.update(dict.fromkeys(facts.externs))
         for definition in facts.definitions.values():
             known = info.definitions.get(definition.name)
             # A non-static definition anywhere in the module is the one the linker sees.
             if known is None or (known.is_static and not definition.is_static):
                 info.definitions[definition.name] = definition
         info.maybe_defined |= facts.macro_names
-        info.externs.extend(facts.externs)
         info.params.extend(facts.params)
         info.section_refs.extend(facts.section_refs)
         for tag in facts.modinfo:
@@ -30,6 +34,7 @@ def build_module(name: str, location: Location, files: list[FileFacts]) -> Modul
         info.exit = info.exit or facts.exit
         if facts.ast_error:
             info.unparsed[facts.path] = facts.ast_error
+    info.externs = list(externs)
     module.has_init = info.init is not None
     module.has_exit = info.exit is not None
     for name_, definition in info.definitions.items():

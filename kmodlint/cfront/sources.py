@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from kmodlint.cache import Cache, files_stamp
@@ -93,6 +94,8 @@ def load_sources(
     all_jobs = [job for _, _, plan_jobs, _ in plans for job in plan_jobs]
     keys = [_cache_key(cache, job) for job in all_jobs]
     # The configurations go to each worker once, as arguments (not inherited by a fork).
+    # Each module is built as soon as its files' results arrive, and their facts are let
+    # go: only the built modules stay, never every file's facts at once (issue 13).
     extractions = run_cached(
         analyse_source,
         all_jobs,
@@ -104,20 +107,10 @@ def load_sources(
         initializer=install_configs,
         initargs=(configs_of({job.config_id for job in all_jobs}),),
     )
-    by_job = dict(zip(all_jobs, extractions, strict=True))
     generated_in = 0
     tree_tops: dict[str, str | None] = {}
     for name, location, plan_jobs, generated in plans:
-        facts: list[FileFacts] = []
-        for job in plan_jobs:
-            extraction = by_job[job]
-            result.problems.extend(extraction.problems)
-            if extraction.facts is not None:
-                facts.append(extraction.facts)
-                if extraction.facts.ast_error:
-                    result.problems.append(_unparsed(extraction.facts, name))
-                result.files_total += 1
-                result.files_with_ast += int(extraction.facts.ast_parsed)
+        facts = _facts_of(name, itertools.islice(extractions, len(plan_jobs)), result)
         if facts or not plan_jobs:
             module = build_module(name, location, facts)
             _add_build_tags(module, location.path, tree_tops)
@@ -125,6 +118,8 @@ def load_sources(
                 module.source.generated_parts = list(generated)
                 generated_in += 1
             result.modules.append(module)
+    for _ in extractions:  # the generator's end: the cache's eviction check
+        pass
     if grouping.skipped_by_config:
         result.notes.append(
             f"{grouping.skipped_by_config} object(s) not built by this configuration were left out"
@@ -137,6 +132,22 @@ def load_sources(
             "their other parts' unresolved uses and undefined exports are not reported"
         )
     return result
+
+
+def _facts_of(
+    name: str, extractions: Iterable[SourceExtraction], result: SourceSet
+) -> list[FileFacts]:
+    """The facts of module `name`'s files; their problems and counts go to `result`."""
+    facts: list[FileFacts] = []
+    for extraction in extractions:
+        result.problems.extend(extraction.problems)
+        if extraction.facts is not None:
+            facts.append(extraction.facts)
+            if extraction.facts.ast_error:
+                result.problems.append(_unparsed(extraction.facts, name))
+            result.files_total += 1
+            result.files_with_ast += int(extraction.facts.ast_parsed)
+    return facts
 
 
 def _add_build_tags(module: Module, kbuild_path: str, tree_tops: dict[str, str | None]) -> None:
