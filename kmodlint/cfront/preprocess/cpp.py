@@ -23,9 +23,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from importlib import resources
+from typing import IO
 
 from kmodlint.cache import note_file, private_dir, recording, work_dir
 from kmodlint.cfront.shipped import shipped_copy
@@ -207,16 +209,19 @@ def _define_args(defines: dict[str, str], path: str) -> list[str]:
     return args
 
 
-_DEFINE_HEADERS: dict[str, str] = {}
+_DEFINE_HEADERS: dict[tuple[str, frozenset[tuple[str, str]]], str] = {}
 
 
 def _defines_header(defines: dict[str, str]) -> str:
-    text = "".join(f"#define {k} {v}\n" for k, v in sorted(defines.items()))
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     root = os.path.join(_cache_root(), "defines")
-    known = _DEFINE_HEADERS.get(os.path.join(root, digest))
+    # Every file of a run passes the same thousands of CONFIG_ values: looked up by
+    # content (a set of the pairs costs a tenth of writing and hashing the text again)
+    memo = (root, frozenset(defines.items()))
+    known = _DEFINE_HEADERS.get(memo)
     if known is not None and os.path.isfile(known):  # unless a `cache clean` removed it
         return known
+    text = "".join(f"#define {k} {v}\n" for k, v in sorted(defines.items()))
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     path = os.path.join(root, f"defines-{digest}.h")
     if not os.path.isfile(path):
         private_dir(root)
@@ -224,7 +229,7 @@ def _defines_header(defines: dict[str, str]) -> str:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
-    _DEFINE_HEADERS[os.path.join(root, digest)] = path
+    _DEFINE_HEADERS[memo] = path
     return path
 
 
@@ -480,39 +485,31 @@ def _preprocess(
                 tempfile.TemporaryFile(dir=work_dir()) as output,
                 tempfile.TemporaryFile(dir=work_dir()) as errors,
             ):
-                proc = subprocess.run(
-                    cmd,
-                    stdout=output,
-                    stderr=errors,
-                    timeout=min(timeout, left),
-                    stdin=subprocess.DEVNULL,
-                    check=False,
-                    preexec_fn=_limit_child,
-                )
+                returncode = _run_within(cmd, output, errors, min(timeout, left))
                 output.seek(0)
                 errors.seek(0)
-                proc.stdout = output.read(CPP_OUTPUT + 1)
-                proc.stderr = errors.read(MB)
+                stdout = output.read(CPP_OUTPUT + 1)
+                stderr_bytes = errors.read(MB)
         except subprocess.TimeoutExpired as exc:
             raise PreprocessError(f"cpp: timed out after {min(timeout, left):.0f}s") from exc
         except OSError as exc:
             raise PreprocessorNotFound(f"cannot run {cmd[0]}: {exc}") from exc
         # cpp itself, or cc1 under the gcc driver ("File size limit exceeded signal
         # terminated program cc1")
-        if proc.returncode == -signal.SIGXFSZ or b"File size limit exceeded" in proc.stderr:
+        if returncode == -signal.SIGXFSZ or b"File size limit exceeded" in stderr_bytes:
             raise PreprocessError(
                 f"cpp: output over {CPP_OUTPUT // MB} MB (a macro bomb?), not parsed"
             )
-        if proc.returncode < 0:
+        if returncode < 0:
             # killed by a signal: the rlimits (SIGKILL/SIGSEGV past the address space,
             # SIGXCPU past the CPU time): an `#include "/dev/zero"`, a macro bomb
             raise PreprocessError(
-                f"cpp: stopped by signal {-proc.returncode} (over {CPP_MEMORY // MB} MB of "
+                f"cpp: stopped by signal {-returncode} (over {CPP_MEMORY // MB} MB of "
                 f"memory or {CPP_CPU_SECONDS} s of CPU time)"
             )
-        if proc.returncode == 0:
-            return _noted(proc.stdout.decode("utf-8", "replace"), missing_dir)
-        stderr = proc.stderr.decode("utf-8", "replace")
+        if returncode == 0:
+            return _noted(stdout.decode("utf-8", "replace"), missing_dir)
+        stderr = stderr_bytes.decode("utf-8", "replace")
         match = _MISSING.search(stderr)
         if not match:
             if _only_error_directives(stderr):
@@ -520,7 +517,7 @@ def _preprocess(
                 # fire because a value the stub kernel leaves undefined reads as 0 in the
                 # file's own ``#if`` (``PIPE_INTERRUPT != 1``), some because the file is for
                 # another architecture; either way the text is what the file says.
-                return _noted(proc.stdout.decode("utf-8", "replace"), missing_dir)
+                return _noted(stdout.decode("utf-8", "replace"), missing_dir)
             raise PreprocessError("cpp: " + _first_error(stderr))
         including, name = match.group(1), match.group(2)
         found = _find_in_ancestors(including, name, analysed)
@@ -534,6 +531,32 @@ def _preprocess(
         if missing is not None and shipped is None:
             missing.append(name)
     raise PreprocessError(f"cpp: more than {MAX_MISSING} missing includes")
+
+
+def _run_within(cmd: list[str], output: IO[bytes], errors: IO[bytes], seconds: float) -> int:
+    """cpp's exit status; killed after `seconds` of wall time (a `#include` of a FIFO
+    blocks without using CPU, which RLIMIT_CPU would not stop). A timer kills it, and
+    the wait itself blocks: `Popen.wait(timeout)` polls, sleeping in steps of up to
+    50 ms, which was a third of a small file's wall time."""
+    proc = subprocess.Popen(
+        cmd, stdout=output, stderr=errors, stdin=subprocess.DEVNULL, preexec_fn=_limit_child
+    )
+    expired = threading.Event()
+
+    def stop() -> None:
+        expired.set()
+        proc.kill()
+
+    timer = threading.Timer(seconds, stop)
+    timer.daemon = True
+    timer.start()
+    try:
+        returncode = proc.wait()
+    finally:
+        timer.cancel()
+    if expired.is_set() and returncode == -signal.SIGKILL:
+        raise subprocess.TimeoutExpired(cmd, seconds)
+    return returncode
 
 
 # A linemarker: `# 12 "drivers/foo/foo.h" 2`; cpp escapes `"` and `\` in the name.
