@@ -102,7 +102,7 @@ class Focus:
         return note
 
     def covers(self, path: str) -> bool:
-        real = os.path.realpath(path)
+        real = real_path(path)
         return real in self.files or any(real.startswith(d + os.sep) for d in self.dirs)
 
     def select(self, findings: Iterable[Finding], ms: ModuleSet) -> list[Finding]:
@@ -136,6 +136,17 @@ class Focus:
         return load_set(paths, grouper=_grouping_from_index(self), **options)
 
 
+def real_path(path: str) -> str:
+    """Where `path` lies, its folders resolved but not a symlinked file itself: in a symlink
+    farm of a kernel tree (`cp -rs`, `lndir`: real folders, every file a link into the
+    original) a file belongs to the farm's tree, not to the tree its link points into,
+    which would make it a path outside the focus tree (and its module analysed twice)."""
+    if os.path.isdir(path):
+        return os.path.realpath(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(os.path.realpath(folder), name)
+
+
 def plan_focus(
     paths: list[str],
     kernel: str | None = None,
@@ -155,7 +166,7 @@ def plan_focus(
             focus.dirs.add(os.path.realpath(given))
             start = given
         elif os.path.isfile(given) and understood(given):
-            focus.files.add(os.path.realpath(given))
+            focus.files.add(real_path(given))
             start = os.path.dirname(given) or "."
         else:
             if not os.path.lexists(given):
@@ -166,18 +177,18 @@ def plan_focus(
             real = os.path.realpath(tree)
             shown = tree if os.path.isabs(given) else os.path.relpath(tree)
             plan = focus.trees.setdefault(real, TreeFocus(shown))
-            inside = os.path.relpath(os.path.realpath(given), real)
+            inside = os.path.relpath(real_path(given), real)
             (plan.dirs if os.path.isdir(given) else plan.files).append(inside)
             continue
         root = project_root(start)
         shown = root if os.path.isabs(given) else os.path.relpath(root)
         roots.setdefault(os.path.realpath(root), shown)
     focus.roots = sorted(roots.values())
-    context = {os.path.realpath(p): p for root in focus.roots for p in _project_files(root)}
+    context = {real_path(p): p for root in focus.roots for p in _project_files(root)}
     # A focus file git ignores is still analysed (a focus folder is covered by its root).
     for given in paths:
         if os.path.isfile(given) and understood(given):
-            context.setdefault(os.path.realpath(given), given)
+            context.setdefault(real_path(given), given)
     if focus.trees:
         context.update(_plan_trees(focus, kernel, config, defines, cache_dir, use_cache))
     focus.context = sorted(context.values(), key=_context_order)
@@ -226,7 +237,7 @@ def _plan_trees(
             shown = [os.path.normpath(os.path.join(plan.shown, s)) for s in module.sources[:1]]
             built = os.path.join(plan.shown, module.directory, module.name + ".ko")
             shown += [os.path.normpath(built)] if os.path.isfile(built) else []
-            found.update((os.path.realpath(p), p) for p in shown)
+            found.update((real_path(p), p) for p in shown)
     return found
 
 
@@ -279,7 +290,7 @@ def _grouping_from_index(focus: Focus) -> Callable[..., KbuildResult]:
         trees = [(real + os.sep, plan) for real, plan in focus.trees.items()]
 
         def in_tree(path: str) -> bool:
-            real = os.path.realpath(path)
+            real = real_path(path)
             return any(real.startswith(top) for top, _ in trees)
 
         others = [r for r in roots if not in_tree(r)]
@@ -371,10 +382,10 @@ def focus_modules(focus: Focus, ms: ModuleSet) -> set[str]:
     found = set()
     for module in ms.modules:
         files = [module.path, *(module.source.files if module.source else [])]
-        real_path = os.path.realpath(module.path)
+        where = real_path(module.path)
         if (
             any(focus.covers(path) for path in files)
-            or any(real_path.startswith(d + os.sep) for d in kbuild_dirs)
+            or any(where.startswith(d + os.sep) for d in kbuild_dirs)
             or (headers and module.source and _includes(module.source.files, headers))
         ):
             found.add(module.name)

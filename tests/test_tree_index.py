@@ -291,3 +291,32 @@ def test_a_changed_kbuild_regroups_the_tree(tmp_path: Path, cache_dir: Path) -> 
     found, stderr = run(tree, cache_dir, "--focus", focus)
     assert found == [] and "Kbuild regrouped" in focus_note(stderr)
     assert "part of no module" in focus_note(stderr)
+
+
+def test_in_a_symlink_farm_of_the_tree_each_module_is_read_once(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    """`cp -rs`/`lndir` make a tree of real folders whose files link into the original:
+    those files belong to the farm's tree. Resolving them into the original made each
+    context file a path outside the focus tree, so its module was grouped and analysed
+    a second time (e1000e's 11 files read as 22), and here its findings were lost."""
+    original = make_kernel_tree(tmp_path / "original")
+    farm = tmp_path / "farm" / "linux"
+    for folder, _, names in os.walk(original):
+        target = farm / os.path.relpath(folder, original)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            (target / name).symlink_to(os.path.join(folder, name))
+    shutil.copy(tmp_path / "original" / "config", tmp_path / "farm" / "config")
+    focus = "drivers/users/modprop.c"
+    in_original, _ = run(original, cache_dir, "--focus", focus)
+    in_farm, _ = run(farm, cache_dir, "--focus", focus)
+    assert in_farm == in_original and in_farm
+    with_ast = [o for o in OPTIONS if o != "--no-ast"]
+    result = run_kmodlint(
+        "check", *with_ast, "--config", "../config", "--focus", focus, cwd=farm,
+        env_extra={"KMODLINT_CACHE_DIR": str(cache_dir)},
+    )  # fmt: skip
+    assert "2 module(s)" in focus_note(result.stderr)
+    # modprop.c and modgplexp.c (the two modules' files), each read once
+    assert "2 of 2 C file(s) analysed with a full syntax tree" in result.stderr
